@@ -1,0 +1,112 @@
+# guestd: one Makefile for everything. `make help` lists the targets.
+#
+# Objects go under build/<compiler>/ so that `make` and `make CC=clang`
+# can live side by side. Unit tests are every */test-*.c beside the code;
+# each links against the program libraries below.
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+PREFIX ?= /usr/local
+DESTDIR ?=
+B := build/$(notdir $(firstword $(CC)))
+
+CFLAGS ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices
+ALL_CFLAGS = $(BASEFLAGS) $(WARNFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS_LAUNCHER := -pthread
+
+.PHONY: all check check-unit check-integration check-linux demo bench install clean deps help fuzz guests
+all: deps-check programs guests
+
+# ---------------------------------------------------------------- deps
+# Debian packages the build, tests, demo and benchmarks need. `make deps`
+# installs the missing ones (as root, or through sudo).
+DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
+	libseccomp-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
+	linux-source-6.1 xz-utils
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing missing Debian packages:" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+deps-check:
+	@command -v pkg-config >/dev/null || { echo "pkg-config is missing: run 'make deps' first" >&2; exit 1; }
+
+# ---------------------------------------------------------------- libraries
+COMMON_SRC := $(filter-out %/test-%.c,$(wildcard common/*.c))
+KMOD_SRC := $(filter-out %/test-%.c,$(wildcard kmod/*.c))
+LAUNCHER_SRC := $(filter-out launcher/main.c %/test-%.c %/fuzz-%.c,$(wildcard launcher/*.c launcher/devices/*.c))
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+$(B)/libcommon.a: $(call obj,$(COMMON_SRC))
+$(B)/libkmod.a: $(call obj,$(KMOD_SRC))
+$(B)/liblauncher.a: $(call obj,$(LAUNCHER_SRC))
+$(B)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# ---------------------------------------------------------------- programs
+PROGRAMS := $(B)/guestd-launcher
+programs: $(PROGRAMS)
+$(B)/guestd-launcher: $(B)/launcher/main.o $(B)/liblauncher.a $(B)/libkmod.a $(B)/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LAUNCHER)
+
+# ---------------------------------------------------------------- unit tests
+UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c)
+UNIT_BINS := $(patsubst %.c,$(B)/unit/%,$(notdir $(UNIT_SRC)))
+vpath test-%.c common kmod launcher launcher/devices
+$(B)/unit/%: $(B)/unit/%.o $(B)/liblauncher.a $(B)/libkmod.a $(B)/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LAUNCHER)
+$(B)/unit/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+.PRECIOUS: $(B)/unit/%.o
+
+# ---------------------------------------------------------------- guests
+# Freestanding test payloads (tests/guests/), PVH ELF so QEMU boots them too.
+include tests/guests/guests.mk
+
+# ---------------------------------------------------------------- check
+check: all $(UNIT_BINS)
+	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
+
+check-linux: all
+	@B=$(B) tests/linux/check-linux.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) tests/demo.sh
+
+bench: all
+	@B=$(B) bench/bench.sh
+
+install: programs
+	install -d $(DESTDIR)$(PREFIX)/libexec/guestd
+	install -m 0755 $(B)/guestd-launcher $(DESTDIR)$(PREFIX)/libexec/guestd/
+	install -d $(DESTDIR)/usr/lib/udev/rules.d $(DESTDIR)/usr/lib/modprobe.d
+	install -m 0644 kmod/60-guestd-kvm.rules $(DESTDIR)/usr/lib/udev/rules.d/
+	install -m 0644 kmod/guestd-kvm.conf $(DESTDIR)/usr/lib/modprobe.d/
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make [all]      build programs and guest payloads (into $(B))"
+	@echo "make deps       install missing Debian packages"
+	@echo "make check      run the whole test suite (unit + integration)"
+	@echo "make check-linux  build a tiny Linux kernel and boot it"
+	@echo "make demo       boot the demo guest"
+	@echo "make bench      benchmarks against QEMU, see bench/RESULTS.md"
+	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make clean      remove build/"
+
+-include $(shell find build -name '*.d' 2>/dev/null)

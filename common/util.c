@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* util.c: see util.h. */
+#include <stdlib.h>
+
+#include "util.h"
+
+int loop_write(int fd, const void *buf, size_t len) {
+        const uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, uint64_t offset) {
+        uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = pread(fd, p, len, (off_t) offset);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= n;
+                offset += n;
+        }
+        return 0;
+}
+
+int safe_atou64(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end != '\0')
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}

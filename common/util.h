@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * util.h: the small helpers every guestd program uses: cleanup attributes
+ * for owned pointers and fds, ownership hand-off, array sizes and checked
+ * arithmetic. Modelled on the habits of systemd's basic/ helpers.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _unused_ __attribute__((__unused__))
+#define _noreturn_ __attribute__((__noreturn__))
+#define _printf_(a, b) __attribute__((__format__(printf, a, b)))
+#define _cleanup_(f) __attribute__((__cleanup__(f)))
+#define _packed_ __attribute__((__packed__))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
+#define KiB (UINT64_C(1024))
+#define MiB (UINT64_C(1024) * 1024)
+#define GiB (UINT64_C(1024) * 1024 * 1024)
+
+/* Hand ownership on: returns the value and clears the variable. */
+#define TAKE_PTR(p)                               \
+        ({                                        \
+                __typeof__(p) _tp = (p);          \
+                (p) = NULL;                       \
+                _tp;                              \
+        })
+#define TAKE_FD(fd)                               \
+        ({                                        \
+                int _tf = (fd);                   \
+                (fd) = -EBADF;                    \
+                _tf;                              \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* Closes an fd if it is one; keeps errno, returns -EBADF for assignment. */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -EBADF;
+}
+static inline void closep(int *fd) {
+        safe_close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* True if [start, start + len) fits inside [0, limit) without overflow. */
+static inline bool range_within(uint64_t start, uint64_t len, uint64_t limit) {
+        return start <= limit && len <= limit - start;
+}
+
+/* Write all of buf, retrying on EINTR and short writes. */
+int loop_write(int fd, const void *buf, size_t len);
+/* Read exactly len bytes at offset (pread); -EIO on a short file. */
+int pread_full(int fd, void *buf, size_t len, uint64_t offset);
+/* Parse a decimal unsigned integer with range check; -EINVAL/-ERANGE. */
+int safe_atou64(const char *s, uint64_t *ret);
