@@ -74,6 +74,7 @@ $(B)/unit/%.o: %.c
 # ---------------------------------------------------------------- guests
 # Freestanding test payloads (tests/guests/), PVH ELF so QEMU boots them too.
 include tests/guests/guests.mk
+include tests/guests/ends/ends.mk
 
 # ---------------------------------------------------------------- check
 check: all $(UNIT_BINS)

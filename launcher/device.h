@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "memory.h"
+#include "util.h"
 
 /* How a guest ended; also the launcher's exit status. */
 enum guest_exit {

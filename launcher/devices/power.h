@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* power.h: the power-off port (QEMU isa-debug-exit compatible, 0xf4). */
+#pragma once
+
+#include "device.h"
+
+#define POWER_PORT 0xf4
+
+/* No guest-visible state: nothing to save. */
+int power_create(struct bus *bus, struct device_host *host);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vm.h: one guest machine, run from fds it is given.
+ *
+ * The launcher's two modes differ only in where the fds come from: in
+ * standalone mode main.c opens /dev/kvm (through kmod/) and the files
+ * itself; under guestd they arrive over the control socket. vm_run() never
+ * opens a path or /dev/kvm.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "kvm.h"
+
+#define VM_MAX_DISKS 8
+#define VM_DISK_ID_MAX 20 /* virtio-blk's ID string */
+#define VM_VIRTIO_MMIO_BASE UINT64_C(0xd0000000)
+#define VM_VIRTIO_MMIO_SIZE 0x200
+
+struct vm_disk {
+        int fd;
+        bool read_only;
+        char id[VM_DISK_ID_MAX + 1];
+};
+
+struct vm_config {
+        uint64_t memory_bytes;
+        int kernel_fd;  /* not owned */
+        int initrd_fd;  /* -EBADF if none; not owned */
+        const char *cmdline;
+        struct vm_disk disks[VM_MAX_DISKS];
+        unsigned n_disks;
+        int console_in_fd, console_out_fd; /* console_in_fd may be -EBADF */
+};
+
+struct vm_result {
+        enum guest_exit exit;
+        char reason[256];
+};
+
+/* Runs the guest to its end on machine's VM and vCPU fds. Returns 0 when
+ * the guest ended (how: in *ret), or a negative errno when the machine
+ * could not be set up (logged). */
+int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret);
+
+/* For vcpu.c: the machine a vCPU belongs to. */
+struct vm;
+bool vm_exiting(struct vm *vm);
+void vm_end(struct vm *vm, enum guest_exit e, const char *reason);
+struct bus *vm_bus(struct vm *vm);
+struct guest_memory *vm_memory(struct vm *vm);

@@ -1,0 +1,39 @@
+# Shared helpers for the integration tests (sourced). A test exits 0 on
+# pass, 77 on skip (with the reason as its last line on stderr), else fail.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+: "${B:?B must name the build directory, e.g. build/gcc}"
+LAUNCHER=$B/guestd-launcher
+GUESTS=$B/guests
+TEST_FAILS=0
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; TEST_FAILS=$((TEST_FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+need_kvm() {
+        [ -c /dev/kvm ] || skip "/dev/kvm is missing: KVM tests cannot run on this machine"
+        [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not accessible to $(id -un)"
+}
+need_launcher() { [ -x "$LAUNCHER" ] || skip "$LAUNCHER is not built"; }
+
+TMP=$(mktemp -d /tmp/guestd-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+# expect_exit WANT NAME CMD...: run CMD (under a timeout), check its status.
+# Output is kept in $TMP/out and $TMP/err.
+expect_exit() {
+        local want=$1 name=$2 rc; shift 2
+        timeout "${TEST_TIMEOUT:-60}" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+        rc=$?
+        if [ "$rc" = "$want" ]; then ok "$name (exit $rc)"; return 0; fi
+        fail "$name: exit $rc, wanted $want"
+        sed 's/^/    out: /' "$TMP/out" | tail -n 20 >&2
+        sed 's/^/    err: /' "$TMP/err" | tail -n 20 >&2
+        return 1
+}
+expect_grep() {
+        local file=$1 pattern=$2 name=$3
+        if grep -q -- "$pattern" "$file"; then ok "$name"; else fail "$name: no '$pattern' in $(basename "$file")"; sed 's/^/    /' "$file" | tail -n 10 >&2; fi
+}
+finish() { [ "$TEST_FAILS" -eq 0 ] || { echo "$TEST_FAILS check(s) failed" >&2; exit 1; }; exit 0; }
