@@ -38,9 +38,10 @@ deps-check:
 	@command -v pkg-config >/dev/null || { echo "pkg-config is missing: run 'make deps' first" >&2; exit 1; }
 
 # ---------------------------------------------------------------- libraries
-COMMON_SRC := $(filter-out %/test-%.c,$(wildcard common/*.c))
-KMOD_SRC := $(filter-out %/test-%.c,$(wildcard kmod/*.c))
-LAUNCHER_SRC := $(filter-out launcher/main.c %/test-%.c %/fuzz-%.c,$(wildcard launcher/*.c launcher/devices/*.c))
+NOT_LIB := $(wildcard */test-*.c */*/test-*.c */fuzz-*.c */*/fuzz-*.c) launcher/main.c
+COMMON_SRC := $(filter-out $(NOT_LIB),$(wildcard common/*.c))
+KMOD_SRC := $(filter-out $(NOT_LIB),$(wildcard kmod/*.c))
+LAUNCHER_SRC := $(filter-out $(NOT_LIB),$(wildcard launcher/*.c launcher/devices/*.c))
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 $(B)/libcommon.a: $(call obj,$(COMMON_SRC))
@@ -87,7 +88,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) tests/demo.sh
 
-bench: all
+bench: all $(B)/bench/measure
 	@B=$(B) bench/bench.sh
 
 install: programs
@@ -111,3 +112,7 @@ help:
 	@echo "make clean      remove build/"
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+$(B)/bench/measure: bench/measure.c
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $<

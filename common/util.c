@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* util.c: see util.h. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -55,4 +57,21 @@ int safe_atou64(const char *s, uint64_t *ret) {
                 return -EINVAL;
         *ret = v;
         return 0;
+}
+
+uint64_t proc_self_status_kib(const char *key) {
+        char line[256];
+        size_t len = strlen(key);
+        uint64_t v = 0;
+        FILE *f = fopen("/proc/self/status", "re");
+
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, key, len) == 0 && line[len] == ':') {
+                        v = strtoull(line + len + 1, NULL, 10);
+                        break;
+                }
+        fclose(f);
+        return v;
 }

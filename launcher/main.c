@@ -33,6 +33,7 @@ static void help(void) {
                "  --vcpus N            number of vCPUs (default 1)\n"
                "  --disk FILE[,ro][,id=ID]  virtio-blk disk; repeat for more (at most %d)\n"
                "  --console stdio|FD   where the serial console goes (default stdio)\n"
+               "  --stats              at exit, print memory use to stderr (for benchmarks)\n"
                "  -v, --verbose        log more\n"
                "  -h, --help           show this help\n\n"
                "Exit status: 0 guest powered off, 1 launcher error, 3 reset requested,\n"
@@ -79,7 +80,7 @@ static int open_file(const char *what, const char *path, int *ret) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE };
+        enum { ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
                 { "initrd", required_argument, NULL, ARG_INITRD },
@@ -88,6 +89,7 @@ int main(int argc, char *argv[]) {
                 { "vcpus", required_argument, NULL, ARG_VCPUS },
                 { "disk", required_argument, NULL, ARG_DISK },
                 { "console", required_argument, NULL, ARG_CONSOLE },
+                { "stats", no_argument, NULL, ARG_STATS },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -102,6 +104,7 @@ int main(int argc, char *argv[]) {
         _cleanup_close_ int kvm_fd = -EBADF;
         const char *msg = NULL;
         uint64_t v, vcpus = 1;
+        bool stats = false;
         int c, r;
 
         log_set_program(argv[0]);
@@ -155,6 +158,9 @@ int main(int argc, char *argv[]) {
                                 return GUEST_EXIT_LAUNCHER_ERROR;
                         }
                         break;
+                case ARG_STATS:
+                        stats = true;
+                        break;
                 case 'v':
                         log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
@@ -199,6 +205,12 @@ int main(int argc, char *argv[]) {
 
         r = vm_run(&config, &machine, &result);
         kvm_machine_close(&machine);
+        /* Guest RAM is the only shared memory the launcher maps, so the
+         * launcher's own peak is VmHWM less the guest RAM touched. */
+        if (stats)
+                log_info("stats: peak_rss_kib=%" PRIu64 " guest_ram_touched_kib=%" PRIu64 " launcher_peak_rss_kib=%" PRIu64,
+                         proc_self_status_kib("VmHWM"), result.guest_ram_touched_kib,
+                         proc_self_status_kib("VmHWM") - MIN(result.guest_ram_touched_kib, proc_self_status_kib("VmHWM")));
         if (r < 0)
                 return GUEST_EXIT_LAUNCHER_ERROR;
         log_info("%s", result.reason);

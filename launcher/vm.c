@@ -257,6 +257,7 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
         vm_io_loop(&vm, config->console_in_fd);
         for (unsigned i = 0; i < started; i++)
                 vcpu_join(&vm.vcpus[i]);
+        vm.result.guest_ram_touched_kib = proc_self_status_kib("RssShmem");
         *ret = vm.result;
         r = 0;
 out:

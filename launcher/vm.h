@@ -40,6 +40,7 @@ struct vm_config {
 struct vm_result {
         enum guest_exit exit;
         char reason[256];
+        uint64_t guest_ram_touched_kib; /* RssShmem when the guest ended */
 };
 
 /* Runs the guest to its end on machine's VM and vCPU fds. Returns 0 when
