@@ -16,7 +16,7 @@ trap 'rm -rf "$TMP"' EXIT
 command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 is missing (make deps)" >&2; exit 1; }
 
 QEMU=(qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu host -m 64 -nodefaults -no-user-config -nographic
-      -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4)
+      -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -global virtio-mmio.force-legacy=false)
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
