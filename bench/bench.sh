@@ -15,7 +15,7 @@ trap 'rm -rf "$TMP"' EXIT
 [ -c /dev/kvm ] || { echo "bench: /dev/kvm is missing" >&2; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 is missing (make deps)" >&2; exit 1; }
 
-QEMU=(qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -cpu host -m 64 -nodefaults -no-user-config -nographic
+QEMU=(qemu-system-x86_64 -M microvm,acpi=off -enable-kvm -m 64 -nodefaults -no-user-config -nographic
       -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -global virtio-mmio.force-legacy=false)
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
