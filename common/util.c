@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -74,4 +75,10 @@ uint64_t proc_self_status_kib(const char *key) {
                 }
         fclose(f);
         return v;
+}
+
+usec_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (usec_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

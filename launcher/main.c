@@ -33,7 +33,7 @@ static void help(void) {
                "  --vcpus N            number of vCPUs (default 1)\n"
                "  --disk FILE[,ro][,id=ID]  virtio-blk disk; repeat for more (at most %d)\n"
                "  --console stdio|FD   where the serial console goes (default stdio)\n"
-               "  --stats              at exit, print memory use to stderr (for benchmarks)\n"
+               "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
                "  -v, --verbose        log more\n"
                "  -h, --help           show this help\n\n"
                "Exit status: 0 guest powered off, 1 launcher error, 3 reset requested,\n"
@@ -106,6 +106,8 @@ int main(int argc, char *argv[]) {
         uint64_t v, vcpus = 1;
         bool stats = false;
         int c, r;
+
+        usec_t started = now_usec();
 
         log_set_program(argv[0]);
         kvm_machine_init(&machine);
@@ -204,13 +206,17 @@ int main(int argc, char *argv[]) {
         kvm_fd = safe_close(kvm_fd);
 
         r = vm_run(&config, &machine, &result);
-        kvm_machine_close(&machine);
+        usec_t ended = now_usec();
+        kvm_machine_close(&machine); /* KVM tears the VM down here */
+        usec_t closed = now_usec();
         /* Guest RAM is the only shared memory the launcher maps, so the
          * launcher's own peak is VmHWM less the guest RAM touched. */
         if (stats)
-                log_info("stats: peak_rss_kib=%" PRIu64 " guest_ram_touched_kib=%" PRIu64 " launcher_peak_rss_kib=%" PRIu64,
+                log_info("stats: peak_rss_kib=%" PRIu64 " guest_ram_touched_kib=%" PRIu64 " launcher_peak_rss_kib=%" PRIu64
+                         " main_to_guest_end_us=%" PRIu64 " vm_teardown_us=%" PRIu64,
                          proc_self_status_kib("VmHWM"), result.guest_ram_touched_kib,
-                         proc_self_status_kib("VmHWM") - MIN(result.guest_ram_touched_kib, proc_self_status_kib("VmHWM")));
+                         proc_self_status_kib("VmHWM") - MIN(result.guest_ram_touched_kib, proc_self_status_kib("VmHWM")),
+                         ended - started, closed - ended);
         if (r < 0)
                 return GUEST_EXIT_LAUNCHER_ERROR;
         log_info("%s", result.reason);
