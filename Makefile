@@ -14,9 +14,18 @@ B := build/$(notdir $(firstword $(CC)))
 
 CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter
-BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices
-ALL_CFLAGS = $(BASEFLAGS) $(WARNFLAGS) $(CFLAGS) -MMD -MP
-LDLIBS_LAUNCHER := -pthread
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon
+ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -MMD -MP
+# Libraries from Debian's -dev packages, found with pkg-config.
+PKG_CFLAGS = $(shell pkg-config --cflags libsystemd json-c libcap-ng libseccomp 2>/dev/null)
+LIBS_JSON = $(shell pkg-config --libs json-c 2>/dev/null)
+LIBS_SYSTEMD = $(shell pkg-config --libs libsystemd 2>/dev/null)
+LIBS_CAPNG = $(shell pkg-config --libs libcap-ng 2>/dev/null)
+LIBS_SECCOMP = $(shell pkg-config --libs libseccomp 2>/dev/null)
+LDLIBS_LAUNCHER = -pthread $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
+LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG)
+LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
+LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
 
 .PHONY: all check check-unit check-integration check-linux demo bench install clean deps help fuzz guests
 all: deps-check programs guests
@@ -38,15 +47,18 @@ deps-check:
 	@command -v pkg-config >/dev/null || { echo "pkg-config is missing: run 'make deps' first" >&2; exit 1; }
 
 # ---------------------------------------------------------------- libraries
-NOT_LIB := $(wildcard */test-*.c */*/test-*.c */fuzz-*.c */*/fuzz-*.c) launcher/main.c
+NOT_LIB := $(wildcard */test-*.c */*/test-*.c */fuzz-*.c */*/fuzz-*.c) launcher/main.c daemon/main.c
 COMMON_SRC := $(filter-out $(NOT_LIB),$(wildcard common/*.c))
 KMOD_SRC := $(filter-out $(NOT_LIB),$(wildcard kmod/*.c))
 LAUNCHER_SRC := $(filter-out $(NOT_LIB),$(wildcard launcher/*.c launcher/devices/*.c))
+DAEMON_SRC := $(filter-out $(NOT_LIB),$(wildcard daemon/*.c))
+CLI_SRC := $(filter-out $(NOT_LIB),$(wildcard cli/*.c))
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 $(B)/libcommon.a: $(call obj,$(COMMON_SRC))
 $(B)/libkmod.a: $(call obj,$(KMOD_SRC))
 $(B)/liblauncher.a: $(call obj,$(LAUNCHER_SRC))
+$(B)/libdaemon.a: $(call obj,$(DAEMON_SRC))
 $(B)/%.a:
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -56,17 +68,22 @@ $(B)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # ---------------------------------------------------------------- programs
-PROGRAMS := $(B)/guestd-launcher
+PROGRAMS := $(B)/guestd-launcher $(if $(DAEMON_SRC),$(B)/guestd) $(if $(CLI_SRC),$(B)/guestctl)
 programs: $(PROGRAMS)
 $(B)/guestd-launcher: $(B)/launcher/main.o $(B)/liblauncher.a $(B)/libkmod.a $(B)/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LAUNCHER)
+$(B)/guestd: $(B)/daemon/main.o $(B)/libdaemon.a $(B)/libkmod.a $(B)/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+$(B)/guestctl: $(call obj,$(CLI_SRC)) $(B)/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CLI)
 
 # ---------------------------------------------------------------- unit tests
-UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c)
+UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c daemon/test-*.c cli/test-*.c)
 UNIT_BINS := $(patsubst %.c,$(B)/unit/%,$(notdir $(UNIT_SRC)))
-vpath test-%.c common kmod launcher launcher/devices
-$(B)/unit/%: $(B)/unit/%.o $(B)/liblauncher.a $(B)/libkmod.a $(B)/libcommon.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LAUNCHER)
+UNIT_LIBS := $(B)/liblauncher.a $(if $(DAEMON_SRC),$(B)/libdaemon.a) $(B)/libkmod.a $(B)/libcommon.a
+vpath test-%.c common kmod launcher launcher/devices daemon cli
+$(B)/unit/%: $(B)/unit/%.o $(UNIT_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 $(B)/unit/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * protocol.h: the launcher protocol, between guestd and each
+ * guestd-launcher.
+ *
+ * A SOCK_SEQPACKET socket; one message per packet: a JSON object (json-c)
+ * with a "type" string and the type's fields, and fds alongside with
+ * SCM_RIGHTS. protocol_recv() checks every message before anyone uses it:
+ * size, well-formed JSON object, known type, the direction it may travel,
+ * and the number of fds the type carries. Each side then dispatches
+ * through its own table saying in which states a type is allowed; anything
+ * else from a launcher is a protocol error that ends that launcher, never
+ * the daemon.
+ *
+ * Messages (D = daemon, L = launcher):
+ *   setup    D->L  the machine: body {guest, memory_mib, vcpus,
+ *                  vcpu_mmap_size, cmdline, initrd (bool), disks:
+ *                  [{read_only, id}]}; fds, in order: VM, vCPU 0..vcpus-1,
+ *                  kernel, initrd (if any), disk 0..n-1, console (a stream
+ *                  socket), listen (a listening unix socket on which a
+ *                  restarted daemon reconnects). First and only once.
+ *   attach   D->L  a daemon (re)connected: fds: [console]; body {}.
+ *   pause, unpause, stop   D->L  body {}; stop ends the guest in order
+ *                  (vCPUs stopped, disks flushed) and the launcher exits.
+ *   state    L->D  body {state: "running"|"paused", pid}: after setup,
+ *                  after attach, and after each pause/unpause.
+ *   exited   L->D  body {exit: <enum guest_exit number>, exit_name,
+ *                  reason}: the last message; the launcher then exits
+ *                  with that status.
+ *   error    L->D  body {message}: a request could not be done; the
+ *                  launcher goes on.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROTOCOL_MAX_MESSAGE (64 * 1024)
+#define PROTOCOL_MAX_FDS 96
+
+enum protocol_type {
+        PROTOCOL_SETUP,
+        PROTOCOL_ATTACH,
+        PROTOCOL_PAUSE,
+        PROTOCOL_UNPAUSE,
+        PROTOCOL_STOP,
+        PROTOCOL_STATE,
+        PROTOCOL_EXITED,
+        PROTOCOL_ERROR,
+        _PROTOCOL_TYPE_MAX,
+        _PROTOCOL_TYPE_INVALID = -EINVAL,
+};
+
+enum protocol_direction {
+        PROTOCOL_TO_LAUNCHER,
+        PROTOCOL_TO_DAEMON,
+};
+
+struct protocol_message {
+        enum protocol_type type;
+        struct json_object *body; /* owned; the whole object, "type" included */
+        int fds[PROTOCOL_MAX_FDS];
+        size_t n_fds;
+};
+
+const char *protocol_type_to_string(enum protocol_type t);
+enum protocol_type protocol_type_from_string(const char *s);
+
+/* Sends one message. body may be NULL (an empty body); it is not consumed;
+ * its "type" field is set from type. */
+int protocol_send(int sock, enum protocol_type type, struct json_object *body, const int *fds, size_t n_fds);
+
+/* Receives one message travelling in direction dir and checks its shape
+ * (see above). Returns 0, -ECONNRESET at end of stream, -EBADMSG for a
+ * malformed message (any fds that came with it are closed), or another
+ * -errno. Received fds are O_CLOEXEC. */
+int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message *ret);
+
+/* Closes the message's fds that were not taken (set to -EBADF) and puts
+ * the body. */
+void protocol_message_done(struct protocol_message *m);
+
+/* Typed field access for handlers: -EBADMSG if missing or of another type. */
+int protocol_get_string(struct json_object *body, const char *key, const char **ret);
+int protocol_get_uint(struct json_object *body, const char *key, uint64_t max, uint64_t *ret);
+int protocol_get_bool(struct json_object *body, const char *key, bool *ret);
