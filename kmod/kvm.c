@@ -2,6 +2,7 @@
 /* kmod/kvm.c: open, probe and create through /dev/kvm; see kvm.h. */
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/kvm_para.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -114,7 +115,23 @@ void kvm_machine_close(struct kvm_machine *m) {
 /* The supported CPUID table, adjusted per vCPU: the APIC ID fields must
  * match the vCPU index (the MP table says so too), and XSAVE is hidden
  * because the emulator on shadow-paging hosts cannot execute XSAVE/XRSTOR
- * (HOST-KVM.md); AVX depends on XSAVE and goes with it. */
+ * (HOST-KVM.md); AVX depends on XSAVE and goes with it.
+ *
+ * The KVM paravirtual features that work by hypercall are hidden too. On
+ * those hosts a guest's kernel mode is emulated, and the emulator treats
+ * VMCALL/VMMCALL as an instruction to "fix": it rewrites it into the
+ * host's native hypercall instruction and restarts it, which is emulated
+ * again, forever; the hypercall never reaches KVM. A guest with several
+ * vCPUs then spins at 100% in its first PV IPI (KVM_HC_SEND_IPI) or PV
+ * spinlock kick (KVM_HC_KICK_CPU) while the others wait on it. Without
+ * these bits Linux uses plain local APIC IPIs and native spinlocks, as
+ * under QEMU, whose default CPU models do not offer them either. */
+#define KVM_PV_HYPERCALL_FEATURES                                                     \
+        ((1u << KVM_FEATURE_PV_UNHALT) |        /* PV spinlocks: KVM_HC_KICK_CPU */  \
+         (1u << KVM_FEATURE_PV_SEND_IPI) |      /* KVM_HC_SEND_IPI */                \
+         (1u << KVM_FEATURE_PV_SCHED_YIELD) |   /* KVM_HC_SCHED_YIELD */             \
+         (1u << KVM_FEATURE_HC_MAP_GPA_RANGE))  /* KVM_HC_MAP_GPA_RANGE */
+
 static struct kvm_cpuid2 *cpuid_get_supported(int kvm_fd) {
         for (unsigned n = 64; n <= 4096; n *= 2) {
                 struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
@@ -146,6 +163,9 @@ static void cpuid_adjust(struct kvm_cpuid2 *c, unsigned vcpu) {
                 case 0xb:
                 case 0x1f:
                         e->edx = vcpu; /* x2APIC ID */
+                        break;
+                case KVM_CPUID_FEATURES:
+                        e->eax &= ~KVM_PV_HYPERCALL_FEATURES;
                         break;
                 }
         }

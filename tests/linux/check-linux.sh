@@ -11,6 +11,8 @@
 #                                  (virtio-mmio disk found, exact size)
 #   - " vda: vda1"                 (its MBR read intact through virtio-blk)
 #   - "Run /init as init process"  (the kernel finished booting)
+#   - with two vCPUs (the vmlinux boots): "smp: Brought up 1 node, 2 CPUs",
+#     the second CPU found through the launcher's MP table and started
 # and the VMM ended by itself. On our development hosts the guest cannot run
 # user space: it panics right after "Run /init", and panic=-1 makes it
 # reboot at once, which guestd-launcher reports as exit status 3 (reset).
@@ -159,6 +161,10 @@ check_console() {
 	}
 	grep -q 'Run /init as init process' "$log" ||
 		{ fail "$name: no 'Run /init as init process' line (boot did not finish)"; ok=1; }
+	if [ "$2" -gt 1 ]; then
+		grep -q "smp: Brought up 1 node, $2 CPUs" "$log" ||
+			{ fail "$name: no 'smp: Brought up 1 node, $2 CPUs' line (secondary CPUs not started)"; ok=1; }
+	fi
 	return $ok
 }
 
@@ -202,17 +208,17 @@ if [ ! -x "$launcher" ]; then
 	fail "launcher: $launcher is not built"
 else
 	for kind in vmlinux bzimage; do
-		kernel=$vmlinux
-		[ $kind = bzimage ] && kernel=$bzimage
+		kernel=$vmlinux vcpus=2
+		[ $kind = bzimage ] && kernel=$bzimage vcpus=1
 		name=launcher_$kind
-		echo "booting $kind under guestd-launcher (up to ${limit}s)"
+		echo "booting $kind with $vcpus vCPU(s) under guestd-launcher (up to ${limit}s)"
 		boot "$name" 0 "$launcher" --kernel "$kernel" --initrd "$initramfs" \
-			--cmdline "$cmdline" --memory 128 --vcpus 1 --disk "$disk" --console stdio
+			--cmdline "$cmdline" --memory 128 --vcpus $vcpus --disk "$disk" --console stdio
 		reason=$(exit_reason $rc)
 		[ $killed = 1 ] && reason="still running ${grace}s after Run /init, terminated"
 		report "$name" "$reason"
 		ok=0
-		check_console "$name" || ok=1
+		check_console "$name" $vcpus || ok=1
 		if [ $killed = 1 ]; then
 			fail "$name: guestd-launcher did not end within ${grace}s after the guest's panic (with panic=-1 the guest resets at once)"
 			ok=1
@@ -236,17 +242,17 @@ elif ! command -v $qemu >/dev/null; then
 	echo "QEMU comparison skipped: $qemu is not installed (make deps)"
 else
 	for kind in vmlinux bzimage; do
-		kernel=$vmlinux
-		[ $kind = bzimage ] && kernel=$bzimage
+		kernel=$vmlinux vcpus=2
+		[ $kind = bzimage ] && kernel=$bzimage vcpus=1
 		name=qemu_$kind
-		echo "booting $kind under QEMU microvm for comparison (up to ${limit}s)"
-		boot "$name" 1 $qemu -M microvm,acpi=off -enable-kvm -m 128 -nodefaults \
+		echo "booting $kind with $vcpus vCPU(s) under QEMU microvm for comparison (up to ${limit}s)"
+		boot "$name" 1 $qemu -M microvm,acpi=off -enable-kvm -m 128 -smp $vcpus -nodefaults \
 			-no-user-config -nographic -serial stdio \
 			-kernel "$kernel" -initrd "$initramfs" -append "$cmdline" \
 			-drive "file=$disk,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0
 		if [ $killed = 1 ]; then reason="stopped after Run /init"; else reason=$(exit_reason $rc); fi
 		report "$name" "$reason"
-		check_console "$name" || show_tail
+		check_console "$name" $vcpus || show_tail
 	done
 fi
 
