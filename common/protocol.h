@@ -13,12 +13,16 @@
  * the daemon.
  *
  * Messages (D = daemon, L = launcher):
- *   setup    D->L  the machine: body {guest, memory_mib, vcpus,
- *                  vcpu_mmap_size, cmdline, initrd (bool), disks:
- *                  [{read_only, id}]}; fds, in order: VM, vCPU 0..vcpus-1,
- *                  kernel, initrd (if any), disk 0..n-1, console (a stream
- *                  socket), listen (a listening unix socket on which a
- *                  restarted daemon reconnects). First and only once.
+ *   setup    D->L  the machine: body {guest, memory_mib, vcpus, cmdline,
+ *                  initrd (bool), disks: [{read_only, id}]}; fds, in
+ *                  order: /dev/kvm, kernel, initrd (if any), disk 0..n-1,
+ *                  console (a stream socket), listen (a listening unix
+ *                  socket on which a restarted daemon reconnects). First
+ *                  and only once. The launcher creates the VM and exactly
+ *                  `vcpus` vCPUs on /dev/kvm before it runs anything, then
+ *                  closes it: KVM refuses (EIO) every VM and vCPU ioctl
+ *                  from a process other than the VM's creator, so a VM
+ *                  made by guestd could not be run by a launcher.
  *   attach   D->L  a daemon (re)connected: fds: [console]; body {}.
  *   pause, unpause, stop   D->L  body {}; stop ends the guest in order
  *                  (vCPUs stopped, disks flushed) and the launcher exits.
@@ -32,9 +36,11 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PROTOCOL_MAX_MESSAGE (64 * 1024)
 #define PROTOCOL_MAX_FDS 96

@@ -12,6 +12,7 @@ static const char *const guest_exit_table[] = {
         [GUEST_EXIT_SHUTDOWN] = "triple fault",
         [GUEST_EXIT_INTERNAL_ERROR] = "KVM internal error",
         [GUEST_EXIT_GUEST_FAILURE] = "guest reported failure",
+        [GUEST_EXIT_STOPPED] = "stopped by request",
 };
 
 const char *guest_exit_to_string(enum guest_exit e) {

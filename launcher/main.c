@@ -2,26 +2,37 @@
 /*
  * guestd-launcher: one per guest, a small KVM VMM.
  *
- * This file is the standalone mode, for development and benchmarks: it
- * opens /dev/kvm (through kmod/) and the files named on the command line,
- * then hands the resulting fds to vm_run(), exactly as guestd's mode will
- * hand over fds it received on the control socket.
+ * Two modes that differ only in where the fds come from. Standalone, for
+ * development and benchmarks: it opens /dev/kvm (through kmod/) and the
+ * files named on the command line. Under guestd (--control-fd N): it opens
+ * nothing; the first message on the control socket, "setup", carries a
+ * /dev/kvm fd and every file the guest uses, and each
+ * field of it is checked here before the machine is built (guestd is
+ * trusted, but a mismatch between the body and the fds would otherwise
+ * turn into a confusing failure much later). Either way the fds go to
+ * vm_run().
  *
  * Exit status: how the guest ended (see enum guest_exit): 0 powered off,
  * 1 launcher error, 3 reset requested, 4 triple fault, 5 KVM internal
- * error, 6 guest powered off reporting failure; a one-line reason goes to
- * stderr.
+ * error, 6 guest powered off reporting failure, 7 stopped by request; a
+ * one-line reason goes to stderr.
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kvm.h"
 #include "log.h"
+#include "protocol.h"
 #include "vm.h"
 
 #define LAUNCHER_MAX_MEMORY_MIB (UINT64_C(1) << 20) /* 1 TiB */
+#define LAUNCHER_GUEST_NAME_MAX 255
+#define LAUNCHER_CMDLINE_MAX 4095
 
 static void help(void) {
         printf("Usage: guestd-launcher --kernel FILE [OPTIONS]\n"
@@ -34,10 +45,13 @@ static void help(void) {
                "  --disk FILE[,ro][,id=ID]  virtio-blk disk; repeat for more (at most %d)\n"
                "  --console stdio|FD   where the serial console goes (default stdio)\n"
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
+               "  --control-fd N       run under guestd: everything comes over this launcher\n"
+               "                       protocol socket (the other options are not used)\n"
                "  -v, --verbose        log more\n"
                "  -h, --help           show this help\n\n"
                "Exit status: 0 guest powered off, 1 launcher error, 3 reset requested,\n"
-               "4 triple fault, 5 KVM internal error, 6 guest reported failure.\n",
+               "4 triple fault, 5 KVM internal error, 6 guest reported failure,\n"
+               "7 stopped by request.\n",
                VM_MAX_DISKS);
 }
 
@@ -79,8 +93,175 @@ static int open_file(const char *what, const char *path, int *ret) {
         return 0;
 }
 
+/* ---------------------------------------------------------------- daemon mode */
+
+/* A setup we cannot use: say why to guestd ("error", then "exited", the
+ * last message) and to the log. Returns -EBADMSG. */
+static int setup_fail(int control_fd, const char *fmt, ...) _printf_(2, 3);
+static int setup_fail(int control_fd, const char *fmt, ...) {
+        char message[256], reason[300];
+        struct json_object *body;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        log_error("Bad setup from guestd: %s", message);
+
+        body = json_object_new_object();
+        json_object_object_add(body, "message", json_object_new_string(message));
+        (void) protocol_send(control_fd, PROTOCOL_ERROR, body, NULL, 0);
+        json_object_put(body);
+
+        snprintf(reason, sizeof(reason), "launcher error: bad setup: %s", message);
+        body = json_object_new_object();
+        json_object_object_add(body, "exit", json_object_new_int(GUEST_EXIT_LAUNCHER_ERROR));
+        json_object_object_add(body, "exit_name", json_object_new_string(guest_exit_to_string(GUEST_EXIT_LAUNCHER_ERROR)));
+        json_object_object_add(body, "reason", json_object_new_string(reason));
+        (void) protocol_send(control_fd, PROTOCOL_EXITED, body, NULL, 0);
+        json_object_put(body);
+        return -EBADMSG;
+}
+
+static bool fd_is_socket(int fd, int type, bool listening) {
+        int v;
+        socklen_t len = sizeof(v);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 || v != type)
+                return false;
+        len = sizeof(v);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0)
+                return false;
+        return !!v == listening;
+}
+
+/* The next fd of a message, taken (TAKE_FD evaluates its argument twice). */
+static int take_fd(struct protocol_message *m, size_t *next) {
+        int fd = m->fds[*next];
+        m->fds[(*next)++] = -EBADF;
+        return fd;
+}
+
+/* Reads "setup" from the control socket and turns it into config and
+ * machine; every fd it carried ends up in one of them or closed. */
+static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_machine *machine, char **ret_cmdline) {
+        _cleanup_(protocol_message_done) struct protocol_message m = { .body = NULL };
+        struct json_object *disks;
+        const char *guest, *cmdline;
+        uint64_t memory_mib, vcpus;
+        size_t n_disks, want_fds, next = 0;
+        bool initrd;
+        int r;
+
+        r = protocol_recv(control_fd, PROTOCOL_TO_LAUNCHER, &m);
+        if (r == -EBADMSG)
+                return setup_fail(control_fd, "malformed first message");
+        if (r < 0)
+                return log_error_errno(r, "Failed to receive the setup message from guestd: %m");
+        if (m.type != PROTOCOL_SETUP)
+                return setup_fail(control_fd, "the first message must be 'setup', not '%s'", protocol_type_to_string(m.type));
+
+        if (protocol_get_string(m.body, "guest", &guest) < 0 || !*guest || strlen(guest) > LAUNCHER_GUEST_NAME_MAX)
+                return setup_fail(control_fd, "'guest' must be a name of 1 to %d characters", LAUNCHER_GUEST_NAME_MAX);
+        if (protocol_get_uint(m.body, "memory_mib", LAUNCHER_MAX_MEMORY_MIB, &memory_mib) < 0 || memory_mib < 2 || memory_mib % 2)
+                return setup_fail(control_fd, "'memory_mib' must be an even number from 2 to %" PRIu64, LAUNCHER_MAX_MEMORY_MIB);
+        if (protocol_get_uint(m.body, "vcpus", KVM_MACHINE_MAX_VCPUS, &vcpus) < 0 || vcpus < 1)
+                return setup_fail(control_fd, "'vcpus' must be a number from 1 to %d", KVM_MACHINE_MAX_VCPUS);
+        if (protocol_get_string(m.body, "cmdline", &cmdline) < 0 || strlen(cmdline) > LAUNCHER_CMDLINE_MAX)
+                return setup_fail(control_fd, "'cmdline' must be a string of at most %d characters", LAUNCHER_CMDLINE_MAX);
+        if (protocol_get_bool(m.body, "initrd", &initrd) < 0)
+                return setup_fail(control_fd, "'initrd' must be true or false");
+        if (!json_object_object_get_ex(m.body, "disks", &disks) || !json_object_is_type(disks, json_type_array))
+                return setup_fail(control_fd, "'disks' must be an array");
+        n_disks = json_object_array_length(disks);
+        if (n_disks > VM_MAX_DISKS)
+                return setup_fail(control_fd, "%zu disks, at most %d are supported", n_disks, VM_MAX_DISKS);
+
+        /* /dev/kvm, kernel, initrd, disks, console, listen. */
+        want_fds = 1 + 1 + initrd + n_disks + 2;
+        if (m.n_fds != want_fds)
+                        return setup_fail(control_fd, "%zu fds for %s initrd and %zu disks: want %zu", m.n_fds, initrd ? "an" : "no",
+                                  n_disks, want_fds);
+
+        for (size_t i = 0; i < n_disks; i++) {
+                struct json_object *d = json_object_array_get_idx(disks, i);
+                const char *id;
+                bool ro;
+                if (!json_object_is_type(d, json_type_object) || protocol_get_bool(d, "read_only", &ro) < 0 ||
+                    protocol_get_string(d, "id", &id) < 0 || strlen(id) > VM_DISK_ID_MAX)
+                        return setup_fail(control_fd, "disk %zu must be {read_only: bool, id: string of at most %d characters}", i, VM_DISK_ID_MAX);
+                config->disks[i] = (struct vm_disk) { .fd = -EBADF, .read_only = ro };
+                strcpy(config->disks[i].id, id);
+        }
+        if (!fd_is_socket(m.fds[want_fds - 2], SOCK_STREAM, false))
+                return setup_fail(control_fd, "the console fd must be a connected stream socket");
+        if (!fd_is_socket(m.fds[want_fds - 1], SOCK_SEQPACKET, true))
+                return setup_fail(control_fd, "the listen fd must be a listening SOCK_SEQPACKET socket");
+
+        *ret_cmdline = strdup(cmdline);
+        if (!*ret_cmdline)
+                return setup_fail(control_fd, "out of memory");
+
+        /* Everything checked: take the fds. KVM binds a VM to the address
+         * space (mm) of the process that created it: VM and vCPU ioctls from
+         * any other process, even one holding the fd, fail with EIO. So
+         * guestd cannot create the VM for us; it hands us /dev/kvm, and we
+         * create the VM and exactly the vCPUs it granted before anything
+         * guest-controlled runs. /dev/kvm is closed at the end of this
+         * block and never needed again. */
+        {
+                _cleanup_close_ int kvm_fd = take_fd(&m, &next);
+                r = kvm_machine_create(kvm_fd, vcpus, machine);
+                if (r < 0)
+                        return setup_fail(control_fd, "failed to create the virtual machine: %s", strerror(-r));
+        }
+        config->memory_bytes = memory_mib * MiB;
+        config->kernel_fd = take_fd(&m, &next);
+        config->initrd_fd = initrd ? take_fd(&m, &next) : -EBADF;
+        config->cmdline = *ret_cmdline;
+        config->n_disks = n_disks;
+        for (size_t i = 0; i < n_disks; i++)
+                config->disks[i].fd = take_fd(&m, &next);
+        config->console_in_fd = config->console_out_fd = take_fd(&m, &next);
+        config->listen_fd = take_fd(&m, &next);
+        config->control_fd = control_fd;
+        log_info("Guest %s: %" PRIu64 " MiB, %" PRIu64 " vCPUs, %zu disks", guest, memory_mib, vcpus, n_disks);
+        return 0;
+}
+
+static int run_daemon_mode(int control_fd) {
+        struct vm_config config = { .kernel_fd = -EBADF, .initrd_fd = -EBADF, .control_fd = -EBADF, .listen_fd = -EBADF };
+        _cleanup_free_ char *cmdline = NULL;
+        struct kvm_machine machine;
+        struct vm_result result;
+        int r;
+
+        /* The console and control sockets lead to guestd, which may go away
+         * while the guest runs: a write to them must fail, not kill us. */
+        signal(SIGPIPE, SIG_IGN);
+        kvm_machine_init(&machine);
+
+        r = daemon_setup(control_fd, &config, &machine, &cmdline);
+        if (r < 0) {
+                safe_close(control_fd);
+                return GUEST_EXIT_LAUNCHER_ERROR;
+        }
+        /* vm_run() owns control_fd, listen_fd and the console from here
+         * (it sends "exited" itself, even when setting up fails). */
+        r = vm_run(&config, &machine, &result);
+        kvm_machine_close(&machine);
+        safe_close(config.kernel_fd);
+        safe_close(config.initrd_fd);
+        for (unsigned i = 0; i < config.n_disks; i++)
+                safe_close(config.disks[i].fd);
+        if (r < 0)
+                return GUEST_EXIT_LAUNCHER_ERROR;
+        log_info("%s", result.reason);
+        return result.exit;
+}
+
 int main(int argc, char *argv[]) {
-        enum { ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS };
+        enum { ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
                 { "initrd", required_argument, NULL, ARG_INITRD },
@@ -90,6 +271,7 @@ int main(int argc, char *argv[]) {
                 { "disk", required_argument, NULL, ARG_DISK },
                 { "console", required_argument, NULL, ARG_CONSOLE },
                 { "stats", no_argument, NULL, ARG_STATS },
+                { "control-fd", required_argument, NULL, ARG_CONTROL_FD },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -97,6 +279,7 @@ int main(int argc, char *argv[]) {
         struct vm_config config = {
                 .memory_bytes = 64 * MiB, .kernel_fd = -EBADF, .initrd_fd = -EBADF, .cmdline = "",
                 .console_in_fd = STDIN_FILENO, .console_out_fd = STDOUT_FILENO,
+                .control_fd = -EBADF, .listen_fd = -EBADF,
         };
         struct kvm_machine machine;
         struct kvm_probe_info info;
@@ -105,6 +288,7 @@ int main(int argc, char *argv[]) {
         const char *msg = NULL;
         uint64_t v, vcpus = 1;
         bool stats = false;
+        int control_fd = -EBADF;
         int c, r;
 
         usec_t started = now_usec();
@@ -163,6 +347,13 @@ int main(int argc, char *argv[]) {
                 case ARG_STATS:
                         stats = true;
                         break;
+                case ARG_CONTROL_FD:
+                        if (safe_atou64(optarg, &v) < 0 || v > INT32_MAX || !fd_is_socket((int) v, SOCK_SEQPACKET, false)) {
+                                log_error("--control-fd takes the number of an open, connected SOCK_SEQPACKET socket, not '%s'", optarg);
+                                return GUEST_EXIT_LAUNCHER_ERROR;
+                        }
+                        control_fd = (int) v;
+                        break;
                 case 'v':
                         log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
@@ -177,6 +368,16 @@ int main(int argc, char *argv[]) {
         if (optind < argc) {
                 log_error("Unexpected argument '%s'; try --help.", argv[optind]);
                 return GUEST_EXIT_LAUNCHER_ERROR;
+        }
+        if (control_fd >= 0) {
+                if (config.kernel_fd >= 0 || config.initrd_fd >= 0 || config.n_disks > 0) {
+                        log_error("--control-fd takes everything from guestd: no --kernel, --initrd or --disk with it.");
+                        return GUEST_EXIT_LAUNCHER_ERROR;
+                }
+                /* Inherited without O_CLOEXEC; we exec nothing, but keep to
+                 * the rule. */
+                (void) fcntl(control_fd, F_SETFD, FD_CLOEXEC);
+                return run_daemon_mode(control_fd);
         }
         if (config.kernel_fd < 0) {
                 log_error("--kernel is required; try --help.");

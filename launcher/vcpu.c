@@ -215,7 +215,7 @@ static void *vcpu_thread(void *userdata) {
         sigaddset(&set, VCPU_KICK_SIGNAL);
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-        while (!vm_exiting(v->vm)) {
+        while (vm_vcpu_may_run(v->vm)) {
                 if (ioctl(v->fd, KVM_RUN, 0) < 0) {
                         if (errno == EINTR || errno == EAGAIN) {
                                 v->run->immediate_exit = 0;

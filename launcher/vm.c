@@ -13,20 +13,32 @@
  * console input to the UART and flushes its output. Any thread may end the
  * guest through the device host's request_exit(); the first reason wins,
  * every vCPU is kicked out of KVM_RUN, and vm_run() returns it.
+ *
+ * Under guestd the I/O loop also serves the control connection (see
+ * protocol.h). Pausing kicks every vCPU out of KVM_RUN and parks it on a
+ * condition variable before it may enter again; a pause is answered only
+ * once every vCPU is parked, so "paused" means no guest instruction runs.
+ * The guest does not depend on guestd: if the connection breaks (guestd
+ * died or restarts) the guest keeps running, its console output is
+ * dropped, and the loop waits on the listening socket for a daemon to come
+ * back and attach a new console.
  */
 #include <linux/kvm.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "boot.h"
 #include "i8042.h"
 #include "log.h"
 #include "mptable.h"
 #include "power.h"
+#include "protocol.h"
 #include "serial.h"
 #include "vcpu.h"
 #include "virtio-blk.h"
@@ -46,9 +58,27 @@ struct vm {
         struct vcpu vcpus[KVM_MACHINE_MAX_VCPUS];
         int wake_fd;
 
+        /* exit_lock also guards pausing: vCPUs park on unpause_cond while
+         * paused; the I/O thread waits on parked_cond until all of the
+         * n_started vCPUs are parked. */
         pthread_mutex_t exit_lock;
+        pthread_cond_t unpause_cond, parked_cond;
         bool exiting;
+        bool paused;
+        unsigned n_started, n_parked;
         struct vm_result result;
+
+        /* The I/O thread's own: the console and, in daemon mode, the
+         * control connection. */
+        bool daemon_mode;
+        int console_in_fd, console_out_fd;
+        bool console_input_open;
+        int control_fd, listen_fd;
+        bool control_attached; /* the connection has had its setup or attach */
+        /* For stop: the disks to flush (fds not owned). */
+        int disk_fds[VM_MAX_DISKS];
+        bool disk_read_only[VM_MAX_DISKS];
+        unsigned n_disks;
 };
 
 static void vm_irq_line(struct device_host *host, unsigned irq, int level) {
@@ -70,6 +100,10 @@ static void vm_request_exit(struct device_host *host, enum guest_exit e, const c
                 snprintf(vm->result.reason, sizeof(vm->result.reason), "%s", reason);
                 for (unsigned i = 0; i < vm->machine->n_vcpus; i++)
                         vcpu_kick(&vm->vcpus[i]);
+                /* Parked vCPUs must leave, and a pause waiting for them
+                 * must give up. */
+                pthread_cond_broadcast(&vm->unpause_cond);
+                pthread_cond_broadcast(&vm->parked_cond);
         }
         pthread_mutex_unlock(&vm->exit_lock);
         (void) !write(vm->wake_fd, &one, sizeof(one));
@@ -81,6 +115,42 @@ bool vm_exiting(struct vm *vm) {
         r = vm->exiting;
         pthread_mutex_unlock(&vm->exit_lock);
         return r;
+}
+
+bool vm_vcpu_may_run(struct vm *vm) {
+        bool r;
+
+        pthread_mutex_lock(&vm->exit_lock);
+        if (vm->paused && !vm->exiting) {
+                vm->n_parked++;
+                pthread_cond_broadcast(&vm->parked_cond);
+                while (vm->paused && !vm->exiting)
+                        pthread_cond_wait(&vm->unpause_cond, &vm->exit_lock);
+                vm->n_parked--;
+        }
+        r = !vm->exiting;
+        pthread_mutex_unlock(&vm->exit_lock);
+        return r;
+}
+
+/* Stops every vCPU and returns once each is parked outside KVM_RUN (or
+ * the guest is ending). A vCPU in the middle of a device access finishes
+ * it first, so devices are quiescent too. */
+static void vm_pause_vcpus(struct vm *vm) {
+        pthread_mutex_lock(&vm->exit_lock);
+        vm->paused = true;
+        for (unsigned i = 0; i < vm->n_started; i++)
+                vcpu_kick(&vm->vcpus[i]);
+        while (vm->n_parked < vm->n_started && !vm->exiting)
+                pthread_cond_wait(&vm->parked_cond, &vm->exit_lock);
+        pthread_mutex_unlock(&vm->exit_lock);
+}
+
+static void vm_unpause_vcpus(struct vm *vm) {
+        pthread_mutex_lock(&vm->exit_lock);
+        vm->paused = false;
+        pthread_cond_broadcast(&vm->unpause_cond);
+        pthread_mutex_unlock(&vm->exit_lock);
 }
 
 void vm_end(struct vm *vm, enum guest_exit e, const char *reason) {
@@ -150,18 +220,240 @@ static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *c
         return 0;
 }
 
-/* The I/O loop: console input into the UART while it has room, and a
- * periodic flush of console output, until the guest ends. */
-static void vm_io_loop(struct vm *vm, int in_fd) {
-        bool input_open = in_fd >= 0;
+/* ---------------------------------------------------------------- control
+ *
+ * The launcher's side of the protocol (protocol.h). protocol_recv() has
+ * already checked each message's shape; here a table says in which
+ * connection states each request is allowed. A request that is merely
+ * untimely (pause while paused) is refused with "error" and the guest goes
+ * on; anything else not allowed, and any malformed message, is a protocol
+ * error: guestd and we disagree about the state of the guest, and the
+ * only safe thing left is to end it.
+ */
 
+enum vm_control_state {
+        VM_CONTROL_ATTACHING, /* a reconnected daemon has not sent attach yet */
+        VM_CONTROL_RUNNING,
+        VM_CONTROL_PAUSED,
+};
+#define STATE(s) (1u << (s))
+
+static enum vm_control_state vm_control_state(const struct vm *vm) {
+        if (!vm->control_attached)
+                return VM_CONTROL_ATTACHING;
+        return vm->paused ? VM_CONTROL_PAUSED : VM_CONTROL_RUNNING;
+}
+
+static void vm_control_disconnect(struct vm *vm) {
+        vm->control_fd = safe_close(vm->control_fd);
+        vm->control_attached = false;
+}
+
+static void vm_protocol_error(struct vm *vm, const char *fmt, ...) _printf_(2, 3);
+static void vm_protocol_error(struct vm *vm, const char *fmt, ...) {
+        char reason[sizeof(vm->result.reason)];
+        va_list ap;
+        int n;
+
+        n = snprintf(reason, sizeof(reason), "protocol error: ");
+        va_start(ap, fmt);
+        vsnprintf(reason + n, sizeof(reason) - n, fmt, ap);
+        va_end(ap);
+        log_error("%s", reason);
+        /* "exited" with this reason goes out on the connection once the
+         * vCPUs have stopped, as for any other end. */
+        vm_end(vm, GUEST_EXIT_LAUNCHER_ERROR, reason);
+}
+
+/* Sends on the control connection; a daemon that cannot be reached is
+ * gone, and the guest carries on without it. */
+static void vm_control_send(struct vm *vm, enum protocol_type type, struct json_object *body) {
+        int r;
+
+        if (vm->control_fd < 0)
+                return;
+        r = protocol_send(vm->control_fd, type, body, NULL, 0);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to send '%s' to guestd, closing the connection: %m", protocol_type_to_string(type));
+                vm_control_disconnect(vm);
+        }
+}
+
+static void vm_control_send_state(struct vm *vm) {
+        struct json_object *body = json_object_new_object();
+
+        if (!body)
+                return (void) log_error_errno(-ENOMEM, "Out of memory");
+        json_object_object_add(body, "state", json_object_new_string(vm->paused ? "paused" : "running"));
+        json_object_object_add(body, "pid", json_object_new_int64(getpid()));
+        vm_control_send(vm, PROTOCOL_STATE, body);
+        json_object_put(body);
+}
+
+static void vm_control_send_error(struct vm *vm, const char *message) {
+        struct json_object *body = json_object_new_object();
+
+        if (!body)
+                return (void) log_error_errno(-ENOMEM, "Out of memory");
+        json_object_object_add(body, "message", json_object_new_string(message));
+        vm_control_send(vm, PROTOCOL_ERROR, body);
+        json_object_put(body);
+}
+
+static void vm_control_send_exited(struct vm *vm, enum guest_exit e, const char *reason) {
+        struct json_object *body = json_object_new_object();
+
+        if (!body)
+                return (void) log_error_errno(-ENOMEM, "Out of memory");
+        json_object_object_add(body, "exit", json_object_new_int(e));
+        json_object_object_add(body, "exit_name", json_object_new_string(guest_exit_to_string(e)));
+        json_object_object_add(body, "reason", json_object_new_string(reason));
+        vm_control_send(vm, PROTOCOL_EXITED, body);
+        json_object_put(body);
+}
+
+static void vm_control_attach(struct vm *vm, struct protocol_message *m) {
+        int fd = TAKE_FD(m->fds[0]);
+
+        /* The UART stops writing to the old console before we close it, so
+         * its number cannot be reused under the UART's feet. */
+        serial_set_output(vm->serial, fd);
+        if (vm->console_out_fd != vm->console_in_fd)
+                safe_close(vm->console_out_fd);
+        safe_close(vm->console_in_fd);
+        vm->console_in_fd = vm->console_out_fd = fd;
+        vm->console_input_open = true;
+        vm->control_attached = true;
+        log_info("guestd attached: new console");
+        vm_control_send_state(vm);
+}
+
+static void vm_control_pause(struct vm *vm, struct protocol_message *m) {
+        vm_pause_vcpus(vm);
+        serial_flush(vm->serial);
+        vm_control_send_state(vm);
+}
+
+static void vm_control_unpause(struct vm *vm, struct protocol_message *m) {
+        vm_unpause_vcpus(vm);
+        vm_control_send_state(vm);
+}
+
+/* Ends the guest in order: no vCPU runs (so no virtio-blk request is half
+ * done), then what the guest wrote is on stable storage, then exit. */
+static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
+        char reason[sizeof(vm->result.reason)] = "stopped by request";
+
+        vm_pause_vcpus(vm);
+        serial_flush(vm->serial);
+        for (unsigned i = 0; i < vm->n_disks; i++) {
+                if (vm->disk_read_only[i])
+                        continue;
+                int r;
+                do
+                        r = fdatasync(vm->disk_fds[i]) < 0 ? -errno : 0;
+                while (r == -EINTR);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to flush disk %u: %m", i);
+                        snprintf(reason, sizeof(reason), "stopped by request; flushing disk %u failed: %s", i, strerror(-r));
+                }
+        }
+        vm_end(vm, GUEST_EXIT_STOPPED, reason);
+}
+
+struct vm_control_handler {
+        void (*handle)(struct vm *vm, struct protocol_message *m);
+        unsigned allowed;   /* STATE() mask: handled */
+        unsigned refused;   /* STATE() mask: answered with "error", the guest goes on */
+        const char *refusal;
+};
+
+/* setup is absent: it comes once, before the machine exists (main.c). */
+static const struct vm_control_handler vm_control_handlers[_PROTOCOL_TYPE_MAX] = {
+        [PROTOCOL_ATTACH]  = { .handle = vm_control_attach, .allowed = STATE(VM_CONTROL_ATTACHING) },
+        [PROTOCOL_PAUSE]   = { .handle = vm_control_pause, .allowed = STATE(VM_CONTROL_RUNNING),
+                               .refused = STATE(VM_CONTROL_PAUSED), .refusal = "the guest is already paused" },
+        [PROTOCOL_UNPAUSE] = { .handle = vm_control_unpause, .allowed = STATE(VM_CONTROL_PAUSED),
+                               .refused = STATE(VM_CONTROL_RUNNING), .refusal = "the guest is not paused" },
+        [PROTOCOL_STOP]    = { .handle = vm_control_stop, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
+};
+
+static void vm_control_receive(struct vm *vm) {
+        struct protocol_message m = { .body = NULL };
+        const struct vm_control_handler *h;
+        enum vm_control_state state = vm_control_state(vm);
+        int r;
+
+        r = protocol_recv(vm->control_fd, PROTOCOL_TO_LAUNCHER, &m);
+        if (r == -EAGAIN || r == -EINTR)
+                return;
+        if (r == -EBADMSG)
+                return vm_protocol_error(vm, "malformed message from guestd");
+        if (r < 0) {
+                if (r == -ECONNRESET)
+                        log_info("guestd closed the control connection; the guest keeps running");
+                else
+                        log_warning_errno(r, "The control connection failed, the guest keeps running: %m");
+                return vm_control_disconnect(vm);
+        }
+
+        h = &vm_control_handlers[m.type];
+        if (h->refused & STATE(state))
+                vm_control_send_error(vm, h->refusal);
+        else if (h->handle && (h->allowed & STATE(state)))
+                h->handle(vm, &m);
+        else if (state == VM_CONTROL_ATTACHING)
+                vm_protocol_error(vm, "'%s' before 'attach' on a new connection", protocol_type_to_string(m.type));
+        else
+                vm_protocol_error(vm, "'%s' is not allowed now", protocol_type_to_string(m.type));
+        protocol_message_done(&m);
+}
+
+/* A daemon (re)connects on the listening socket. Only root, or our own
+ * user (a daemon's tests run unprivileged), may take over the guest. */
+static void vm_control_accept(struct vm *vm) {
+        _cleanup_close_ int fd = -EBADF;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+
+        fd = accept4(vm->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        log_warning_errno(-errno, "Failed to accept a control connection: %m");
+                return;
+        }
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                log_warning_errno(-errno, "Failed to get the credentials of a control connection: %m");
+                return;
+        }
+        if (cred.uid != 0 && cred.uid != geteuid()) {
+                log_warning("Refused a control connection from uid %u", (unsigned) cred.uid);
+                return;
+        }
+        log_info("guestd reconnected (pid %d)", (int) cred.pid);
+        vm->control_fd = TAKE_FD(fd);
+        vm->control_attached = false;
+}
+
+/* The I/O loop: console input into the UART while it has room, a
+ * periodic flush of console output, and in daemon mode the control
+ * connection (or, without one, the listening socket), until the guest
+ * ends. */
+static void vm_io_loop(struct vm *vm) {
         while (!vm_exiting(vm)) {
-                struct pollfd p[2] = { { .fd = vm->wake_fd, .events = POLLIN }, { .fd = -1 } };
+                struct pollfd p[3] = { { .fd = vm->wake_fd, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
                 size_t space = serial_rx_space(vm->serial);
+                bool listening = false;
 
-                if (input_open && space > 0)
-                        p[1] = (struct pollfd) { .fd = in_fd, .events = POLLIN };
-                if (poll(p, 2, VM_IO_FLUSH_MS) < 0 && errno != EINTR) {
+                if (vm->console_input_open && vm->console_in_fd >= 0 && space > 0)
+                        p[1] = (struct pollfd) { .fd = vm->console_in_fd, .events = POLLIN };
+                if (vm->control_fd >= 0)
+                        p[2] = (struct pollfd) { .fd = vm->control_fd, .events = POLLIN };
+                else if (vm->listen_fd >= 0) {
+                        p[2] = (struct pollfd) { .fd = vm->listen_fd, .events = POLLIN };
+                        listening = true;
+                }
+                if (poll(p, ELEMENTSOF(p), VM_IO_FLUSH_MS) < 0 && errno != EINTR) {
                         vm_end(vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: poll failed");
                         break;
                 }
@@ -171,11 +463,17 @@ static void vm_io_loop(struct vm *vm, int in_fd) {
                 }
                 if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
                         uint8_t buf[SERIAL_RX_SIZE];
-                        ssize_t n = read(in_fd, buf, MIN(space, sizeof(buf)));
+                        ssize_t n = read(vm->console_in_fd, buf, MIN(space, sizeof(buf)));
                         if (n > 0)
                                 serial_receive(vm->serial, buf, n);
                         else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                                input_open = false; /* end of console input: the guest keeps running */
+                                vm->console_input_open = false; /* end of console input: the guest keeps running */
+                }
+                if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        if (listening)
+                                vm_control_accept(vm);
+                        else
+                                vm_control_receive(vm);
                 }
                 serial_flush(vm->serial);
         }
@@ -191,6 +489,15 @@ static void vm_free(struct vm *vm) {
                 vcpu_done(&vm->vcpus[i]);
         guest_memory_destroy(&vm->mem);
         vm->wake_fd = safe_close(vm->wake_fd);
+        if (vm->daemon_mode) {
+                vm->control_fd = safe_close(vm->control_fd);
+                vm->listen_fd = safe_close(vm->listen_fd);
+                if (vm->console_out_fd != vm->console_in_fd)
+                        safe_close(vm->console_out_fd);
+                vm->console_in_fd = vm->console_out_fd = safe_close(vm->console_in_fd);
+        }
+        pthread_cond_destroy(&vm->unpause_cond);
+        pthread_cond_destroy(&vm->parked_cond);
         pthread_mutex_destroy(&vm->exit_lock);
 }
 
@@ -199,6 +506,13 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
                 .host = { .irq_line = vm_irq_line, .request_exit = vm_request_exit },
                 .machine = machine,
                 .mem = { .fd = -EBADF },
+                .daemon_mode = config->control_fd >= 0,
+                .console_in_fd = config->console_in_fd,
+                .console_out_fd = config->console_out_fd,
+                .console_input_open = config->console_in_fd >= 0,
+                .control_fd = config->control_fd,
+                .listen_fd = config->listen_fd,
+                .control_attached = true, /* setup came on it */
         };
         char cmdline[VM_CMDLINE_MAX];
         struct boot_entry entry;
@@ -207,6 +521,8 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
 
         vm.host.mem = &vm.mem;
         pthread_mutex_init(&vm.exit_lock, NULL);
+        pthread_cond_init(&vm.unpause_cond, NULL);
+        pthread_cond_init(&vm.parked_cond, NULL);
         for (unsigned i = 0; i < KVM_MACHINE_MAX_VCPUS; i++)
                 vcpu_init(&vm.vcpus[i], &vm, i);
         vm.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -217,6 +533,12 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
         if (config->n_disks > VM_MAX_DISKS) {
                 r = log_error_errno(-E2BIG, "At most %d disks are supported", VM_MAX_DISKS);
                 goto out;
+        }
+
+        vm.n_disks = config->n_disks;
+        for (unsigned i = 0; i < config->n_disks; i++) {
+                vm.disk_fds[i] = config->disks[i].fd;
+                vm.disk_read_only[i] = config->disks[i].read_only;
         }
 
         r = guest_memory_create(&vm.mem, config->memory_bytes);
@@ -253,14 +575,26 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
                         vm_end(&vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: failed to start a vCPU thread");
                         break;
                 }
+                /* Under the lock: a pause counts the vCPUs it waits for. */
+                pthread_mutex_lock(&vm.exit_lock);
+                vm.n_started = started + 1;
+                pthread_mutex_unlock(&vm.exit_lock);
         }
-        vm_io_loop(&vm, config->console_in_fd);
+        if (!vm_exiting(&vm))
+                vm_control_send_state(&vm);
+        vm_io_loop(&vm);
         for (unsigned i = 0; i < started; i++)
                 vcpu_join(&vm.vcpus[i]);
         vm.result.guest_ram_touched_kib = proc_self_status_kib("RssShmem");
+        vm_control_send_exited(&vm, vm.result.exit, vm.result.reason);
         *ret = vm.result;
         r = 0;
 out:
+        if (r < 0) {
+                char reason[sizeof(vm.result.reason)];
+                snprintf(reason, sizeof(reason), "launcher error: failed to set up the machine: %s", strerror(-r));
+                vm_control_send_exited(&vm, GUEST_EXIT_LAUNCHER_ERROR, reason);
+        }
         vm_free(&vm);
         return r;
 }

@@ -35,6 +35,13 @@ struct vm_config {
         struct vm_disk disks[VM_MAX_DISKS];
         unsigned n_disks;
         int console_in_fd, console_out_fd; /* console_in_fd may be -EBADF */
+        /* Daemon mode (guestd): the launcher protocol connection the setup
+         * came on, and the listening socket on which a restarted guestd
+         * reconnects (-EBADF if none). Both -EBADF in standalone mode. In
+         * daemon mode vm_run() owns and closes these and the console fds,
+         * since a reconnecting daemon replaces them while the guest runs. */
+        int control_fd;
+        int listen_fd;
 };
 
 struct vm_result {
@@ -45,12 +52,17 @@ struct vm_result {
 
 /* Runs the guest to its end on machine's VM and vCPU fds. Returns 0 when
  * the guest ended (how: in *ret), or a negative errno when the machine
- * could not be set up (logged). */
+ * could not be set up (logged). In daemon mode it also serves the control
+ * connection (pause, unpause, stop, attach) and sends "state" once the
+ * vCPUs run and "exited" at the end, whichever way the guest ended. */
 int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret);
 
 /* For vcpu.c: the machine a vCPU belongs to. */
 struct vm;
 bool vm_exiting(struct vm *vm);
+/* Called by each vCPU thread before every KVM_RUN: while the machine is
+ * paused it waits here, out of KVM_RUN; false once the guest is ending. */
+bool vm_vcpu_may_run(struct vm *vm);
 void vm_end(struct vm *vm, enum guest_exit e, const char *reason);
 struct bus *vm_bus(struct vm *vm);
 struct guest_memory *vm_memory(struct vm *vm);

@@ -263,6 +263,12 @@ void serial_receive(struct serial *s, const uint8_t *buf, size_t n) {
         pthread_mutex_unlock(&s->lock);
 }
 
+void serial_set_output(struct serial *s, int out_fd) {
+        pthread_mutex_lock(&s->lock);
+        s->out_fd = out_fd;
+        pthread_mutex_unlock(&s->lock);
+}
+
 void serial_flush(struct serial *s) {
         pthread_mutex_lock(&s->lock);
         serial_flush_locked(s);

@@ -30,6 +30,10 @@ struct serial *serial_free(struct serial *s);
  * (at most that many). */
 size_t serial_rx_space(struct serial *s);
 void serial_receive(struct serial *s, const uint8_t *buf, size_t n);
+/* Switches console output to out_fd (not owned); buffered output goes to
+ * the new fd. Once this returns the old fd is no longer written to, so the
+ * caller may close it. */
+void serial_set_output(struct serial *s, int out_fd);
 /* Writes out buffered guest output; the I/O thread calls it periodically. */
 void serial_flush(struct serial *s);
 /* Total bytes the guest has written to the console. */

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-protocol.c: the launcher protocol's checks, over real socketpairs:
+ * what a well-formed message looks like after the trip, and that every
+ * kind of malformed packet is refused with its fds closed. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "protocol.h"
+#include "test.h"
+
+static void make_pair(int sv[2]) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                TEST_SKIP("socketpair(SOCK_SEQPACKET) failed");
+}
+
+static bool fd_open(int fd) {
+        return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* Sends a raw packet with n_fds copies of fd, bypassing protocol_send's
+ * own checks, as a hostile or buggy peer would. */
+static void send_raw(int sock, const void *buf, size_t len, int fd, size_t n_fds) {
+        union {
+                struct cmsghdr header;
+                uint8_t buf[CMSG_SPACE(sizeof(int) * PROTOCOL_MAX_FDS)];
+        } control;
+        int fds[PROTOCOL_MAX_FDS];
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (n_fds > 0) {
+                for (size_t i = 0; i < n_fds; i++)
+                        fds[i] = fd;
+                memset(&control, 0, sizeof(control));
+                mh.msg_control = control.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        }
+        CHECK_EQ(sendmsg(sock, &mh, 0), (ssize_t) len);
+}
+
+/* The lowest fd number the next open would get: received fds that were
+ * closed leave it unchanged. */
+static int next_fd(void) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        close(fd);
+        return fd;
+}
+
+/* Sends raw text with n_fds fds of /dev/null and checks that the receiver
+ * refuses it with -EBADMSG and leaves no fd open. */
+static void check_rejected(const char *what, const char *text, size_t len, size_t n_fds, enum protocol_direction dir) {
+        struct protocol_message m;
+        int sv[2], null_fd, before, r;
+
+        make_pair(sv);
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        send_raw(sv[0], text, len, null_fd, n_fds);
+        close(null_fd);
+        before = next_fd();
+        r = protocol_recv(sv[1], dir, &m);
+        if (r != -EBADMSG)
+                fprintf(stderr, "%s: got %d\n", what, r);
+        CHECK_EQ(r, -EBADMSG);
+        CHECK_EQ(next_fd(), before);
+        if (r == 0)
+                protocol_message_done(&m);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+static void test_round_trip(void) {
+        struct protocol_message m;
+        int sv[2], fds[6];
+        const char *s;
+        uint64_t u;
+        bool b;
+
+        make_pair(sv);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        struct json_object *body = json_object_new_object();
+        json_object_object_add(body, "guest", json_object_new_string("web"));
+        json_object_object_add(body, "vcpus", json_object_new_int(1));
+        json_object_object_add(body, "initrd", json_object_new_boolean(true));
+        json_object_object_add(body, "big", json_object_new_uint64(UINT64_MAX));
+        json_object_object_add(body, "neg", json_object_new_int(-1));
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SETUP, body, fds, 5), 0);
+        /* The body is not consumed, and now names its type. */
+        CHECK(json_object_object_get_ex(body, "type", NULL));
+        json_object_put(body);
+
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_SETUP);
+        CHECK_EQ(m.n_fds, 5);
+        for (size_t i = 0; i < 5; i++) {
+                CHECK(m.fds[i] >= 0);
+                CHECK(fcntl(m.fds[i], F_GETFD) & FD_CLOEXEC);
+        }
+        CHECK_EQ(m.fds[5], -EBADF);
+        CHECK_EQ(protocol_get_string(m.body, "guest", &s), 0);
+        CHECK(strcmp(s, "web") == 0);
+        CHECK_EQ(protocol_get_uint(m.body, "vcpus", 64, &u), 0);
+        CHECK_EQ(u, 1);
+        CHECK_EQ(protocol_get_uint(m.body, "big", UINT64_MAX, &u), 0);
+        CHECK(u == UINT64_MAX);
+        CHECK_EQ(protocol_get_bool(m.body, "initrd", &b), 0);
+        CHECK(b);
+
+        /* Getters check the type and the range. */
+        CHECK_EQ(protocol_get_uint(m.body, "vcpus", 0, &u), -EBADMSG);
+        CHECK_EQ(protocol_get_uint(m.body, "neg", 100, &u), -EBADMSG);
+        CHECK_EQ(protocol_get_uint(m.body, "guest", 100, &u), -EBADMSG);
+        CHECK_EQ(protocol_get_uint(m.body, "missing", 100, &u), -EBADMSG);
+        CHECK_EQ(protocol_get_string(m.body, "vcpus", &s), -EBADMSG);
+        CHECK_EQ(protocol_get_bool(m.body, "vcpus", &b), -EBADMSG);
+        CHECK_EQ(protocol_get_bool(m.body, "missing", &b), -EBADMSG);
+
+        /* A handler takes an fd by clearing it; done closes the rest. */
+        int taken = TAKE_FD(m.fds[0]);
+        int other = m.fds[1];
+        protocol_message_done(&m);
+        CHECK(m.body == NULL);
+        CHECK(fd_open(taken));
+        CHECK(!fd_open(other));
+        close(taken);
+
+        /* No body: an empty one is sent. */
+        CHECK_EQ(protocol_send(sv[1], PROTOCOL_STATE, NULL, NULL, 0), 0);
+        CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_STATE);
+        CHECK_EQ(m.n_fds, 0);
+        protocol_message_done(&m);
+
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                close(fds[i]);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+static void test_send_checks(void) {
+        int sv[2], fd = 0;
+
+        make_pair(sv);
+        /* Wrong fd counts and a non-object body are refused before sending. */
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_ATTACH, NULL, NULL, 0), -EINVAL);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_PAUSE, NULL, &fd, 1), -EINVAL);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SETUP, NULL, &fd, 1), -EINVAL);
+        CHECK_EQ(protocol_send(sv[0], (enum protocol_type) 99, NULL, NULL, 0), -EINVAL);
+        struct json_object *array = json_object_new_array();
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_PAUSE, array, NULL, 0), -EINVAL);
+        json_object_put(array);
+
+        /* Too big to send. */
+        struct json_object *body = json_object_new_object();
+        char *big = malloc(PROTOCOL_MAX_MESSAGE + 1);
+        memset(big, 'x', PROTOCOL_MAX_MESSAGE);
+        big[PROTOCOL_MAX_MESSAGE] = 0;
+        json_object_object_add(body, "message", json_object_new_string(big));
+        CHECK_EQ(protocol_send(sv[1], PROTOCOL_ERROR, body, NULL, 0), -E2BIG);
+        json_object_put(body);
+        free(big);
+
+        /* A peer that went away: an error, not SIGPIPE. */
+        close(sv[1]);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_PAUSE, NULL, NULL, 0), -EPIPE);
+        close(sv[0]);
+}
+
+static void test_rejections(void) {
+        static const char pause[] = "{\"type\":\"pause\"}";
+        char *big;
+
+        check_rejected("wrong direction", "{\"type\":\"state\",\"state\":\"running\"}", 34, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("wrong direction 2", pause, strlen(pause), 0, PROTOCOL_TO_DAEMON);
+        check_rejected("unknown type", "{\"type\":\"reboot\"}", 17, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("type not a string", "{\"type\":3}", 10, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("no type", "{}", 2, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("not JSON", "hello", 5, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("not JSON with fds", "hello", 5, 3, PROTOCOL_TO_LAUNCHER);
+        check_rejected("JSON array", "[\"pause\"]", 9, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("JSON number", "42", 2, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("trailing garbage", "{\"type\":\"pause\"}x", 17, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("two objects", "{\"type\":\"pause\"}{}", 18, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("embedded NUL", "{\"type\":\"pause\"}\0", 17, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("truncated JSON", "{\"type\":\"pau", 12, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("pause with an fd", pause, strlen(pause), 1, PROTOCOL_TO_LAUNCHER);
+        check_rejected("attach without fd", "{\"type\":\"attach\"}", 17, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("attach with 2 fds", "{\"type\":\"attach\"}", 17, 2, PROTOCOL_TO_LAUNCHER);
+        check_rejected("setup with 3 fds", "{\"type\":\"setup\"}", 16, 3, PROTOCOL_TO_LAUNCHER);
+        check_rejected("exited with an fd", "{\"type\":\"exited\"}", 17, 1, PROTOCOL_TO_DAEMON);
+
+        /* Oversized: a valid object one byte over the limit, with fds. */
+        big = malloc(PROTOCOL_MAX_MESSAGE + 2);
+        memset(big, ' ', PROTOCOL_MAX_MESSAGE + 1);
+        memcpy(big, pause, strlen(pause));
+        check_rejected("oversized", big, PROTOCOL_MAX_MESSAGE + 1, 2, PROTOCOL_TO_LAUNCHER);
+        /* Far over it: the kernel truncates (MSG_TRUNC). */
+        free(big);
+        big = malloc(2 * PROTOCOL_MAX_MESSAGE);
+        memset(big, ' ', 2 * PROTOCOL_MAX_MESSAGE);
+        memcpy(big, pause, strlen(pause));
+        check_rejected("far oversized", big, 2 * PROTOCOL_MAX_MESSAGE, 1, PROTOCOL_TO_LAUNCHER);
+        free(big);
+
+        /* Exactly at the limit is fine. */
+        struct protocol_message m;
+        int sv[2];
+        big = malloc(PROTOCOL_MAX_MESSAGE);
+        memset(big, ' ', PROTOCOL_MAX_MESSAGE);
+        big[0] = '{';
+        memcpy(big + 1, "\"type\":\"pause\"", 14);
+        big[PROTOCOL_MAX_MESSAGE - 1] = '}';
+        make_pair(sv);
+        send_raw(sv[0], big, PROTOCOL_MAX_MESSAGE, -1, 0);
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_PAUSE);
+        protocol_message_done(&m);
+        free(big);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+/* More fds than PROTOCOL_MAX_FDS: the kernel cuts the control data
+ * (MSG_CTRUNC) and the fds that did arrive must be closed. */
+static void test_too_many_fds(void) {
+        union {
+                struct cmsghdr header;
+                uint8_t buf[CMSG_SPACE(sizeof(int) * (PROTOCOL_MAX_FDS + 8))];
+        } control;
+        struct protocol_message m;
+        static const char text[] = "{\"type\":\"setup\"}";
+        struct iovec iov = { .iov_base = (void *) text, .iov_len = strlen(text) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+        int sv[2], null_fd, before;
+
+        make_pair(sv);
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        memset(&control, 0, sizeof(control));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (PROTOCOL_MAX_FDS + 8));
+        for (size_t i = 0; i < PROTOCOL_MAX_FDS + 8; i++)
+                memcpy(CMSG_DATA(c) + i * sizeof(int), &null_fd, sizeof(int));
+        if (sendmsg(sv[0], &mh, 0) < 0) {
+                /* SCM_MAX_FD (253) is far above; should not happen. */
+                CHECK(false);
+        }
+        close(null_fd);
+        before = next_fd();
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), -EBADMSG);
+        CHECK_EQ(next_fd(), before);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+static void test_eof(void) {
+        struct protocol_message m;
+        int sv[2];
+
+        make_pair(sv);
+        close(sv[0]);
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), -ECONNRESET);
+        close(sv[1]);
+}
+
+static void test_type_strings(void) {
+        for (int t = 0; t < _PROTOCOL_TYPE_MAX; t++) {
+                const char *s = protocol_type_to_string(t);
+                CHECK(s != NULL);
+                CHECK_EQ(protocol_type_from_string(s), t);
+        }
+        CHECK(protocol_type_to_string(_PROTOCOL_TYPE_MAX) == NULL);
+        CHECK(protocol_type_to_string(_PROTOCOL_TYPE_INVALID) == NULL);
+        CHECK_EQ(protocol_type_from_string("nonsense"), _PROTOCOL_TYPE_INVALID);
+        CHECK_EQ(protocol_type_from_string(NULL), _PROTOCOL_TYPE_INVALID);
+        CHECK_EQ(protocol_type_from_string(""), _PROTOCOL_TYPE_INVALID);
+}
+
+int main(void) {
+        test_type_strings();
+        test_round_trip();
+        test_send_checks();
+        test_rejections();
+        test_too_many_fds();
+        test_eof();
+        return TEST_RESULT();
+}

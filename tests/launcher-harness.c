@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * launcher-harness: plays guestd's part of the launcher protocol against a
+ * real guestd-launcher, so the launcher's daemon mode is tested without
+ * the daemon: it creates the VM through kmod/ as guestd does, starts
+ * `guestd-launcher --control-fd N`, sends "setup" and runs one scenario.
+ *
+ *   launcher-harness LAUNCHER GUESTS_DIR SCENARIO
+ *
+ * Scenarios: basic, pause, reattach, bad, bad-setup, bad-attach. Exit 0
+ * when every check passed, 77 when KVM is not usable here, 1 otherwise.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "kvm.h"
+#include "protocol.h"
+#include "test.h"
+
+#define MSG_TIMEOUT_MS 30000
+#define COUNT_OPTIONS "count.delay=20000"
+
+struct harness {
+        const char *launcher, *guests;
+        char dir[64], sock_path[108];
+        pid_t pid;
+        int control;   /* our end of the control socket */
+        int console;   /* our end of the console */
+        char out[1 << 16];
+        size_t out_len;
+};
+
+static void say(const char *fmt, ...) _printf_(1, 2);
+static void say(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "harness: ");
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, "\n");
+        va_end(ap);
+}
+
+/* Reads whatever console output is there within timeout_ms. */
+static void console_read(struct harness *h, int timeout_ms) {
+        struct pollfd p = { .fd = h->console, .events = POLLIN };
+
+        if (h->console < 0 || poll(&p, 1, timeout_ms) <= 0)
+                return;
+        if (h->out_len >= sizeof(h->out) - 1) {
+                /* Keep the last half: tests look at recent output. */
+                memmove(h->out, h->out + sizeof(h->out) / 2, sizeof(h->out) / 2);
+                h->out_len -= sizeof(h->out) / 2;
+        }
+        ssize_t n = read(h->console, h->out + h->out_len, sizeof(h->out) - 1 - h->out_len);
+        if (n > 0)
+                h->out_len += n;
+        h->out[h->out_len] = 0;
+}
+
+static bool console_wait(struct harness *h, const char *s, int timeout_ms) {
+        usec_t end = now_usec() + (usec_t) timeout_ms * 1000;
+
+        while (!strstr(h->out, s)) {
+                if (now_usec() >= end) {
+                        say("no '%s' on the console; got: %.300s", s, h->out_len > 300 ? h->out + h->out_len - 300 : h->out);
+                        return false;
+                }
+                console_read(h, 50);
+        }
+        return true;
+}
+
+/* The last "count N" line number on the console, or -1. */
+static long console_last_count(struct harness *h) {
+        const char *p = h->out, *last = NULL;
+        while ((p = strstr(p, "count "))) {
+                last = p;
+                p += 6;
+        }
+        return last ? strtol(last + 6, NULL, 10) : -1;
+}
+
+static int recv_message(struct harness *h, struct protocol_message *m) {
+        usec_t end = now_usec() + MSG_TIMEOUT_MS * 1000;
+
+        /* Keep draining the console so the launcher never blocks on it. */
+        for (;;) {
+                struct pollfd p = { .fd = h->control, .events = POLLIN };
+                if (poll(&p, 1, 20) > 0)
+                        break;
+                console_read(h, 0);
+                if (now_usec() >= end) {
+                        say("no message from the launcher in time");
+                        return -ETIMEDOUT;
+                }
+        }
+        int r = protocol_recv(h->control, PROTOCOL_TO_DAEMON, m);
+        if (r < 0)
+                say("protocol_recv: %s", strerror(-r));
+        return r;
+}
+
+/* Receives a message and checks it is of type want; for "state", also
+ * the state. */
+static bool expect_message(struct harness *h, enum protocol_type want, const char *state) {
+        struct protocol_message m;
+        const char *s = NULL;
+        bool ok;
+
+        if (recv_message(h, &m) < 0) {
+                CHECK(false);
+                return false;
+        }
+        ok = m.type == want;
+        if (!ok)
+                say("got '%s', wanted '%s': %s", protocol_type_to_string(m.type), protocol_type_to_string(want),
+                    json_object_to_json_string(m.body));
+        if (ok && state) {
+                uint64_t pid;
+                ok = protocol_get_string(m.body, "state", &s) == 0 && strcmp(s, state) == 0 &&
+                     protocol_get_uint(m.body, "pid", INT32_MAX, &pid) == 0 && pid == (uint64_t) h->pid;
+                if (!ok)
+                        say("wrong state message: %s", json_object_to_json_string(m.body));
+        }
+        if (ok && want == PROTOCOL_ERROR)
+                ok = protocol_get_string(m.body, "message", &s) == 0 && *s;
+        CHECK(ok);
+        protocol_message_done(&m);
+        return ok;
+}
+
+static bool expect_exited(struct harness *h, int exit, const char *reason_part) {
+        struct protocol_message m;
+        const char *reason = "", *name = "";
+        uint64_t e = 999;
+        bool ok;
+
+        if (recv_message(h, &m) < 0) {
+                CHECK(false);
+                return false;
+        }
+        ok = m.type == PROTOCOL_EXITED && protocol_get_uint(m.body, "exit", 255, &e) == 0 && (int) e == exit &&
+             protocol_get_string(m.body, "reason", &reason) == 0 && strstr(reason, reason_part) &&
+             protocol_get_string(m.body, "exit_name", &name) == 0 && *name;
+        if (!ok)
+                say("wanted exited %d '%s', got: %s", exit, reason_part, json_object_to_json_string(m.body));
+        else
+                say("exited: %s", json_object_to_json_string(m.body));
+        CHECK(ok);
+        protocol_message_done(&m);
+        return ok;
+}
+
+static bool expect_launcher_exit(struct harness *h, int status) {
+        usec_t end = now_usec() + MSG_TIMEOUT_MS * 1000;
+        int st;
+
+        for (;;) {
+                pid_t r = waitpid(h->pid, &st, WNOHANG);
+                if (r == h->pid)
+                        break;
+                if (now_usec() >= end) {
+                        say("the launcher did not exit");
+                        kill(h->pid, SIGKILL);
+                        waitpid(h->pid, &st, 0);
+                        CHECK(false);
+                        return false;
+                }
+                console_read(h, 20);
+        }
+        h->pid = 0;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != status) {
+                say("launcher ended with wait status 0x%x, wanted exit %d", st, status);
+                CHECK(false);
+                return false;
+        }
+        return true;
+}
+
+static int send_simple(struct harness *h, enum protocol_type t) {
+        int r = protocol_send(h->control, t, NULL, NULL, 0);
+        if (r < 0)
+                say("send %s: %s", protocol_type_to_string(t), strerror(-r));
+        CHECK_EQ(r, 0);
+        return r;
+}
+
+/* Creates the machine, the sockets and the launcher, and sends setup.
+ * bad_fds: the body and the fds disagree (the bad-setup case). */
+static int harness_start(struct harness *h, const char *kernel, const char *cmdline, bool bad_fds) {
+        const char *msg;
+        char path[512], fdarg[16];
+        int kvm_fd, kernel_fd, control[2], console[2], listen_fd, r;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        /* guestd opens /dev/kvm; the launcher creates the VM on it, since
+         * KVM binds a VM to the process that created it. */
+        r = kvm_open(&kvm_fd, &msg);
+        if (r < 0)
+                TEST_SKIP("KVM is not usable: %s", msg);
+        snprintf(path, sizeof(path), "%s/%s", h->guests, kernel);
+        kernel_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (kernel_fd < 0) {
+                say("open %s: %m", path);
+                return -errno;
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) < 0 ||
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+                return -errno;
+        strcpy(h->dir, "/tmp/launcher-harness.XXXXXX");
+        if (!mkdtemp(h->dir))
+                return -errno;
+        snprintf(h->sock_path, sizeof(h->sock_path), "%s/control", h->dir);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", h->sock_path);
+        listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(listen_fd, 4) < 0)
+                return -errno;
+
+        h->pid = fork();
+        if (h->pid < 0)
+                return -errno;
+        if (h->pid == 0) {
+                /* The one fd the launcher inherits, without O_CLOEXEC. */
+                fcntl(control[1], F_SETFD, 0);
+                snprintf(fdarg, sizeof(fdarg), "%d", control[1]);
+                execl(h->launcher, h->launcher, "--control-fd", fdarg, (char *) NULL);
+                _exit(127);
+        }
+        close(control[1]);
+        h->control = control[0];
+        h->console = console[0];
+
+        struct json_object *body = json_object_new_object();
+        json_object_object_add(body, "guest", json_object_new_string("harness"));
+        json_object_object_add(body, "memory_mib", json_object_new_int(16));
+        json_object_object_add(body, "vcpus", json_object_new_int(1));
+        json_object_object_add(body, "cmdline", json_object_new_string(cmdline));
+        /* bad_fds: the body promises an initrd its fds do not bring. */
+        json_object_object_add(body, "initrd", json_object_new_boolean(bad_fds));
+        json_object_object_add(body, "disks", json_object_new_array());
+        int fds[4] = { kvm_fd, kernel_fd, console[1], listen_fd };
+        r = protocol_send(h->control, PROTOCOL_SETUP, body, fds, ELEMENTSOF(fds));
+        json_object_put(body);
+        /* The launcher has its own copies now. */
+        close(kvm_fd);
+        close(kernel_fd);
+        close(console[1]);
+        close(listen_fd);
+        if (r < 0)
+                say("send setup: %s", strerror(-r));
+        return r;
+}
+
+static void harness_done(struct harness *h) {
+        if (h->pid > 0) {
+                kill(h->pid, SIGKILL);
+                waitpid(h->pid, NULL, 0);
+        }
+        safe_close(h->control);
+        safe_close(h->console);
+        if (h->sock_path[0])
+                unlink(h->sock_path);
+        if (h->dir[0])
+                rmdir(h->dir);
+}
+
+static void scenario_basic(struct harness *h) {
+        if (harness_start(h, "hello.elf", "", false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(console_wait(h, "Hello from the guestd test guest", MSG_TIMEOUT_MS));
+        expect_exited(h, 0, "powered off");
+        expect_launcher_exit(h, 0);
+}
+
+/* Waits for count line n or later. */
+static bool wait_count(struct harness *h, long n) {
+        usec_t end = now_usec() + (usec_t) MSG_TIMEOUT_MS * 1000;
+        while (console_last_count(h) < n) {
+                if (now_usec() >= end) {
+                        say("no 'count %ld' in time (last %ld)", n, console_last_count(h));
+                        return false;
+                }
+                console_read(h, 50);
+        }
+        return true;
+}
+
+static void scenario_pause(struct harness *h) {
+        long before, after;
+
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 3));
+        send_simple(h, PROTOCOL_PAUSE);
+        expect_message(h, PROTOCOL_STATE, "paused");
+        /* Anything the guest wrote before the pause is flushed by now. */
+        console_read(h, 100);
+        before = console_last_count(h);
+        size_t len = h->out_len;
+        usec_t end = now_usec() + 1000 * 1000;
+        while (now_usec() < end)
+                console_read(h, 50);
+        CHECK_EQ(h->out_len, len);
+        after = console_last_count(h);
+        CHECK_EQ(after, before);
+        say("paused at count %ld, nothing for 1 s", before);
+
+        send_simple(h, PROTOCOL_UNPAUSE);
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, before + 2));
+        say("resumed, now at count %ld", console_last_count(h));
+
+        send_simple(h, PROTOCOL_STOP);
+        expect_exited(h, 7, "stopped by request");
+        expect_launcher_exit(h, 7);
+}
+
+static int connect_listen(struct harness *h) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", h->sock_path);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                say("connect %s: %m", h->sock_path);
+                safe_close(fd);
+                return -errno;
+        }
+        return fd;
+}
+
+/* The daemon "dies": control and console go away; a new one connects. */
+static int reconnect(struct harness *h) {
+        h->control = safe_close(h->control);
+        h->console = safe_close(h->console);
+        h->out_len = 0;
+        h->out[0] = 0;
+        /* Give the launcher time to notice and drop the console output it
+         * cannot deliver. */
+        usleep(300 * 1000);
+        h->control = connect_listen(h);
+        return h->control;
+}
+
+static void scenario_reattach(struct harness *h) {
+        int console[2];
+
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 2));
+        if (reconnect(h) < 0)
+                { CHECK(false); return; }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+                { CHECK(false); return; }
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_ATTACH, NULL, &console[1], 1), 0);
+        close(console[1]);
+        h->console = console[0];
+        expect_message(h, PROTOCOL_STATE, "running");
+        /* The guest kept counting while nobody listened. */
+        console_read(h, 2000);
+        long first = console_last_count(h);
+        CHECK(first > 2);
+        CHECK(wait_count(h, first + 2));
+        say("new console: count %ld and on", first);
+
+        /* Pausing works on the new connection too. */
+        send_simple(h, PROTOCOL_PAUSE);
+        expect_message(h, PROTOCOL_STATE, "paused");
+        send_simple(h, PROTOCOL_STOP);
+        expect_exited(h, 7, "stopped by request");
+        expect_launcher_exit(h, 7);
+}
+
+/* Untimely requests are refused and the guest goes on; then garbage is a
+ * protocol error that ends it. */
+static void scenario_bad(struct harness *h) {
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        send_simple(h, PROTOCOL_UNPAUSE);
+        expect_message(h, PROTOCOL_ERROR, NULL);
+        send_simple(h, PROTOCOL_PAUSE);
+        expect_message(h, PROTOCOL_STATE, "paused");
+        send_simple(h, PROTOCOL_PAUSE);
+        expect_message(h, PROTOCOL_ERROR, NULL);
+        send_simple(h, PROTOCOL_UNPAUSE);
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 2));
+
+        CHECK_EQ(send(h->control, "not json at all", 15, 0), 15);
+        expect_exited(h, 1, "protocol error");
+        expect_launcher_exit(h, 1);
+}
+
+static void scenario_bad_setup(struct harness *h) {
+        if (harness_start(h, "hello.elf", "", true) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_ERROR, NULL);
+        expect_exited(h, 1, "bad setup");
+        expect_launcher_exit(h, 1);
+}
+
+/* A second setup is a protocol error; so is anything but attach first on
+ * a new connection. */
+static void scenario_bad_attach(struct harness *h) {
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        if (reconnect(h) < 0)
+                { CHECK(false); return; }
+        send_simple(h, PROTOCOL_PAUSE);
+        expect_exited(h, 1, "before 'attach'");
+        expect_launcher_exit(h, 1);
+}
+
+static const struct {
+        const char *name;
+        void (*run)(struct harness *h);
+} scenarios[] = {
+        { "basic", scenario_basic },
+        { "pause", scenario_pause },
+        { "reattach", scenario_reattach },
+        { "bad", scenario_bad },
+        { "bad-setup", scenario_bad_setup },
+        { "bad-attach", scenario_bad_attach },
+};
+
+int main(int argc, char *argv[]) {
+        struct harness h = { .control = -EBADF, .console = -EBADF };
+
+        if (argc != 4) {
+                fprintf(stderr, "Usage: %s LAUNCHER GUESTS_DIR SCENARIO\n", argv[0]);
+                return 1;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        h.launcher = argv[1];
+        h.guests = argv[2];
+        for (size_t i = 0; i < ELEMENTSOF(scenarios); i++)
+                if (strcmp(argv[3], scenarios[i].name) == 0) {
+                        scenarios[i].run(&h);
+                        harness_done(&h);
+                        return TEST_RESULT();
+                }
+        fprintf(stderr, "Unknown scenario '%s'\n", argv[3]);
+        return 1;
+}
