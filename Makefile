@@ -95,7 +95,7 @@ include tests/guests/guests.mk
 include tests/guests/ends/ends.mk
 
 # ---------------------------------------------------------------- check
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(B)/tests/launcher-harness
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
 check-linux: all
@@ -114,6 +114,16 @@ install: programs
 	install -d $(DESTDIR)/usr/lib/udev/rules.d $(DESTDIR)/usr/lib/modprobe.d
 	install -m 0644 kmod/60-guestd-kvm.rules $(DESTDIR)/usr/lib/udev/rules.d/
 	install -m 0644 kmod/guestd-kvm.conf $(DESTDIR)/usr/lib/modprobe.d/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(B)/guestd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(B)/guestctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 cli/guestctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)/usr/share/dbus-1/system.d $(DESTDIR)/usr/share/dbus-1/system-services $(DESTDIR)/usr/share/dbus-1/interfaces
+	install -m 0644 dbus/org.guestd1.conf $(DESTDIR)/usr/share/dbus-1/system.d/
+	install -m 0644 dbus/org.guestd1.service $(DESTDIR)/usr/share/dbus-1/system-services/
+	install -m 0644 dbus/org.guestd1.xml $(DESTDIR)/usr/share/dbus-1/interfaces/
+	install -d $(DESTDIR)/etc/guestd
+	[ -e $(DESTDIR)/etc/guestd/policy.json ] || install -m 0644 policy/policy.json $(DESTDIR)/etc/guestd/policy.json
 
 clean:
 	rm -rf build
@@ -133,3 +143,7 @@ help:
 $(B)/bench/measure: bench/measure.c
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $<
+
+# Plays guestd's side of the launcher protocol (tests/test-launcher-control.sh).
+$(B)/tests/launcher-harness: $(B)/tests/launcher-harness.o $(B)/libkmod.a $(B)/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)

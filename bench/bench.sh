@@ -85,3 +85,4 @@ fi
         cat bench/NOTES.md 2>/dev/null || true
 } >"$OUT"
 echo "Wrote $OUT"
+B=$B BENCH_OUT=$OUT bench/bench-daemon.sh

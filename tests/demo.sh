@@ -1,29 +1,66 @@
 #!/usr/bin/env bash
-# make demo: boot the demo guests with guestd-launcher and show their
-# consoles. (Until guestd exists, the launcher runs standalone, as root,
-# since only root may open /dev/kvm.)
+# make demo: the whole story on a private bus. guestd runs as root; an
+# ordinary user, who cannot open /dev/kvm, creates and starts a guest with
+# guestctl, watches its console, runs into the quota with a readable
+# error, and stops the guest. (The set-up is the integration tests':
+# tests/daemon-lib.sh, with its test user guestd-test-a as the user.)
 set -u
-cd "$(dirname "$0")/.."
-: "${B:?}"
+source "$(dirname "$0")/lib.sh"
+source tests/daemon-lib.sh
+skip() { echo "demo: cannot run: $*" >&2; exit 1; }
+need_launcher
+need_daemon
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-if [ ! -c /dev/kvm ]; then echo "demo: /dev/kvm is missing; this machine cannot run guests" >&2; exit 1; fi
+# run CMD...: show the command as the user types it, then run it as that user.
+run() {
+        printf '\033[2m%s$\033[0m guestctl %s\n' "$USER_A" "$*"
+        ctl_a "$@"
+        local rc=$?
+        [ $rc = 0 ] || printf '\033[2m(exit status %d)\033[0m\n' $rc
+        return 0
+}
 
-say "hello: a PVH guest that prints and powers off"
-echo "\$ guestd-launcher --kernel hello.elf --memory 16"
-"$B/guestd-launcher" --kernel "$B/guests/hello.elf" --memory 16
-echo "(exit status $?)"
+daemon_setup
+write_policy '{"defaults": {"max_guests": 4, "max_running": 1, "max_vcpus": 2, "max_memory_mib": 256}}'
+daemon_start
 
-say "count: a guest that counts; powered off after 5 lines"
-"$B/guestd-launcher" --kernel "$B/guests/count.elf" --memory 16 --cmdline "count.max=5"
-echo "(exit status $?)"
+say "The user has no access to /dev/kvm; guestd (root) is on a private bus"
+ls -l /dev/kvm
+as_a id
+as_a sh -c 'exec 3<>/dev/kvm' 2>&1 | sed 's/^/  /'
+echo "guestd pid $GUESTD_PID on $BUS; policy: max 1 running guest, 2 vCPUs, 256 MiB per user"
 
-say "blk: the guest writes, flushes and reads back a virtio-blk disk"
-disk=$(mktemp /tmp/guestd-demo-disk.XXXXXX)
-truncate -s 1M "$disk"
-"$B/guestd-launcher" --kernel "$B/guests/blk.elf" --memory 16 --disk "$disk,id=demo-disk"
-echo "(exit status $?)"
-rm -f "$disk"
+say "Create the demo guest (it counts, 60 lines) and start it"
+run create demo --kernel "$G/count.elf" --memory 32 --cmdline "count.max=60"
+run start demo
+wait_state a demo running 20 >/dev/null
+run list
+run status demo
 
-say "a guest that executes an instruction this host's KVM cannot emulate"
-"$B/guestd-launcher" --kernel "$B/guests/end-badinsn.elf" --memory 16
-echo "(exit status $?)"
+say "Its console (guestctl console; Ctrl-] leaves when interactive)"
+printf '\033[2m%s$\033[0m guestctl console demo   (3 seconds of it)\n' "$USER_A"
+timeout 3 "${CTL_A[@]}" console demo --idle 0 </dev/null
+echo
+
+say "A second guest would pass the quota: the daemon says so"
+run create second --kernel "$G/hello.elf" --memory 16
+run start second
+run quota
+
+say "Stop the demo guest; now the second one fits"
+run stop demo
+wait_state a demo stopped 20 >/dev/null
+run start second
+wait_state a second stopped 20 >/dev/null
+run log second
+run list
+
+say "Another user sees none of it"
+printf '\033[2m%s$\033[0m guestctl list; guestctl stop demo\n' "$USER_B"
+ctl_b list
+ctl_b stop demo
+echo "(exit status $?: no such guest, for this user)"
+
+run remove demo
+run remove second
+say "Done"

@@ -1,0 +1,1150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * guestctl: the command-line client of guestd. It is an ordinary,
+ * unprivileged D-Bus client: every verb is one or two calls on the bus name
+ * org.guestd1 (dbus/org.guestd1.xml), and guestd decides from the bus
+ * credentials who is asking. guestctl itself checks only what it must to
+ * build a request (its own command line); everything else, names and limits
+ * included, is the daemon's to judge, so that there is one place where the
+ * rules live and the daemon's sentence is what the user reads.
+ *
+ * Verbs are a table (name, handler, argument counts, allowed options,
+ * usage); options are parsed once for all verbs, then checked against the
+ * verb's mask, so `guestctl --json list` and `guestctl list --json` mean
+ * the same.
+ *
+ * Handlers return the process exit status (see enum exit_status and
+ * guestctl(1)), having already said what went wrong on stderr. This is the
+ * edge where errors end, so it is the one place that speaks exit codes
+ * instead of negative errno.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <json.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-bus.h>
+#include <termios.h>
+
+#include "log.h"
+#include "util.h"
+
+#define BUS_NAME "org.guestd1"
+#define MANAGER_PATH "/org/guestd1"
+#define MANAGER_IFACE "org.guestd1.Manager"
+#define GUEST_IFACE "org.guestd1.Guest"
+#define ERROR_PREFIX "org.guestd1.Error."
+
+/* Documented in guestctl(1); scripts rely on these numbers. */
+enum exit_status {
+        EXIT_OK = 0,
+        EXIT_FAIL = 1,             /* anything not listed below */
+        EXIT_USAGE = 2,            /* guestctl's own command line is wrong */
+        EXIT_NO_SUCH_GUEST = 3,    /* org.guestd1.Error.NoSuchGuest */
+        EXIT_ACCESS_DENIED = 4,    /* org.guestd1.Error.AccessDenied, or the bus refused */
+        EXIT_QUOTA_EXCEEDED = 5,   /* org.guestd1.Error.QuotaExceeded */
+        EXIT_BAD_STATE = 6,        /* org.guestd1.Error.BadState */
+        EXIT_UNREACHABLE = 7,      /* no bus, or guestd is not on it, or no reply */
+        EXIT_INVALID_ARGUMENT = 8, /* org.guestd1.Error.InvalidArgument */
+        EXIT_EXISTS = 9,           /* org.guestd1.Error.Exists */
+        EXIT_KVM_UNAVAILABLE = 10, /* org.guestd1.Error.KvmUnavailable */
+};
+
+static const struct {
+        const char *name;
+        enum exit_status status;
+} error_table[] = {
+        { ERROR_PREFIX "NoSuchGuest", EXIT_NO_SUCH_GUEST },
+        { ERROR_PREFIX "AccessDenied", EXIT_ACCESS_DENIED },
+        { ERROR_PREFIX "QuotaExceeded", EXIT_QUOTA_EXCEEDED },
+        { ERROR_PREFIX "BadState", EXIT_BAD_STATE },
+        { ERROR_PREFIX "InvalidArgument", EXIT_INVALID_ARGUMENT },
+        { ERROR_PREFIX "Exists", EXIT_EXISTS },
+        { ERROR_PREFIX "KvmUnavailable", EXIT_KVM_UNAVAILABLE },
+        { SD_BUS_ERROR_ACCESS_DENIED, EXIT_ACCESS_DENIED },
+        { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_UNREACHABLE },
+        { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_UNREACHABLE },
+        { SD_BUS_ERROR_NO_REPLY, EXIT_UNREACHABLE },
+        { SD_BUS_ERROR_TIMEOUT, EXIT_UNREACHABLE },
+        { SD_BUS_ERROR_DISCONNECTED, EXIT_UNREACHABLE },
+};
+
+/* Options; OPT_* says which verbs accept which. */
+enum {
+        OPT_JSON = 1 << 0,
+        OPT_CREATE = 1 << 1, /* --kernel --initrd --cmdline --memory --vcpus --disk */
+        OPT_FORCE = 1 << 2,
+        OPT_IDLE = 1 << 3,
+};
+
+static const char *arg_bus_address;
+static bool arg_json;
+static const char *arg_kernel, *arg_initrd, *arg_cmdline;
+static uint64_t arg_memory_mib = 64, arg_vcpus = 1;
+static char **arg_disks;
+static size_t arg_n_disks;
+static bool arg_force;
+static uint64_t arg_idle_ms = 1000;
+static unsigned arg_seen; /* OPT_* bits given on the command line */
+static const char *arg_seen_name[4]; /* an option given, per OPT_* bit, for errors */
+
+/* ------------------------------------------------------------ errors */
+
+static int exit_status_from_bus_error(const sd_bus_error *error) {
+        for (size_t i = 0; i < ELEMENTSOF(error_table); i++)
+                if (sd_bus_error_has_name(error, error_table[i].name))
+                        return error_table[i].status;
+        return EXIT_FAIL;
+}
+
+/* Says what went wrong with a call and returns the exit status for it.
+ * The daemon's message is shown as it is: it is written for people. */
+static int bus_call_failed(const sd_bus_error *error, int r, const char *what) {
+        if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                log_error("guestd is not running: nothing owns %s on the bus. "
+                          "Start it (systemctl start guestd) or pass the right --bus.", BUS_NAME);
+        else if (sd_bus_error_has_names(error, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT))
+                log_error("guestd did not answer %s in time.", what);
+        else if (sd_bus_error_is_set(error) && error->message && error->message[0])
+                log_error("%s", error->message);
+        else if (sd_bus_error_is_set(error))
+                log_error("%s failed: %s", what, error->name);
+        else
+                log_error_errno(r, "%s failed: %m", what);
+        return sd_bus_error_is_set(error) ? exit_status_from_bus_error(error) : EXIT_FAIL;
+}
+
+static int log_oom(void) {
+        log_error("Out of memory.");
+        return EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------ bus */
+
+static int bus_connect(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *where;
+        int r;
+
+        if (arg_bus_address) {
+                where = arg_bus_address;
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, arg_bus_address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+        } else {
+                /* sd_bus_open_system() honours $DBUS_SYSTEM_BUS_ADDRESS. */
+                where = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+                if (!where)
+                        where = "the system bus";
+                r = sd_bus_open_system(&bus);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot connect to %s: %m", where);
+                return EXIT_UNREACHABLE;
+        }
+        *ret = TAKE_PTR(bus);
+        return EXIT_OK;
+}
+
+/* Resolves a guest name ("NAME", or "UID/NAME" for uid 0) to its object. */
+static int guest_lookup(sd_bus *bus, const char *name, char **ret_path) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetGuest", &error, &reply, "s", name);
+        if (r < 0)
+                return bus_call_failed(&error, r, "GetGuest");
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return log_error_errno(r, "Malformed reply to GetGuest: %m"), EXIT_FAIL;
+        *ret_path = strdup(path);
+        return *ret_path ? EXIT_OK : log_oom();
+}
+
+/* Calls a method without arguments or results on a guest, by name. */
+static int guest_call_simple(const char *name, const char *method, const char *types, ...) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        va_list ap;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = guest_lookup(bus, name, &path);
+        if (r != EXIT_OK)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_call_methodv(bus, BUS_NAME, path, GUEST_IFACE, method, &error, NULL, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return bus_call_failed(&error, r, method);
+        return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ output */
+
+static int json_print(struct json_object *o) {
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return log_oom();
+        puts(s);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* An aligned text table. Columns whose header is in right_aligned are
+ * numbers and are aligned to the right, as ls -l and ps do. */
+struct table {
+        size_t n_columns, n_cells;
+        char **cells;
+        unsigned right_aligned; /* bit per column */
+};
+
+static void table_done(struct table *t) {
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+}
+
+_printf_(2, 3) static int table_add(struct table *t, const char *fmt, ...) {
+        char **cells = realloc(t->cells, (t->n_cells + 1) * sizeof(char *));
+        va_list ap;
+        int r;
+
+        if (!cells)
+                return -ENOMEM;
+        t->cells = cells;
+        va_start(ap, fmt);
+        r = vasprintf(&t->cells[t->n_cells], fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        t->n_cells++;
+        return 0;
+}
+
+static void table_print(const struct table *t) {
+        size_t width[16] = { 0 };
+
+        for (size_t i = 0; i < t->n_cells; i++)
+                width[i % t->n_columns] = MAX(width[i % t->n_columns], strlen(t->cells[i]));
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t c = i % t->n_columns;
+                bool last = c == t->n_columns - 1;
+                if (t->right_aligned & (1u << c))
+                        printf("%*s%s", (int) width[c], t->cells[i], last ? "\n" : "  ");
+                else if (last)
+                        printf("%s\n", t->cells[i]);
+                else
+                        printf("%-*s  ", (int) width[c], t->cells[i]);
+        }
+}
+
+static const char *user_name(uid_t uid, char buf[static 32]) {
+        struct passwd *pw = getpwuid(uid);
+        if (pw)
+                return pw->pw_name;
+        snprintf(buf, 32, "%u", (unsigned) uid);
+        return buf;
+}
+
+/* ------------------------------------------------------------ verbs */
+
+/* Relative paths on the command line mean the caller's working directory;
+ * the daemon only takes absolute ones. Not canonicalised: the daemon opens
+ * the file with the caller's rights, symlinks and all, as the caller would. */
+static char *path_absolute(const char *path) {
+        _cleanup_free_ char *cwd = NULL;
+        char *ret;
+
+        if (path[0] == '/')
+                return strdup(path);
+        cwd = getcwd(NULL, 0);
+        if (!cwd)
+                return NULL;
+        while (path[0] == '.' && path[1] == '/')
+                path += 2;
+        if (asprintf(&ret, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) < 0)
+                return NULL;
+        return ret;
+}
+
+static int json_add_path(struct json_object *o, const char *key, const char *path) {
+        _cleanup_free_ char *abs = path_absolute(path);
+        if (!abs) {
+                log_error_errno(-errno, "Cannot make \"%s\" an absolute path: %m", path);
+                return EXIT_FAIL;
+        }
+        json_object_object_add(o, key, json_object_new_string(abs));
+        return EXIT_OK;
+}
+
+/* --disk FILE[,ro][,id=ID]: the launcher's syntax, as JSON. */
+static int disk_to_json(const char *spec, struct json_object **ret) {
+        _cleanup_free_ char *copy = strdup(spec);
+        struct json_object *d;
+        char *save = NULL, *file, *opt;
+        int r;
+
+        if (!copy)
+                return log_oom();
+        file = strtok_r(copy, ",", &save);
+        if (!file) {
+                log_error("--disk needs a file name: --disk FILE[,ro][,id=ID]");
+                return EXIT_USAGE;
+        }
+        d = json_object_new_object();
+        if (!d)
+                return log_oom();
+        r = json_add_path(d, "path", file);
+        if (r != EXIT_OK) {
+                json_object_put(d);
+                return r;
+        }
+        json_object_object_add(d, "read_only", json_object_new_boolean(false));
+        while ((opt = strtok_r(NULL, ",", &save))) {
+                if (strcmp(opt, "ro") == 0)
+                        json_object_object_add(d, "read_only", json_object_new_boolean(true));
+                else if (strcmp(opt, "rw") == 0)
+                        json_object_object_add(d, "read_only", json_object_new_boolean(false));
+                else if (strncmp(opt, "id=", 3) == 0)
+                        json_object_object_add(d, "id", json_object_new_string(opt + 3));
+                else {
+                        log_error("Unknown disk option \"%s\" in --disk %s (known: ro, rw, id=ID).", opt, spec);
+                        json_object_put(d);
+                        return EXIT_USAGE;
+                }
+        }
+        *ret = d;
+        return EXIT_OK;
+}
+
+static int verb_create(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        struct json_object *config, *disks;
+        const char *path;
+        int r;
+
+        if (!arg_kernel) {
+                log_error("create needs --kernel FILE.");
+                return EXIT_USAGE;
+        }
+        config = json_object_new_object();
+        if (!config)
+                return log_oom();
+        r = json_add_path(config, "kernel", arg_kernel);
+        if (r == EXIT_OK && arg_initrd)
+                r = json_add_path(config, "initrd", arg_initrd);
+        if (r != EXIT_OK)
+                goto out;
+        if (arg_cmdline)
+                json_object_object_add(config, "cmdline", json_object_new_string(arg_cmdline));
+        /* Passed on unchecked: the daemon owns the limits and says why. */
+        json_object_object_add(config, "memory_mib", json_object_new_uint64(arg_memory_mib));
+        json_object_object_add(config, "vcpus", json_object_new_uint64(arg_vcpus));
+        if (arg_n_disks > 0) {
+                disks = json_object_new_array();
+                json_object_object_add(config, "disks", disks);
+                for (size_t i = 0; i < arg_n_disks; i++) {
+                        struct json_object *d;
+                        r = disk_to_json(arg_disks[i], &d);
+                        if (r != EXIT_OK)
+                                goto out;
+                        json_object_array_add(disks, d);
+                }
+        }
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                goto out;
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "CreateGuest", &error, &reply, "ss", argv[1],
+                               json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (r < 0) {
+                r = bus_call_failed(&error, r, "CreateGuest");
+                goto out;
+        }
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0) {
+                log_error_errno(r, "Malformed reply to CreateGuest: %m");
+                r = EXIT_FAIL;
+                goto out;
+        }
+        if (arg_json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(argv[1]));
+                json_object_object_add(o, "object", json_object_new_string(path));
+                r = json_print(o);
+                json_object_put(o);
+        } else
+                r = EXIT_OK;
+out:
+        json_object_put(config);
+        return r;
+}
+
+static int verb_remove(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "RemoveGuest", &error, NULL, "s", argv[1]);
+        if (r < 0)
+                return bus_call_failed(&error, r, "RemoveGuest");
+        return EXIT_OK;
+}
+
+static int verb_list(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_done) struct table t = { .n_columns = 5, .right_aligned = (1u << 3) | (1u << 4) };
+        struct json_object *array = NULL;
+        const char *name, *object, *state;
+        uint32_t owner, vcpus;
+        uint64_t memory;
+        bool show_owner = geteuid() == 0;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListGuests", &error, &reply, "");
+        if (r < 0)
+                return bus_call_failed(&error, r, "ListGuests");
+        r = sd_bus_message_enter_container(reply, 'a', "(sosutu)");
+        if (r < 0)
+                goto bad;
+        if (arg_json)
+                array = json_object_new_array();
+        else if (table_add(&t, "NAME") < 0 || table_add(&t, "OWNER") < 0 || table_add(&t, "STATE") < 0 ||
+                 table_add(&t, "VCPUS") < 0 || table_add(&t, "MEMORY") < 0)
+                return log_oom();
+        while ((r = sd_bus_message_read(reply, "(sosutu)", &name, &object, &state, &owner, &memory, &vcpus)) > 0) {
+                if (arg_json) {
+                        struct json_object *o = json_object_new_object();
+                        json_object_object_add(o, "name", json_object_new_string(name));
+                        json_object_object_add(o, "object", json_object_new_string(object));
+                        json_object_object_add(o, "state", json_object_new_string(state));
+                        json_object_object_add(o, "owner", json_object_new_int64(owner));
+                        json_object_object_add(o, "memory_mib", json_object_new_uint64(memory));
+                        json_object_object_add(o, "vcpus", json_object_new_int64(vcpus));
+                        json_object_array_add(array, o);
+                } else {
+                        char buf[32];
+                        if (table_add(&t, "%s", name) < 0 || table_add(&t, "%s", user_name(owner, buf)) < 0 ||
+                            table_add(&t, "%s", state) < 0 || table_add(&t, "%" PRIu32, vcpus) < 0 ||
+                            table_add(&t, "%" PRIu64 " MiB", memory) < 0)
+                                return log_oom();
+                }
+        }
+        if (r < 0) {
+                json_object_put(array);
+                goto bad;
+        }
+        if (arg_json) {
+                r = json_print(array);
+                json_object_put(array);
+                return r;
+        }
+        if (!show_owner) {
+                /* A user sees only their own guests: the column says nothing. */
+                size_t rows = t.n_cells / 5, k = 0;
+                for (size_t i = 0; i < rows * 5; i++) {
+                        if (i % 5 == 1) {
+                                free(t.cells[i]);
+                                continue;
+                        }
+                        t.cells[k++] = t.cells[i];
+                }
+                t.n_cells = k;
+                t.n_columns = 4;
+                t.right_aligned = (1u << 2) | (1u << 3);
+        }
+        if (t.n_cells > t.n_columns)
+                table_print(&t);
+        else if (isatty(STDOUT_FILENO))
+                printf("No guests.\n");
+        return EXIT_OK;
+bad:
+        log_error_errno(r, "Malformed reply to ListGuests: %m");
+        return EXIT_FAIL;
+}
+
+/* Property names as JSON keys: snake case, units where the name hides them. */
+static const struct {
+        const char *property, *json, *label;
+} property_table[] = {
+        { "Name", "name", "Name" },
+        { "Owner", "owner", "Owner" },
+        { "State", "state", "State" },
+        { "StateReason", "state_reason", "Reason" },
+        { "Memory", "memory_mib", "Memory" },
+        { "VCpus", "vcpus", "vCPUs" },
+        { "Config", "config", "Config" },
+};
+
+static const char *property_json_key(const char *property, bool label) {
+        for (size_t i = 0; i < ELEMENTSOF(property_table); i++)
+                if (strcmp(property_table[i].property, property) == 0)
+                        return label ? property_table[i].label : property_table[i].json;
+        return property;
+}
+
+/* One variant of a basic type as a JSON value; NULL (skipped) otherwise. */
+static int variant_to_json(sd_bus_message *m, struct json_object **ret) {
+        const char *contents;
+        char type;
+        union {
+                const char *s;
+                uint32_t u;
+                int32_t i;
+                uint64_t t;
+                int64_t x;
+                int b;
+                double d;
+        } v;
+        int r;
+
+        *ret = NULL;
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r < 0)
+                return r;
+        if (type != 'v' || !contents || strlen(contents) != 1 || !strchr("sougtxibd", contents[0]))
+                return sd_bus_message_skip(m, "v");
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_basic(m, contents[0], &v);
+        if (r < 0)
+                return r;
+        switch (contents[0]) {
+        case 's': case 'o': case 'g': *ret = json_object_new_string(v.s); break;
+        case 'u': *ret = json_object_new_int64(v.u); break;
+        case 'i': *ret = json_object_new_int64(v.i); break;
+        case 't': *ret = json_object_new_uint64(v.t); break;
+        case 'x': *ret = json_object_new_int64(v.x); break;
+        case 'b': *ret = json_object_new_boolean(v.b); break;
+        case 'd': *ret = json_object_new_double(v.d); break;
+        }
+        return sd_bus_message_exit_container(m);
+}
+
+static void status_print_config(struct json_object *config, size_t width) {
+        struct json_object *v, *disks;
+
+        if (json_object_object_get_ex(config, "kernel", &v))
+                printf("%*s: %s\n", (int) width, "Kernel", json_object_get_string(v));
+        if (json_object_object_get_ex(config, "initrd", &v))
+                printf("%*s: %s\n", (int) width, "Initrd", json_object_get_string(v));
+        if (json_object_object_get_ex(config, "cmdline", &v) && json_object_get_string_len(v) > 0)
+                printf("%*s: %s\n", (int) width, "Cmdline", json_object_get_string(v));
+        if (json_object_object_get_ex(config, "disks", &disks) && json_object_is_type(disks, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(disks); i++) {
+                        struct json_object *d = json_object_array_get_idx(disks, i), *p, *ro, *id;
+                        json_object_object_get_ex(d, "path", &p);
+                        bool read_only = json_object_object_get_ex(d, "read_only", &ro) && json_object_get_boolean(ro);
+                        bool has_id = json_object_object_get_ex(d, "id", &id) && json_object_get_string_len(id) > 0;
+                        printf("%*s: %s%s%s%s\n", (int) width, "Disk", json_object_get_string(p), read_only ? " (read-only)" : "",
+                               has_id ? " id=" : "", has_id ? json_object_get_string(id) : "");
+                }
+}
+
+static int verb_status(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct json_object *o, *config = NULL;
+        const char *property;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = guest_lookup(bus, argv[1], &path);
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
+                               GUEST_IFACE);
+        if (r < 0)
+                return bus_call_failed(&error, r, "GetAll");
+
+        /* Collected into one JSON object first: --json prints it, the human
+         * form prints it in the order the daemon sent. */
+        o = json_object_new_object();
+        json_object_object_add(o, "object", json_object_new_string(path));
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                struct json_object *v;
+                r = sd_bus_message_read(reply, "s", &property);
+                if (r >= 0)
+                        r = variant_to_json(reply, &v);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0 || !v)
+                        continue;
+                if (strcmp(property, "Config") == 0) {
+                        /* The daemon's canonical JSON, shown as an object. */
+                        struct json_object *parsed = json_tokener_parse(json_object_get_string(v));
+                        if (parsed) {
+                                json_object_put(v);
+                                v = parsed;
+                                config = parsed;
+                        }
+                }
+                json_object_object_add(o, property_json_key(property, false), v);
+        }
+        if (r < 0) {
+                json_object_put(o);
+                log_error_errno(r, "Malformed reply to GetAll: %m");
+                return EXIT_FAIL;
+        }
+
+        if (arg_json) {
+                r = json_print(o);
+                json_object_put(o);
+                return r;
+        }
+        size_t width = strlen("Cmdline");
+        json_object_object_foreach(o, key, value) {
+                const char *label = key;
+                for (size_t i = 0; i < ELEMENTSOF(property_table); i++)
+                        if (strcmp(property_table[i].json, key) == 0)
+                                label = property_table[i].label;
+                if (strcmp(key, "object") != 0 && value != config)
+                        width = MAX(width, strlen(label));
+        }
+        json_object_object_foreach(o, key2, value2) {
+                const char *label = key2;
+                char buf[32];
+                for (size_t i = 0; i < ELEMENTSOF(property_table); i++)
+                        if (strcmp(property_table[i].json, key2) == 0)
+                                label = property_table[i].label;
+                if (strcmp(key2, "object") == 0)
+                        continue;
+                if (value2 == config)
+                        status_print_config(config, width);
+                else if (strcmp(key2, "owner") == 0)
+                        printf("%*s: %s (uid %" PRId64 ")\n", (int) width, label,
+                               user_name((uid_t) json_object_get_int64(value2), buf), json_object_get_int64(value2));
+                else if (strcmp(key2, "memory_mib") == 0)
+                        printf("%*s: %s MiB\n", (int) width, label, json_object_get_string(value2));
+                else if (strcmp(key2, "state_reason") == 0 && json_object_get_string_len(value2) == 0)
+                        continue;
+                else
+                        printf("%*s: %s\n", (int) width, label, json_object_get_string(value2));
+        }
+        json_object_put(o);
+        return EXIT_OK;
+}
+
+static int verb_start(int argc, char **argv) {
+        return guest_call_simple(argv[1], "Start", "");
+}
+
+static int verb_stop(int argc, char **argv) {
+        return guest_call_simple(argv[1], "Stop", "b", (int) arg_force);
+}
+
+static int verb_pause(int argc, char **argv) {
+        return guest_call_simple(argv[1], "Pause", "");
+}
+
+static int verb_unpause(int argc, char **argv) {
+        return guest_call_simple(argv[1], "Unpause", "");
+}
+
+static int verb_log(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const void *data;
+        size_t size;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = guest_lookup(bus, argv[1], &path);
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, BUS_NAME, path, GUEST_IFACE, "GetConsoleLog", &error, &reply, "");
+        if (r < 0)
+                return bus_call_failed(&error, r, "GetConsoleLog");
+        r = sd_bus_message_read_array(reply, 'y', &data, &size);
+        if (r < 0) {
+                log_error_errno(r, "Malformed reply to GetConsoleLog: %m");
+                return EXIT_FAIL;
+        }
+        if (arg_json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(argv[1]));
+                json_object_object_add(o, "log", json_object_new_string_len(data, (int) size));
+                r = json_print(o);
+                json_object_put(o);
+                return r;
+        }
+        r = loop_write(STDOUT_FILENO, data, size);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the log: %m");
+                return EXIT_FAIL;
+        }
+        return EXIT_OK;
+}
+
+static int verb_quota(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(table_done) struct table t = { .n_columns = 3, .right_aligned = (1u << 1) | (1u << 2) };
+        struct json_object *o = NULL;
+        const char *resource;
+        uint64_t limit, used;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetQuota", &error, &reply, "");
+        if (r < 0)
+                return bus_call_failed(&error, r, "GetQuota");
+        if (arg_json)
+                o = json_object_new_object();
+        else if (table_add(&t, "RESOURCE") < 0 || table_add(&t, "USED") < 0 || table_add(&t, "LIMIT") < 0)
+                return log_oom();
+        r = sd_bus_message_enter_container(reply, 'a', "{s(tt)}");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "{s(tt)}", &resource, &limit, &used)) > 0) {
+                if (arg_json) {
+                        struct json_object *e = json_object_new_object();
+                        json_object_object_add(e, "used", json_object_new_uint64(used));
+                        /* UINT64_MAX is "no limit": null, not a huge number. */
+                        json_object_object_add(e, "limit", limit == UINT64_MAX ? NULL : json_object_new_uint64(limit));
+                        json_object_object_add(o, resource, e);
+                } else if (table_add(&t, "%s", resource) < 0 || table_add(&t, "%" PRIu64, used) < 0 ||
+                           (limit == UINT64_MAX ? table_add(&t, "unlimited") : table_add(&t, "%" PRIu64, limit)) < 0)
+                        return log_oom();
+        }
+        if (r < 0) {
+                json_object_put(o);
+                log_error_errno(r, "Malformed reply to GetQuota: %m");
+                return EXIT_FAIL;
+        }
+        if (arg_json) {
+                r = json_print(o);
+                json_object_put(o);
+                return r;
+        }
+        table_print(&t);
+        return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ console */
+
+#define CONSOLE_ESCAPE 0x1d /* Ctrl-], as telnet, virsh console and machinectl */
+
+static struct termios saved_termios;
+static bool termios_saved;
+static volatile sig_atomic_t console_quit;
+
+static void console_restore_terminal(void) {
+        if (termios_saved) {
+                tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
+                termios_saved = false;
+        }
+}
+
+static void console_on_signal(int sig) {
+        console_quit = sig;
+}
+
+static int console_raw_terminal(void) {
+        struct termios t;
+
+        if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+                return -errno;
+        t = saved_termios;
+        /* Every key goes to the guest (^C too), unechoed; the guest echoes.
+         * Output keeps \n -> \r\n: the test payloads print bare \n. */
+        cfmakeraw(&t);
+        t.c_oflag |= OPOST | ONLCR;
+        if (tcsetattr(STDIN_FILENO, TCSANOW, &t) < 0)
+                return -errno;
+        termios_saved = true;
+        atexit(console_restore_terminal);
+        return 0;
+}
+
+/*
+ * Copies between the terminal and the guest's console socket.
+ *
+ * On a terminal: raw mode, Ctrl-] leaves, everything else is typed to the
+ * guest. From a pipe or file (scripts): stdin is copied to the guest until
+ * its end; after that guestctl keeps printing the guest's output until the
+ * guest has been quiet for --idle milliseconds (0: until the console
+ * closes). Either way it ends when the console closes (the guest stopped).
+ */
+static int console_copy(int console_fd, bool interactive) {
+        char buf[4096];
+        bool stdin_open = true;
+        usec_t last_output = now_usec();
+
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = console_fd, .events = POLLIN },
+                        { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+                };
+                int timeout = -1;
+                ssize_t n;
+
+                if (console_quit)
+                        return EXIT_OK;
+                if (!stdin_open && !interactive && arg_idle_ms > 0) {
+                        usec_t idle = (now_usec() - last_output) / 1000;
+                        if (idle >= arg_idle_ms)
+                                return EXIT_OK;
+                        timeout = (int) (arg_idle_ms - idle);
+                }
+                if (poll(p, 2, timeout) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error_errno(-errno, "poll() failed: %m");
+                        return EXIT_FAIL;
+                }
+                if (p[0].revents) {
+                        n = read(console_fd, buf, sizeof(buf));
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n <= 0) {
+                                if (interactive)
+                                        fprintf(stderr, "\r\n[console closed: the guest stopped]\r\n");
+                                return EXIT_OK;
+                        }
+                        if (loop_write(STDOUT_FILENO, buf, n) < 0)
+                                return EXIT_OK; /* stdout went away (| head): done */
+                        last_output = now_usec();
+                }
+                if (p[1].revents) {
+                        n = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n <= 0) {
+                                stdin_open = false;
+                                last_output = now_usec();
+                                continue;
+                        }
+                        if (interactive) {
+                                char *escape = memchr(buf, CONSOLE_ESCAPE, n);
+                                if (escape) {
+                                        if (escape > buf)
+                                                (void) loop_write(console_fd, buf, escape - buf);
+                                        return EXIT_OK;
+                                }
+                        }
+                        if (loop_write(console_fd, buf, n) < 0) {
+                                if (interactive)
+                                        fprintf(stderr, "\r\n[console closed: the guest stopped]\r\n");
+                                return EXIT_OK;
+                        }
+                }
+        }
+}
+
+static int verb_console(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int console_fd = -EBADF;
+        bool interactive = isatty(STDIN_FILENO);
+        int fd, r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = guest_lookup(bus, argv[1], &path);
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, BUS_NAME, path, GUEST_IFACE, "OpenConsole", &error, &reply, "");
+        if (r < 0)
+                return bus_call_failed(&error, r, "OpenConsole");
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0) {
+                log_error_errno(r, "Malformed reply to OpenConsole: %m");
+                return EXIT_FAIL;
+        }
+        /* The message owns fd; keep our own copy past its lifetime. */
+        console_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (console_fd < 0) {
+                log_error_errno(-errno, "Failed to duplicate the console fd: %m");
+                return EXIT_FAIL;
+        }
+        reply = sd_bus_message_unref(reply);
+        bus = sd_bus_flush_close_unref(bus); /* not needed while copying */
+
+        signal(SIGPIPE, SIG_IGN);
+        struct sigaction sa = { .sa_handler = console_on_signal };
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+
+        if (interactive) {
+                r = console_raw_terminal();
+                if (r < 0) {
+                        log_error_errno(r, "Failed to put the terminal into raw mode: %m");
+                        return EXIT_FAIL;
+                }
+                fprintf(stderr, "Connected to guest %s. Escape character is ^] (Ctrl-]).\r\n", argv[1]);
+        }
+        r = console_copy(console_fd, interactive);
+        console_restore_terminal();
+        if (interactive)
+                fprintf(stderr, "\n");
+        return r;
+}
+
+/* ------------------------------------------------------------ table */
+
+struct verb {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+        int min_args, max_args; /* positional arguments after the verb */
+        unsigned options;       /* OPT_* bits accepted besides --bus, --help */
+        const char *usage;
+        const char *help;
+};
+
+static int verb_help(int argc, char **argv);
+
+static const struct verb verbs[] = {
+        { "create", verb_create, 1, 1, OPT_CREATE | OPT_JSON,
+          "create NAME --kernel FILE [--initrd FILE] [--cmdline STRING] [--memory MiB] [--vcpus N] [--disk FILE[,ro][,id=ID]]...",
+          "Define a guest (memory defaults to 64 MiB, vCPUs to 1; relative paths are taken from the current directory)." },
+        { "remove", verb_remove, 1, 1, 0, "remove NAME", "Remove a guest that is not running." },
+        { "list", verb_list, 0, 0, OPT_JSON, "list [--json]", "List your guests (uid 0: everyone's)." },
+        { "status", verb_status, 1, 1, OPT_JSON, "status NAME [--json]", "Show a guest's state and configuration." },
+        { "start", verb_start, 1, 1, 0, "start NAME", "Start a guest, within your quota." },
+        { "stop", verb_stop, 1, 1, OPT_FORCE, "stop NAME [--force]",
+          "Stop a guest in order; --force kills it at once." },
+        { "pause", verb_pause, 1, 1, 0, "pause NAME", "Freeze a running guest's vCPUs." },
+        { "unpause", verb_unpause, 1, 1, 0, "unpause NAME", "Let a paused guest run again." },
+        { "console", verb_console, 1, 1, OPT_IDLE, "console NAME [--idle MS]",
+          "Attach to the guest's serial console; Ctrl-] leaves. With stdin not a terminal: stdin is typed, and "
+          "guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds (default 1000; "
+          "0: until the guest stops)." },
+        { "log", verb_log, 1, 1, OPT_JSON, "log NAME [--json]", "Print the last 64 KiB the guest wrote to its console." },
+        { "quota", verb_quota, 0, 0, OPT_JSON, "quota [--json]", "Show your limits and what you use of them." },
+        { "help", verb_help, 0, 1, 0, "help [VERB]", "Show this help, or a verb's." },
+};
+
+static const struct verb *verb_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+static void help_verb(FILE *f, const struct verb *v) {
+        fprintf(f, "Usage: guestctl [--bus ADDRESS] %s\n\n%s\n", v->usage, v->help);
+}
+
+static void help(FILE *f) {
+        fprintf(f,
+                "Usage: guestctl [--bus ADDRESS] [--json] VERB [ARGS...]\n"
+                "\n"
+                "Create and run virtual machines through guestd, within your quota.\n"
+                "\n"
+                "Verbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %s\n", verbs[i].usage);
+        fprintf(f,
+                "\n"
+                "Options:\n"
+                "  --bus ADDRESS  D-Bus address of the bus guestd is on (default: $DBUS_SYSTEM_BUS_ADDRESS,\n"
+                "                 else the system bus)\n"
+                "  --json         machine-readable output (list, status, quota, log, create)\n"
+                "  -h, --help     this help; `guestctl VERB --help` for one verb\n"
+                "\n"
+                "Exit status: 0 ok, 1 other failure, 2 usage error, 3 no such guest, 4 access denied,\n"
+                "5 quota exceeded, 6 bad state, 7 guestd unreachable, 8 invalid argument, 9 exists,\n"
+                "10 KVM unavailable. See guestctl(1).\n");
+}
+
+static int verb_help(int argc, char **argv) {
+        const struct verb *v;
+
+        if (argc < 2) {
+                help(stdout);
+                return EXIT_OK;
+        }
+        v = verb_find(argv[1]);
+        if (!v) {
+                log_error("Unknown verb \"%s\"; `guestctl --help` lists them.", argv[1]);
+                return EXIT_USAGE;
+        }
+        help_verb(stdout, v);
+        return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ main */
+
+static int parse_number(const char *option, const char *s, uint64_t *ret) {
+        int r = safe_atou64(s, ret);
+        if (r < 0) {
+                log_error("%s wants a non-negative whole number, got \"%s\".", option, s);
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
+}
+
+static int parse_argv(int argc, char **argv) {
+        enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "bus", required_argument, NULL, ARG_BUS },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "kernel", required_argument, NULL, ARG_KERNEL },
+                { "initrd", required_argument, NULL, ARG_INITRD },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "memory", required_argument, NULL, ARG_MEMORY },
+                { "vcpus", required_argument, NULL, ARG_VCPUS },
+                { "disk", required_argument, NULL, ARG_DISK },
+                { "force", no_argument, NULL, 'f' },
+                { "idle", required_argument, NULL, ARG_IDLE },
+                {}
+        };
+        int c, r;
+
+        opterr = 0;
+        arg_seen_name[1] = "--kernel, --initrd, --cmdline, --memory, --vcpus or --disk";
+        while ((c = getopt_long(argc, argv, "hf", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        arg_seen |= 1u << 31;
+                        break;
+                case ARG_BUS:
+                        arg_bus_address = optarg;
+                        break;
+                case ARG_JSON:
+                        arg_json = true;
+                        arg_seen |= OPT_JSON;
+                        arg_seen_name[0] = "--json";
+                        break;
+                case ARG_KERNEL:
+                        arg_kernel = optarg;
+                        arg_seen |= OPT_CREATE;
+                        break;
+                case ARG_INITRD:
+                        arg_initrd = optarg;
+                        arg_seen |= OPT_CREATE;
+                        break;
+                case ARG_CMDLINE:
+                        arg_cmdline = optarg;
+                        arg_seen |= OPT_CREATE;
+                        break;
+                case ARG_MEMORY:
+                        arg_seen |= OPT_CREATE;
+                        if ((r = parse_number("--memory", optarg, &arg_memory_mib)) != EXIT_OK)
+                                return r;
+                        break;
+                case ARG_VCPUS:
+                        arg_seen |= OPT_CREATE;
+                        if ((r = parse_number("--vcpus", optarg, &arg_vcpus)) != EXIT_OK)
+                                return r;
+                        break;
+                case ARG_DISK: {
+                        char **d = realloc(arg_disks, (arg_n_disks + 1) * sizeof(char *));
+                        if (!d)
+                                return log_oom();
+                        arg_disks = d;
+                        arg_disks[arg_n_disks++] = optarg;
+                        arg_seen |= OPT_CREATE;
+                        break;
+                }
+                case 'f':
+                        arg_force = true;
+                        arg_seen |= OPT_FORCE;
+                        arg_seen_name[2] = "--force";
+                        break;
+                case ARG_IDLE:
+                        arg_seen |= OPT_IDLE;
+                        arg_seen_name[3] = "--idle";
+                        if ((r = parse_number("--idle", optarg, &arg_idle_ms)) != EXIT_OK)
+                                return r;
+                        break;
+                case '?':
+                        if (optopt)
+                                log_error("Unknown option -%c; see guestctl --help.", optopt);
+                        else
+                                log_error("Unknown option or missing argument in \"%s\"; see guestctl --help.",
+                                          argv[optind - 1]);
+                        return EXIT_USAGE;
+                }
+        }
+        return EXIT_OK;
+}
+
+int main(int argc, char **argv) {
+        const struct verb *v;
+        int r, n_args;
+
+        log_set_program("guestctl");
+        r = parse_argv(argc, argv);
+        if (r != EXIT_OK)
+                return r;
+
+        if (optind >= argc) {
+                if (arg_seen & (1u << 31)) {
+                        help(stdout);
+                        return EXIT_OK;
+                }
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        v = verb_find(argv[optind]);
+        if (!v) {
+                log_error("Unknown verb \"%s\"; `guestctl --help` lists them.", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (arg_seen & (1u << 31)) {
+                help_verb(stdout, v);
+                return EXIT_OK;
+        }
+        if (arg_seen & ~v->options & ~(1u << 31)) {
+                for (size_t i = 0; i < ELEMENTSOF(arg_seen_name); i++)
+                        if (arg_seen & ~v->options & (1u << i)) {
+                                log_error("\"%s\" does not take %s.", v->name, arg_seen_name[i]);
+                                break;
+                        }
+                help_verb(stderr, v);
+                return EXIT_USAGE;
+        }
+        n_args = argc - optind - 1;
+        if (n_args < v->min_args || n_args > v->max_args) {
+                log_error("\"%s\" takes %s.", v->name,
+                          v->max_args == 0 ? "no arguments" : v->min_args == v->max_args ? "exactly one argument" : "at most one argument");
+                help_verb(stderr, v);
+                return EXIT_USAGE;
+        }
+        r = v->fn(argc - optind, argv + optind);
+        free(arg_disks);
+        return r;
+}

@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bus.c: guestd's D-Bus API, exactly as dbus/org.guestd1.xml writes it
+ * down: org.guestd1.Manager on /org/guestd1 (with the ObjectManager), and
+ * org.guestd1.Guest on /org/guestd1/guest/<escaped "<uid>_<name>">.
+ *
+ * Every method says who is calling from the bus credentials. Guests a
+ * caller may not access do not exist for them: the object lookup, the
+ * node enumerator and every name lookup answer as for a guest that does
+ * not exist (org.guestd1.Error.NoSuchGuest), so guest names never leak
+ * between users.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "console.h"
+#include "log.h"
+#include "manager.h"
+#include "quota.h"
+#include "supervise.h"
+
+#define NAME_RULE "use 1-64 characters from A-Z a-z 0-9 _ . -, not starting with '.' or '-'"
+
+/* "NAME" is the caller's own guest; uid 0 may also say "UID/NAME". */
+static int parse_guest_name(const struct caller *c, const char *arg, uid_t *ret_owner, const char **ret_name, sd_bus_error *error) {
+        const char *slash = strchr(arg, '/');
+        uid_t owner = c->uid;
+
+        if (slash && c->uid == 0) {
+                char digits[16];
+                uint64_t u;
+                size_t n = slash - arg;
+
+                if (n == 0 || n >= sizeof(digits))
+                        return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid guest reference '%.80s': write NAME, or OWNER_UID/NAME.", arg);
+                memcpy(digits, arg, n);
+                digits[n] = 0;
+                if (strspn(digits, "0123456789") != n || safe_atou64(digits, &u) < 0 || u >= UINT32_MAX)
+                        return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid guest reference '%.80s': OWNER_UID must be a number.", arg);
+                owner = (uid_t) u;
+                arg = slash + 1;
+        }
+        if (!guest_name_is_valid(arg))
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Invalid guest name '%.64s%s': %s.", arg,
+                                         strlen(arg) > 64 ? "..." : "", NAME_RULE);
+        *ret_owner = owner;
+        *ret_name = arg;
+        return 0;
+}
+
+static int no_such_guest(sd_bus_error *error, const struct caller *c, uid_t owner, const char *name) {
+        if (owner != c->uid)
+                return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "User %u has no guest named '%s'.", (unsigned) owner, name);
+        return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "You have no guest named '%s'; ListGuests shows yours.", name);
+}
+
+/* Resolves a name argument to a guest the caller may access. */
+static int lookup_guest(struct manager *m, const struct caller *c, const char *arg, struct guest **ret, sd_bus_error *error) {
+        struct guest *g;
+        const char *name;
+        uid_t owner;
+        int r;
+
+        r = parse_guest_name(c, arg, &owner, &name, error);
+        if (r < 0)
+                return r;
+        g = manager_find_guest(m, owner, name);
+        if (!g || !manager_may_access(c, g))
+                return no_such_guest(error, c, owner, name);
+        *ret = g;
+        return 0;
+}
+
+/* The caller of the message being handled now; for guest methods the
+ * object lookup has checked access already. */
+static int current_caller(sd_bus_message *msg, struct caller *ret, sd_bus_error *error) {
+        return caller_from_message(msg, ret, error);
+}
+
+static int verb_check(struct guest *g, enum guest_verb verb, sd_bus_error *error) {
+        _cleanup_free_ char *message = NULL;
+
+        if (guest_verb_check(verb, g->state, g->name, &message) >= 0)
+                return 0;
+        return sd_bus_error_setf(error, GUESTD_ERROR_BAD_STATE, "%s", message ? message : "The guest's state does not allow this.");
+}
+
+static void emit_added(struct manager *m, struct guest *g) {
+        m->internal_lookup = true;
+        (void) sd_bus_emit_object_added(m->bus, g->object_path);
+        m->internal_lookup = false;
+}
+
+static void emit_removed(struct manager *m, struct guest *g) {
+        m->internal_lookup = true;
+        (void) sd_bus_emit_object_removed(m->bus, g->object_path);
+        m->internal_lookup = false;
+}
+
+/* ------------------------------------------------------------ Manager */
+
+static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {}, owner_account = {};
+        _cleanup_free_ char *config_error = NULL, *quota_message = NULL;
+        struct guest_config config = {};
+        struct policy_limits limits;
+        struct quota_usage usage;
+        struct guest *g = NULL;
+        const char *arg, *json, *name;
+        uid_t owner;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &arg, &json);
+        if (r < 0)
+                return r;
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        r = parse_guest_name(&c, arg, &owner, &name, error);
+        if (r < 0)
+                return r;
+        if (manager_find_guest(m, owner, name))
+                return sd_bus_error_setf(error, GUESTD_ERROR_EXISTS,
+                                         "A guest named '%s' exists already; pick another name or remove that one first.", name);
+        r = guest_config_parse(json, &config, &config_error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Invalid configuration for '%s': %s", name,
+                                         config_error ? config_error : "malformed.");
+
+        /* Charged to the owner, whoever asks (uid 0 creating for a user). */
+        owner_account.uid = owner;
+        r = caller_load_account(&owner_account, error);
+        if (r < 0)
+                goto finish;
+        manager_resolve_limits(m, &owner_account, &limits);
+        quota_usage_compute(m->guests, m->n_guests, owner, &usage);
+        r = quota_check_create(&limits, &usage, name, &quota_message);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded (max_guests).");
+                goto finish;
+        }
+
+        r = guest_new(name, owner, &config, &g);
+        if (r >= 0)
+                r = manager_add_guest(m, g);
+        if (r < 0) {
+                guest_free(g);
+                goto finish;
+        }
+        r = guest_save(g, m->guests_dir_fd);
+        if (r < 0) {
+                manager_remove_guest(m, g);
+                guest_free(g);
+                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot store the guest record: %s.", strerror(-r));
+                goto finish;
+        }
+        log_info("Guest %s created by uid %u", g->id, (unsigned) c.uid);
+        emit_added(m, g);
+        r = sd_bus_reply_method_return(msg, "o", g->object_path);
+finish:
+        guest_config_done(&config);
+        return r;
+}
+
+static int method_remove_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        struct guest *g;
+        const char *arg;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &arg);
+        if (r < 0)
+                return r;
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        r = lookup_guest(m, &c, arg, &g, error);
+        if (r < 0)
+                return r;
+        r = verb_check(g, GUEST_VERB_REMOVE, error);
+        if (r < 0)
+                return r;
+        r = guest_remove_file(g, m->guests_dir_fd);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot remove the guest record: %s.", strerror(-r));
+        log_info("Guest %s removed by uid %u", g->id, (unsigned) c.uid);
+        /* Announce while the object still exists: sd-bus looks up its
+         * interfaces for InterfacesRemoved. */
+        emit_removed(m, g);
+        manager_remove_guest(m, g);
+        guest_free(g);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_get_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        struct guest *g;
+        const char *arg;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &arg);
+        if (r < 0)
+                return r;
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        r = lookup_guest(m, &c, arg, &g, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "o", g->object_path);
+}
+
+static int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sosutu)");
+        for (size_t i = 0; r >= 0 && i < m->n_guests; i++) {
+                struct guest *g = m->guests[i];
+                if (!manager_may_access(&c, g))
+                        continue;
+                r = sd_bus_message_append(reply, "(sosutu)", g->name, g->object_path, guest_state_to_string(g->state),
+                                          (uint32_t) g->owner, g->config.memory_mib, (uint32_t) g->config.vcpus);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static int method_get_quota(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        struct policy_limits limits;
+        struct quota_usage usage;
+        int r;
+
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        r = caller_load_account(&c, error);
+        if (r < 0)
+                return r;
+        manager_resolve_limits(m, &c, &limits);
+        quota_usage_compute(m->guests, m->n_guests, c.uid, &usage);
+        return sd_bus_reply_method_return(msg, "a{s(tt)}", 5,
+                                          "guests", limits.value[POLICY_MAX_GUESTS], usage.guests,
+                                          "running", limits.value[POLICY_MAX_RUNNING], usage.running,
+                                          "vcpus", limits.value[POLICY_MAX_VCPUS], usage.vcpus,
+                                          "memory_mib", limits.value[POLICY_MAX_MEMORY_MIB], usage.memory_mib,
+                                          "snapshot_mib", limits.value[POLICY_MAX_SNAPSHOT_MIB], usage.snapshot_mib);
+}
+
+static int method_reload_policy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        _cleanup_free_ char *message = NULL;
+        int r;
+
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        if (c.uid != 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED, "Only root may reload the policy.");
+        r = manager_reload_policy(m, &message);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The policy was refused, the old one stays in force: %s",
+                                         message ? message : strerror(-r));
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                            void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", GUESTD_VERSION);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("CreateGuest", SD_BUS_ARGS("s", name, "s", config), SD_BUS_RESULT("o", guest), method_create_guest,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveGuest", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_remove_guest, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetGuest", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", guest), method_get_guest,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListGuests", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sosutu)", guests), method_list_guests,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetQuota", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{s(tt)}", quota), method_get_quota,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReloadPolicy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_VTABLE_END,
+};
+
+/* ------------------------------------------------------------ Guest */
+
+static int guest_start_common(sd_bus_message *msg, struct guest *g, sd_bus_error *error) {
+        struct manager *m = g->manager;
+        _cleanup_(caller_done) struct caller owner = {};
+        _cleanup_free_ char *quota_message = NULL;
+        struct policy_limits limits;
+        struct quota_usage usage;
+        int r;
+
+        r = verb_check(g, GUEST_VERB_START, error);
+        if (r < 0)
+                return r;
+        /* The owner's quota and the owner's rights on the files, also
+         * when uid 0 starts someone's guest. */
+        owner.uid = g->owner;
+        r = caller_load_account(&owner, error);
+        if (r < 0)
+                return r;
+        manager_resolve_limits(m, &owner, &limits);
+        quota_usage_compute(m->guests, m->n_guests, g->owner, &usage);
+        r = quota_check_start(&limits, &usage, g->name, g->config.vcpus, g->config.memory_mib, &quota_message);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded.");
+        /* Check and charge in this one callback: supervise_start() moves
+         * the guest to "starting" before returning. */
+        r = supervise_start(m, g, &owner, msg, error);
+        /* 1: handled, answered later (sd-bus takes 0 as "no such method"). */
+        return r < 0 ? r : 1;
+}
+
+static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return guest_start_common(msg, userdata, error);
+}
+
+static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        int force, r;
+
+        r = sd_bus_message_read(msg, "b", &force);
+        if (r < 0)
+                return r;
+        r = verb_check(g, GUEST_VERB_STOP, error);
+        if (r < 0)
+                return r;
+        r = supervise_stop(g, force, msg, error);
+        return r < 0 ? r : 1;
+}
+
+static int method_pause(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        int r = verb_check(g, GUEST_VERB_PAUSE, error);
+
+        if (r >= 0)
+                r = supervise_pause(g, true, msg, error);
+        return r < 0 ? r : 1;
+}
+
+static int method_unpause(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        int r = verb_check(g, GUEST_VERB_UNPAUSE, error);
+
+        if (r >= 0)
+                r = supervise_pause(g, false, msg, error);
+        return r < 0 ? r : 1;
+}
+
+static int method_open_console(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = verb_check(g, GUEST_VERB_CONSOLE, error);
+        if (r < 0)
+                return r;
+        r = console_open_client(g->console, &fd);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot open a console: %s.", strerror(-r));
+        /* sd-bus sends a duplicate; ours is closed on return. */
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
+static int method_get_console_log(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        _cleanup_free_ uint8_t *buf = NULL;
+        sd_bus_message *reply = NULL;
+        size_t len;
+        int r;
+
+        r = console_get_log(g->console, &buf, &len);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', buf, len);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                          void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        return sd_bus_message_append(reply, "s", guest_state_to_string(g->state));
+}
+
+static const sd_bus_vtable guest_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unpause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", console), method_open_console,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log), method_get_console_log,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(struct guest, name), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(struct guest, owner), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateReason", "s", NULL, offsetof(struct guest, state_reason), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Memory", "t", NULL, offsetof(struct guest, config.memory_mib), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VCpus", "u", NULL, offsetof(struct guest, config.vcpus), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Config", "s", NULL, offsetof(struct guest, config_json), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_VTABLE_END,
+};
+
+/* Whether the sender of the message now handled may see g; true when
+ * the daemon itself is looking (emitting signals). */
+static int visible_to_current(struct manager *m, struct guest *g, sd_bus_error *error) {
+        _cleanup_(caller_done) struct caller c = {};
+        sd_bus_message *msg;
+        int r;
+
+        if (m->internal_lookup)
+                return 1;
+        msg = sd_bus_get_current_message(m->bus);
+        if (!msg)
+                return 1;
+        r = caller_from_message(msg, &c, error);
+        if (r < 0)
+                return r;
+        return manager_may_access(&c, g);
+}
+
+static int guest_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
+                             sd_bus_error *error) {
+        struct manager *m = userdata;
+        struct guest *g;
+        int r;
+
+        /* The prefix node itself is no guest: introspecting it must work. */
+        if (strncmp(path, GUESTD_GUEST_PREFIX "/", strlen(GUESTD_GUEST_PREFIX "/")) != 0)
+                return 0;
+        g = manager_find_guest_by_path(m, path);
+        r = g ? visible_to_current(m, g, error) : 0;
+        if (r < 0)
+                return r;
+        if (r == 0)
+                /* The same answer for "does not exist" and "not yours". */
+                return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "No such guest object %s; ListGuests shows yours.", path);
+        *ret_found = g;
+        return 1;
+}
+
+static int guest_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+        struct manager *m = userdata;
+        char **nodes;
+        size_t n = 0;
+
+        nodes = calloc(m->n_guests + 1, sizeof(char *));
+        if (!nodes)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_guests; i++) {
+                if (visible_to_current(m, m->guests[i], NULL) <= 0)
+                        continue;
+                nodes[n] = strdup(m->guests[i]->object_path);
+                if (!nodes[n]) {
+                        for (size_t k = 0; k < n; k++)
+                                free(nodes[k]);
+                        free(nodes);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        *ret_nodes = nodes;
+        return 0;
+}
+
+/* ------------------------------------------------------------ setup */
+
+int bus_setup(struct manager *m) {
+        int r;
+
+        if (m->bus_address) {
+                r = sd_bus_new(&m->bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(m->bus, m->bus_address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(m->bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(m->bus);
+        } else
+                r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the %s bus: %m", m->bus_address ? m->bus_address : "system");
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, GUESTD_OBJECT_PATH, "org.guestd1.Manager", manager_vtable, m);
+        if (r >= 0)
+                r = sd_bus_add_object_manager(m->bus, NULL, GUESTD_OBJECT_PATH);
+        if (r >= 0)
+                r = sd_bus_add_fallback_vtable(m->bus, NULL, GUESTD_GUEST_PREFIX, "org.guestd1.Guest", guest_vtable, guest_object_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(m->bus, NULL, GUESTD_GUEST_PREFIX, guest_node_enumerator, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot export objects: %m");
+
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+
+        r = sd_bus_request_name(m->bus, GUESTD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot own the name %s (is another guestd running?): %m", GUESTD_BUS_NAME);
+        return 0;
+}

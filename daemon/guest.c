@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* guest.c: see guest.h. */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "console.h"
+#include "guest.h"
+#include "log.h"
+
+static const char *const guest_state_table[_GUEST_STATE_MAX] = {
+        [GUEST_DEFINED] = "defined",
+        [GUEST_STARTING] = "starting",
+        [GUEST_RUNNING] = "running",
+        [GUEST_PAUSED] = "paused",
+        [GUEST_STOPPING] = "stopping",
+        [GUEST_STOPPED] = "stopped",
+        [GUEST_CRASHED] = "crashed",
+};
+
+const char *guest_state_to_string(enum guest_state s) {
+        if (s < 0 || s >= _GUEST_STATE_MAX)
+                return NULL;
+        return guest_state_table[s];
+}
+
+enum guest_state guest_state_from_string(const char *s) {
+        for (size_t i = 0; s && i < _GUEST_STATE_MAX; i++)
+                if (strcmp(guest_state_table[i], s) == 0)
+                        return (enum guest_state) i;
+        return _GUEST_STATE_INVALID;
+}
+
+bool guest_state_is_active(enum guest_state s) {
+        return s == GUEST_STARTING || s == GUEST_RUNNING || s == GUEST_PAUSED || s == GUEST_STOPPING;
+}
+
+#define S(x) (1u << (x))
+/* transitions[from] = the states the daemon may move a guest to. Every
+ * active state can end in stopped or crashed: a launcher may die at any
+ * moment, and what it said last decides which. */
+static const unsigned guest_transitions[_GUEST_STATE_MAX] = {
+        [GUEST_DEFINED] = S(GUEST_STARTING),
+        [GUEST_STARTING] = S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+        [GUEST_RUNNING] = S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+        [GUEST_PAUSED] = S(GUEST_RUNNING) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+        [GUEST_STOPPING] = S(GUEST_STOPPED) | S(GUEST_CRASHED),
+        [GUEST_STOPPED] = S(GUEST_STARTING),
+        [GUEST_CRASHED] = S(GUEST_STARTING) | S(GUEST_STOPPED),
+};
+
+bool guest_state_transition_allowed(enum guest_state from, enum guest_state to) {
+        if (from < 0 || from >= _GUEST_STATE_MAX || to < 0 || to >= _GUEST_STATE_MAX)
+                return false;
+        return guest_transitions[from] & S(to);
+}
+
+/* For each request, the states it is allowed in, and for the others what
+ * to tell the user. "%s" is the guest's name. */
+static const struct {
+        unsigned allowed;
+        const char *refusal[_GUEST_STATE_MAX];
+} guest_verb_table[_GUEST_VERB_MAX] = {
+        [GUEST_VERB_START] = {
+                S(GUEST_DEFINED) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+                {
+                        [GUEST_STARTING] = "Guest '%s' is starting already.",
+                        [GUEST_RUNNING] = "Guest '%s' is running already.",
+                        [GUEST_PAUSED] = "Guest '%s' is running already (paused); unpause it.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping; wait until it has stopped, then start it again.",
+                },
+        },
+        [GUEST_VERB_STOP] = {
+                S(GUEST_STARTING) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING),
+                {
+                        [GUEST_DEFINED] = "Guest '%s' is not running; it has never been started.",
+                        [GUEST_STOPPED] = "Guest '%s' is stopped already.",
+                        [GUEST_CRASHED] = "Guest '%s' is not running; it crashed (see StateReason).",
+                },
+        },
+        [GUEST_VERB_PAUSE] = {
+                S(GUEST_RUNNING),
+                {
+                        [GUEST_DEFINED] = "Guest '%s' is defined but not running; start it first.",
+                        [GUEST_STARTING] = "Guest '%s' is starting; wait until it runs, then pause it.",
+                        [GUEST_PAUSED] = "Guest '%s' is paused already.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping; it cannot be paused.",
+                        [GUEST_STOPPED] = "Guest '%s' is stopped; start it first.",
+                        [GUEST_CRASHED] = "Guest '%s' crashed; start it first.",
+                },
+        },
+        [GUEST_VERB_UNPAUSE] = {
+                S(GUEST_PAUSED),
+                {
+                        [GUEST_DEFINED] = "Guest '%s' is defined but not running; start it first.",
+                        [GUEST_STARTING] = "Guest '%s' is starting, not paused.",
+                        [GUEST_RUNNING] = "Guest '%s' is running, not paused.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping, not paused.",
+                        [GUEST_STOPPED] = "Guest '%s' is stopped; start it first.",
+                        [GUEST_CRASHED] = "Guest '%s' crashed; start it first.",
+                },
+        },
+        [GUEST_VERB_REMOVE] = {
+                S(GUEST_DEFINED) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+                {
+                        [GUEST_STARTING] = "Guest '%s' is starting; stop it first.",
+                        [GUEST_RUNNING] = "Guest '%s' is running; stop it first.",
+                        [GUEST_PAUSED] = "Guest '%s' is paused; stop it first.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping; wait until it has stopped.",
+                },
+        },
+        [GUEST_VERB_CONSOLE] = {
+                S(GUEST_STARTING) | S(GUEST_RUNNING) | S(GUEST_PAUSED),
+                {
+                        [GUEST_DEFINED] = "Guest '%s' is not running; start it first.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping; GetConsoleLog shows what it printed.",
+                        [GUEST_STOPPED] = "Guest '%s' is stopped; start it first (GetConsoleLog shows what it printed last).",
+                        [GUEST_CRASHED] = "Guest '%s' crashed; start it again (GetConsoleLog shows what it printed last).",
+                },
+        },
+};
+#undef S
+
+int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *name, char **ret_message) {
+        const char *fmt;
+
+        if (ret_message)
+                *ret_message = NULL;
+        if (verb < 0 || verb >= _GUEST_VERB_MAX || state < 0 || state >= _GUEST_STATE_MAX)
+                return -EINVAL;
+        if (guest_verb_table[verb].allowed & (1u << state))
+                return 0;
+        fmt = guest_verb_table[verb].refusal[state];
+        if (ret_message && asprintf(ret_message, fmt ? fmt : "Guest '%s' is in a state that does not allow this.", name) < 0)
+                *ret_message = NULL;
+        return -EBUSY;
+}
+
+char *guest_make_id(uid_t owner, const char *name) {
+        char *s;
+
+        if (asprintf(&s, "%u_%s", (unsigned) owner, name) < 0)
+                return NULL;
+        return s;
+}
+
+static struct guest *guest_alloc(void) {
+        struct guest *g = calloc(1, sizeof(*g));
+
+        if (!g)
+                return NULL;
+        g->pidfd = g->control_fd = -EBADF;
+        return g;
+}
+
+/* Re-parses the stored configuration rather than deep-copying the struct:
+ * one code path, and a record's config is checked as strictly as a new one. */
+static int guest_init(struct guest *g, const char *name, uid_t owner, const char *config_json, char **ret_error) {
+        int r;
+
+        if (!guest_name_is_valid(name))
+                return -EINVAL;
+        r = guest_config_parse(config_json, &g->config, ret_error);
+        if (r < 0)
+                return r;
+        g->name = strdup(name);
+        g->owner = owner;
+        g->id = guest_make_id(owner, name);
+        g->config_json = guest_config_to_json(&g->config);
+        g->state_reason = strdup("");
+        if (!g->name || !g->id || !g->config_json || !g->state_reason)
+                return -ENOMEM;
+        return 0;
+}
+
+int guest_new(const char *name, uid_t owner, const struct guest_config *config, struct guest **ret) {
+        _cleanup_(guest_freep) struct guest *g = guest_alloc();
+        _cleanup_free_ char *json = NULL;
+        struct timespec ts;
+        int r;
+
+        if (!g)
+                return -ENOMEM;
+        json = guest_config_to_json(config);
+        if (!json)
+                return -ENOMEM;
+        r = guest_init(g, name, owner, json, NULL);
+        if (r < 0)
+                return r;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        g->created_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+        g->state = GUEST_DEFINED;
+        *ret = TAKE_PTR(g);
+        return 0;
+}
+
+struct guest *guest_free(struct guest *g) {
+        if (!g)
+                return NULL;
+        while (g->pending) {
+                struct pending_call *p = g->pending;
+                g->pending = p->next;
+                sd_bus_message_unref(p->call);
+                free(p);
+        }
+        sd_event_source_disable_unref(g->pidfd_source);
+        sd_event_source_disable_unref(g->control_source);
+        sd_event_source_disable_unref(g->stop_timer);
+        console_free(g->console);
+        safe_close(g->pidfd);
+        safe_close(g->control_fd);
+        guest_config_done(&g->config);
+        free(g->name);
+        free(g->id);
+        free(g->config_json);
+        free(g->state_reason);
+        free(g->object_path);
+        free(g->exit_reason);
+        free(g->protocol_error);
+        free(g);
+        return NULL;
+}
+
+int guest_set_state(struct guest *g, enum guest_state state, const char *reason) {
+        char *copy = NULL;
+
+        if (g->state != state && !guest_state_transition_allowed(g->state, state))
+                return log_error_errno(-EINVAL, "Guest %s: refusing state change %s -> %s (a bug)", g->id,
+                                       guest_state_to_string(g->state), guest_state_to_string(state));
+        if (reason) {
+                copy = strdup(reason);
+                if (!copy)
+                        return -ENOMEM;
+                free(g->state_reason);
+                g->state_reason = copy;
+        }
+        if (g->state != state)
+                log_info("Guest %s: %s -> %s%s%s", g->id, guest_state_to_string(g->state), guest_state_to_string(state),
+                         reason && *reason ? ": " : "", reason ? reason : "");
+        g->state = state;
+        return 0;
+}
+
+struct json_object *guest_to_json(const struct guest *g) {
+        struct json_object *o = json_object_new_object(), *config;
+
+        if (!o)
+                return NULL;
+        config = json_tokener_parse(g->config_json);
+        json_object_object_add(o, "name", json_object_new_string(g->name));
+        json_object_object_add(o, "owner", json_object_new_int64(g->owner));
+        json_object_object_add(o, "config", config);
+        json_object_object_add(o, "state", json_object_new_string(guest_state_to_string(g->state)));
+        json_object_object_add(o, "state_reason", json_object_new_string(g->state_reason));
+        json_object_object_add(o, "launcher_pid", json_object_new_int64(g->launcher_pid));
+        json_object_object_add(o, "launcher_uid", json_object_new_int64(g->launcher_uid));
+        json_object_object_add(o, "created_usec", json_object_new_int64((int64_t) g->created_usec));
+        return o;
+}
+
+static int get_int(struct json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret) {
+        struct json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return -EINVAL;
+        errno = 0;
+        *ret = json_object_get_int64(v);
+        if (errno == ERANGE || *ret < min || *ret > max)
+                return -EINVAL;
+        return 0;
+}
+
+int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error) {
+        _cleanup_(guest_freep) struct guest *g = guest_alloc();
+        struct json_object *name, *config, *state, *reason;
+        int64_t owner, pid, luid, created;
+        enum guest_state s;
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        if (!g)
+                return -ENOMEM;
+        if (!json_object_is_type(o, json_type_object) ||
+            !json_object_object_get_ex(o, "name", &name) || !json_object_is_type(name, json_type_string) ||
+            !json_object_object_get_ex(o, "config", &config) || !json_object_is_type(config, json_type_object) ||
+            !json_object_object_get_ex(o, "state", &state) || !json_object_is_type(state, json_type_string) ||
+            !json_object_object_get_ex(o, "state_reason", &reason) || !json_object_is_type(reason, json_type_string) ||
+            get_int(o, "owner", 0, UINT32_MAX - 1, &owner) < 0 || get_int(o, "launcher_pid", 0, INT32_MAX, &pid) < 0 ||
+            get_int(o, "launcher_uid", 0, UINT32_MAX - 1, &luid) < 0 || get_int(o, "created_usec", 0, INT64_MAX, &created) < 0) {
+                if (ret_error)
+                        *ret_error = strdup("missing or mistyped field");
+                return -EINVAL;
+        }
+        s = guest_state_from_string(json_object_get_string(state));
+        if (s < 0) {
+                if (ret_error)
+                        *ret_error = strdup("unknown state");
+                return -EINVAL;
+        }
+        if (!guest_name_is_valid(json_object_get_string(name))) {
+                if (ret_error)
+                        *ret_error = strdup("invalid name");
+                return -EINVAL;
+        }
+        r = guest_init(g, json_object_get_string(name), (uid_t) owner, json_object_to_json_string(config), ret_error);
+        if (r < 0)
+                return r;
+        free(g->state_reason);
+        g->state_reason = strdup(json_object_get_string(reason));
+        if (!g->state_reason)
+                return -ENOMEM;
+        g->state = s;
+        g->launcher_pid = (pid_t) pid;
+        g->launcher_uid = (uid_t) luid;
+        g->created_usec = (uint64_t) created;
+        *ret = TAKE_PTR(g);
+        return 0;
+}
+
+/* Writes the record so that a crash at any moment leaves the old or the
+ * new file, whole: write a temporary file, fsync it, rename it over the
+ * record, fsync the directory so the rename itself is durable. */
+int guest_save(struct guest *g, int dir_fd) {
+        _cleanup_free_ char *file = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct json_object *o;
+        const char *text;
+        int r;
+
+        if (asprintf(&file, "%s.json", g->id) < 0 || asprintf(&tmp, ".%s.json.tmp", g->id) < 0)
+                return -ENOMEM;
+        o = guest_to_json(g);
+        if (!o)
+                return -ENOMEM;
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = loop_write(fd, text, strlen(text));
+        if (r >= 0)
+                r = loop_write(fd, "\n", 1);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r < 0)
+                goto fail;
+        if (renameat(dir_fd, tmp, dir_fd, file) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (fsync(dir_fd) < 0)
+                r = -errno;
+        json_object_put(o);
+        if (r < 0)
+                return log_error_errno(r, "Failed to sync the guest directory after writing %s: %m", file);
+        return 0;
+fail:
+        json_object_put(o);
+        (void) unlinkat(dir_fd, tmp, 0);
+        return log_error_errno(r, "Failed to write guest record %s: %m", file);
+}
+
+int guest_remove_file(struct guest *g, int dir_fd) {
+        _cleanup_free_ char *file = NULL;
+
+        if (asprintf(&file, "%s.json", g->id) < 0)
+                return -ENOMEM;
+        if (unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
+                return log_error_errno(-errno, "Failed to remove guest record %s: %m", file);
+        if (fsync(dir_fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int guest_load(int dir_fd, const char *filename, struct guest **ret) {
+        _cleanup_free_ char *error = NULL, *expected = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct json_object *o;
+        struct guest *g = NULL;
+        char buf[GUEST_CONFIG_MAX + 4096];
+        ssize_t n;
+        int r;
+
+        fd = openat(dir_fd, filename, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return log_error_errno(-errno, "Failed to open guest record %s: %m", filename);
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return log_error_errno(-errno, "Failed to read guest record %s: %m", filename);
+        if ((size_t) n >= sizeof(buf) - 1)
+                return log_error_errno(-EFBIG, "Guest record %s is too large, ignoring it", filename);
+        buf[n] = 0;
+        o = json_tokener_parse(buf);
+        if (!o)
+                return log_error_errno(-EINVAL, "Guest record %s is not valid JSON, ignoring it", filename);
+        r = guest_from_json(o, &g, &error);
+        json_object_put(o);
+        if (r < 0)
+                return log_error_errno(r, "Guest record %s is invalid (%s), ignoring it", filename, error ? error : "bad value");
+        /* The file name is the id: a record renamed by hand must not claim
+         * another user's guest. */
+        if (asprintf(&expected, "%s.json", g->id) < 0) {
+                guest_free(g);
+                return -ENOMEM;
+        }
+        if (strcmp(expected, filename) != 0) {
+                log_error("Guest record %s describes %s, ignoring it", filename, g->id);
+                guest_free(g);
+                return -EINVAL;
+        }
+        *ret = g;
+        return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * guest.h: a guest's record and its state machine.
+ *
+ * The record (name, owner, configuration, state and why, launcher pid and
+ * uid, creation time) is what survives the daemon: one JSON file per guest
+ * under state-dir/guests/, replaced atomically on every change, so a
+ * daemon killed at any moment finds either the old or the new record and
+ * never a torn one. Quota usage is computed from these records (quota.c),
+ * never kept in a counter beside them.
+ *
+ * State machine (DESIGN.md), as two tables: which state changes the daemon
+ * may make (guest_state_transition_allowed), and which user request is
+ * allowed in which state, with the sentence that says what to do instead
+ * (guest_verb_check).
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+enum guest_state {
+        GUEST_DEFINED,
+        GUEST_STARTING,
+        GUEST_RUNNING,
+        GUEST_PAUSED,
+        GUEST_STOPPING,
+        GUEST_STOPPED,
+        GUEST_CRASHED,
+        _GUEST_STATE_MAX,
+        _GUEST_STATE_INVALID = -EINVAL,
+};
+
+const char *guest_state_to_string(enum guest_state s);
+enum guest_state guest_state_from_string(const char *s);
+/* starting, running, paused, stopping: a launcher exists and the guest is
+ * charged for running, vCPUs and memory. */
+bool guest_state_is_active(enum guest_state s);
+bool guest_state_transition_allowed(enum guest_state from, enum guest_state to);
+
+/* What a user may ask of a guest. */
+enum guest_verb {
+        GUEST_VERB_START,
+        GUEST_VERB_STOP,
+        GUEST_VERB_PAUSE,
+        GUEST_VERB_UNPAUSE,
+        GUEST_VERB_REMOVE,
+        GUEST_VERB_CONSOLE,
+        _GUEST_VERB_MAX,
+};
+
+/* 0 if verb is allowed in state; otherwise -EBUSY and, if ret_message is
+ * given, a sentence for the user ("Guest 'x' is stopped; start it first."). */
+int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *name, char **ret_message);
+
+struct manager;
+struct console;
+
+/* A method call answered later, when the launcher has done what it asked
+ * (Start is answered once the guest runs, Stop once the launcher ended). */
+struct pending_call {
+        struct pending_call *next;
+        sd_bus_message *call;
+        enum guest_verb verb;
+};
+
+struct guest {
+        struct manager *manager;
+
+        /* The record (persisted). */
+        char *name;
+        uid_t owner;
+        char *id;          /* "<owner>_<name>": file name and object path */
+        char *config_json; /* canonical, see guest_config_to_json() */
+        struct guest_config config;
+        enum guest_state state;
+        char *state_reason;
+        pid_t launcher_pid; /* 0 if none */
+        uid_t launcher_uid; /* meaningful while launcher_pid > 0 */
+        uint64_t created_usec; /* CLOCK_REALTIME */
+
+        /* Run time only. */
+        char *object_path;
+        struct console *console;
+        int pidfd;
+        int control_fd;
+        sd_event_source *pidfd_source;
+        sd_event_source *control_source;
+        sd_event_source *stop_timer;
+        bool exited_received;    /* the launcher sent "exited" */
+        int exit_code;           /* from "exited", enum guest_exit */
+        char *exit_reason;       /* from "exited" */
+        bool kill_requested;     /* we sent SIGKILL (Stop(force) or grace period) */
+        const char *kill_reason; /* static text: why we killed it, if not a protocol error */
+        bool stop_requested;     /* Stop was asked for */
+        char *protocol_error;    /* set when we ended the launcher for misbehaving */
+        struct pending_call *pending; /* method calls answered when the launcher answers */
+        bool removed;            /* RemoveGuest ran; freed when unreferenced */
+};
+
+/* Makes a guest from a checked name and configuration (state "defined").
+ * Takes nothing; copies. */
+int guest_new(const char *name, uid_t owner, const struct guest_config *config, struct guest **ret);
+struct guest *guest_free(struct guest *g);
+static inline void guest_freep(struct guest **g) {
+        if (*g)
+                guest_free(*g);
+}
+
+/* The id "<uid>_<name>" (caller frees). */
+char *guest_make_id(uid_t owner, const char *name);
+
+/* Sets state and reason (reason may be NULL: keeps "" ). Returns -EINVAL
+ * for a change the table does not allow (a bug; logged). */
+int guest_set_state(struct guest *g, enum guest_state state, const char *reason);
+
+/* Persistence. dir_fd is state-dir/guests. */
+int guest_save(struct guest *g, int dir_fd);
+int guest_remove_file(struct guest *g, int dir_fd);
+/* Loads one record; -EINVAL (logged with the file name) for a bad one. */
+int guest_load(int dir_fd, const char *filename, struct guest **ret);
+/* The record as JSON (for tests and guest_save); caller puts. */
+struct json_object *guest_to_json(const struct guest *g);
+int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error);

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * guestd: the privileged daemon that lets ordinary users run guests on
+ * KVM inside a quota (DESIGN.md). This file is the program: options,
+ * signals and the one event loop; the work is in manager.c (state),
+ * bus.c (the D-Bus API), supervise.c (launchers), quota.c and policy.c.
+ *
+ * SIGTERM and SIGINT end the daemon but not the guests: launchers run on
+ * and are found again at the next start. SIGHUP re-reads the policy.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+
+#define DEFAULT_STATE_DIR "/var/lib/guestd"
+#define DEFAULT_RUNTIME_DIR "/run/guestd"
+#define DEFAULT_POLICY "/etc/guestd/policy.json"
+#define DEFAULT_LAUNCHER "/usr/libexec/guestd/guestd-launcher"
+
+static void help(void) {
+        printf("Usage: guestd [OPTIONS]\n"
+               "Run guests for ordinary users on KVM, inside a quota, over D-Bus (org.guestd1).\n\n"
+               "  --bus=ADDRESS          connect to this bus instead of the system bus\n"
+               "  --state-dir=DIR        guest records (default " DEFAULT_STATE_DIR ")\n"
+               "  --runtime-dir=DIR      launcher sockets (default " DEFAULT_RUNTIME_DIR ")\n"
+               "  --policy=FILE          quota policy (default " DEFAULT_POLICY ";\n"
+               "                         built-in defaults if it does not exist)\n"
+               "  --launcher=PATH        guestd-launcher (default: next to guestd, else\n"
+               "                         " DEFAULT_LAUNCHER ")\n"
+               "  --launcher-uids=FIRST-LAST  uids for launchers, one each (default 61000-61999)\n"
+               "  -v, --verbose          log more\n"
+               "  -h, --help             show this help\n\n"
+               "Signals: SIGTERM/SIGINT exit (guests keep running), SIGHUP reloads the policy.\n");
+}
+
+/* The launcher built beside this guestd (a build tree, or one prefix). */
+static char *default_launcher(void) {
+        char self[PATH_MAX], *slash, *path = NULL;
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n > 0) {
+                self[n] = 0;
+                slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        if (asprintf(&path, "%s/guestd-launcher", self) >= 0 && access(path, X_OK) == 0)
+                                return path;
+                        free(path);
+                        path = NULL;
+                        /* PREFIX/sbin/guestd -> PREFIX/libexec/guestd/guestd-launcher */
+                        if (asprintf(&path, "%s/../libexec/guestd/guestd-launcher", self) >= 0 && access(path, X_OK) == 0)
+                                return path;
+                        free(path);
+                }
+        }
+        return strdup(DEFAULT_LAUNCHER);
+}
+
+static int parse_uid_range(const char *s, uid_t *ret_first, uid_t *ret_last) {
+        _cleanup_free_ char *copy = strdup(s);
+        uint64_t a, b;
+        char *dash;
+
+        if (!copy)
+                return -ENOMEM;
+        dash = strchr(copy, '-');
+        if (!dash)
+                return -EINVAL;
+        *dash = 0;
+        if (safe_atou64(copy, &a) < 0 || safe_atou64(dash + 1, &b) < 0 || a == 0 || a > b || b >= UINT32_MAX - 1)
+                return -EINVAL;
+        *ret_first = (uid_t) a;
+        *ret_last = (uid_t) b;
+        return 0;
+}
+
+static int parse_args(int argc, char **argv, struct manager *m) {
+        enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS };
+        static const struct option options[] = {
+                { "bus", required_argument, NULL, ARG_BUS },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "policy", required_argument, NULL, ARG_POLICY },
+                { "launcher", required_argument, NULL, ARG_LAUNCHER },
+                { "launcher-uids", required_argument, NULL, ARG_LAUNCHER_UIDS },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        char **target;
+        int c;
+
+        while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
+                target = NULL;
+                switch (c) {
+                case ARG_BUS: target = &m->bus_address; break;
+                case ARG_STATE_DIR: target = &m->state_dir; break;
+                case ARG_RUNTIME_DIR: target = &m->runtime_dir; break;
+                case ARG_POLICY: target = &m->policy_path; break;
+                case ARG_LAUNCHER: target = &m->launcher_path; break;
+                case ARG_LAUNCHER_UIDS:
+                        if (parse_uid_range(optarg, &m->launcher_uid_first, &m->launcher_uid_last) < 0)
+                                return log_error_errno(-EINVAL, "--launcher-uids: expected FIRST-LAST with 0 < FIRST <= LAST, got '%s'", optarg);
+                        break;
+                case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
+                case 'h': help(); return 0;
+                default: return -EINVAL;
+                }
+                if (target) {
+                        free(*target);
+                        *target = strdup(optarg);
+                        if (!*target)
+                                return -ENOMEM;
+                }
+        }
+        if (optind < argc)
+                return log_error_errno(-EINVAL, "Unexpected argument '%s'", argv[optind]);
+        if ((!m->state_dir && !(m->state_dir = strdup(DEFAULT_STATE_DIR))) ||
+            (!m->runtime_dir && !(m->runtime_dir = strdup(DEFAULT_RUNTIME_DIR))) ||
+            (!m->policy_path && !(m->policy_path = strdup(DEFAULT_POLICY))) ||
+            (!m->launcher_path && !(m->launcher_path = default_launcher())))
+                return -ENOMEM;
+        if (m->launcher_path[0] != '/')
+                return log_error_errno(-EINVAL, "--launcher needs an absolute path");
+        return 1;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+
+        log_info("Received SIG%s, exiting; guests keep running", sigabbrev_np(si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) manager_reload_policy(userdata, NULL);
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        _cleanup_(manager_freep) struct manager *m = NULL;
+        sigset_t mask;
+        int r;
+
+        log_set_program("guestd");
+        /* Records, sockets and temporary files are root's alone. */
+        umask(0077);
+        r = manager_new(&m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = parse_args(argc, argv, m);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (geteuid() != 0)
+                log_warning("Not running as root: creating VMs and switching to launcher uids will fail");
+
+        /* A console client or launcher that goes away must not kill us. */
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = manager_startup(m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        if (sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m) < 0 ||
+            sd_event_add_signal(m->event, NULL, SIGINT, on_exit_signal, m) < 0 ||
+            sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0) {
+                log_error("Cannot watch signals");
+                return EXIT_FAILURE;
+        }
+        log_info("Ready on the %s bus as %s; %zu guest(s); launcher %s, uids %u-%u", m->bus_address ? "given" : "system",
+                 GUESTD_BUS_NAME, m->n_guests, m->launcher_path, (unsigned) m->launcher_uid_first, (unsigned) m->launcher_uid_last);
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving guests");
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        return EXIT_SUCCESS;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manager.h: the daemon's state: its bus and loop, the policy, every
+ * guest, and who is calling.
+ *
+ * Access to a guest is decided in exactly one place, manager_may_access():
+ * its owner and uid 0 may, nobody else (polkit's org.guestd1.manage-all
+ * would be added there). A guest someone may not access does not exist for
+ * them: lookups answer NoSuchGuest, listings leave it out, so guest names
+ * do not leak between users.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "guest.h"
+#include "policy.h"
+
+#define GUESTD_VERSION "0.1"
+#define GUESTD_BUS_NAME "org.guestd1"
+#define GUESTD_OBJECT_PATH "/org/guestd1"
+#define GUESTD_GUEST_PREFIX "/org/guestd1/guest"
+
+#define GUESTD_ERROR_QUOTA "org.guestd1.Error.QuotaExceeded"
+#define GUESTD_ERROR_NO_SUCH_GUEST "org.guestd1.Error.NoSuchGuest"
+#define GUESTD_ERROR_ACCESS_DENIED "org.guestd1.Error.AccessDenied"
+#define GUESTD_ERROR_INVALID_ARGUMENT "org.guestd1.Error.InvalidArgument"
+#define GUESTD_ERROR_BAD_STATE "org.guestd1.Error.BadState"
+#define GUESTD_ERROR_EXISTS "org.guestd1.Error.Exists"
+#define GUESTD_ERROR_KVM_UNAVAILABLE "org.guestd1.Error.KvmUnavailable"
+#define GUESTD_ERROR_FAILED "org.guestd1.Error.Failed"
+
+struct manager {
+        sd_event *event;
+        sd_bus *bus;
+
+        char *bus_address; /* NULL: the system bus */
+        char *state_dir;
+        char *runtime_dir;
+        char *launchers_dir; /* runtime_dir/launchers */
+        char *policy_path;
+        char *launcher_path;
+        uid_t launcher_uid_first, launcher_uid_last;
+
+        int guests_dir_fd; /* state_dir/guests */
+        struct policy *policy;
+        struct guest **guests;
+        size_t n_guests;
+
+        /* Set while the daemon emits signals about a guest: the object
+         * lookup then needs no caller (sd-bus looks the object up to build
+         * PropertiesChanged/InterfacesAdded). */
+        bool internal_lookup;
+};
+
+/* The account behind a bus caller. */
+struct caller {
+        uid_t uid;
+        /* Filled by caller_load_account(): */
+        bool have_account;
+        char *user_name; /* NULL: no passwd entry */
+        gid_t gid;
+        gid_t *gids; /* supplementary, the primary one included */
+        char **group_names; /* group_names[i] for gids[i]; entries may be NULL */
+        size_t n_gids;
+};
+
+int caller_from_message(sd_bus_message *m, struct caller *ret, sd_bus_error *error);
+int caller_load_account(struct caller *c, sd_bus_error *error);
+void caller_done(struct caller *c);
+
+bool manager_may_access(const struct caller *c, const struct guest *g);
+
+int manager_new(struct manager **ret);
+struct manager *manager_free(struct manager *m);
+static inline void manager_freep(struct manager **m) {
+        manager_free(*m);
+}
+
+/* Creates directories, reads the policy, loads records, connects the bus
+ * and exports the objects, finds running launchers again. */
+int manager_startup(struct manager *m);
+/* Re-reads the policy file; an invalid one is refused, the old stays. */
+int manager_reload_policy(struct manager *m, char **ret_error);
+
+struct guest *manager_find_guest(struct manager *m, uid_t owner, const char *name);
+struct guest *manager_find_guest_by_path(struct manager *m, const char *path);
+int manager_add_guest(struct manager *m, struct guest *g);
+void manager_remove_guest(struct manager *m, struct guest *g);
+void manager_resolve_limits(struct manager *m, const struct caller *c, struct policy_limits *ret);
+
+/* Persists the record and tells the bus State/StateReason changed. */
+void manager_guest_changed(struct manager *m, struct guest *g);
+
+/* bus.c */
+int bus_setup(struct manager *m);
+int bus_reply_guest_error(sd_bus_message *call, int error, const char *message);

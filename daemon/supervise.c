@@ -1,0 +1,1009 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* supervise.c: see supervise.h. */
+#include <cap-ng.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+
+#include "console.h"
+#include "kvm.h"
+#include "log.h"
+#include "protocol.h"
+#include "supervise.h"
+
+/* Our own errno-like code for "wrong file type" (no errno says it). */
+#define EFTYPE_GUESTD 10000
+
+/* The launcher's exit statuses (launcher/device.h, enum guest_exit), plus
+ * 7: it stopped the guest because the daemon asked. */
+enum {
+        EXIT_POWEROFF = 0,
+        EXIT_LAUNCHER_ERROR = 1,
+        EXIT_RESET = 3,
+        EXIT_SHUTDOWN = 4,
+        EXIT_INTERNAL_ERROR = 5,
+        EXIT_GUEST_FAILURE = 6,
+        EXIT_STOPPED = 7,
+};
+
+static const struct {
+        int code;
+        enum guest_state state;
+        const char *reason; /* when the launcher gave none */
+} exit_table[] = {
+        { EXIT_POWEROFF, GUEST_STOPPED, "guest powered off" },
+        { EXIT_STOPPED, GUEST_STOPPED, "stopped on request" },
+        { EXIT_LAUNCHER_ERROR, GUEST_CRASHED, "the launcher failed" },
+        { EXIT_RESET, GUEST_CRASHED, "guest asked for a CPU reset (reboot is not supported)" },
+        { EXIT_SHUTDOWN, GUEST_CRASHED, "triple fault" },
+        { EXIT_INTERNAL_ERROR, GUEST_CRASHED, "KVM internal error (emulation failure)" },
+        { EXIT_GUEST_FAILURE, GUEST_CRASHED, "guest powered off reporting failure" },
+};
+
+enum guest_state supervise_exit_to_state(int exit_code, const char *reason, char **ret_reason) {
+        for (size_t i = 0; i < ELEMENTSOF(exit_table); i++)
+                if (exit_table[i].code == exit_code) {
+                        *ret_reason = strdup(reason && *reason ? reason : exit_table[i].reason);
+                        return exit_table[i].state;
+                }
+        if (asprintf(ret_reason, "the launcher exited with status %d%s%s", exit_code, reason && *reason ? ": " : "",
+                     reason ? reason : "") < 0)
+                *ret_reason = NULL;
+        return GUEST_CRASHED;
+}
+
+/* ------------------------------------------------------------ pending calls */
+
+static void pending_add(struct guest *g, sd_bus_message *call, enum guest_verb verb) {
+        struct pending_call *p, **tail;
+
+        if (!call)
+                return;
+        p = calloc(1, sizeof(*p));
+        if (!p) {
+                (void) sd_bus_reply_method_errorf(call, GUESTD_ERROR_FAILED, "Out of memory.");
+                return;
+        }
+        p->call = sd_bus_message_ref(call);
+        p->verb = verb;
+        for (tail = &g->pending; *tail; tail = &(*tail)->next)
+                ;
+        *tail = p;
+}
+
+/* Answers every pending call for verb: success if error_name is NULL. */
+static void pending_answer(struct guest *g, enum guest_verb verb, const char *error_name, const char *message) {
+        struct pending_call **p = &g->pending;
+
+        while (*p) {
+                struct pending_call *c = *p;
+                if (c->verb != verb) {
+                        p = &c->next;
+                        continue;
+                }
+                *p = c->next;
+                if (error_name)
+                        (void) sd_bus_reply_method_errorf(c->call, error_name, "%s", message);
+                else
+                        (void) sd_bus_reply_method_return(c->call, NULL);
+                sd_bus_message_unref(c->call);
+                free(c);
+        }
+}
+
+/* ------------------------------------------------------------ files as the caller */
+
+struct file_request {
+        const char *what; /* "kernel", "initrd", "disk" */
+        const char *path;
+        int flags;        /* O_RDONLY or O_RDWR */
+        bool block_ok;    /* a block device is fine (disks) */
+};
+
+/* One result per packet: an int (0 or errno) and, if 0, the fd. */
+static int send_result(int sock, int error, int fd) {
+        union {
+                struct cmsghdr header;
+                uint8_t buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (fd >= 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof(control.buf);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+static int recv_result(int sock, int *ret_error, int *ret_fd) {
+        union {
+                struct cmsghdr header;
+                uint8_t buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control;
+        int error = 0, fd = -EBADF;
+        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+        ssize_t n;
+
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int x;
+                                memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                if (fd < 0)
+                                        fd = x;
+                                else
+                                        safe_close(x);
+                        }
+                }
+        if (n != sizeof(error) || (error == 0) != (fd >= 0)) {
+                safe_close(fd);
+                return -EBADMSG;
+        }
+        *ret_error = error;
+        *ret_fd = fd;
+        return 0;
+}
+
+/* The child's side: become the caller, open each file, send the results.
+ * O_NONBLOCK so that a FIFO cannot block the open; the type check then
+ * refuses anything but a regular file (or a block device for a disk). */
+_noreturn_ static void open_child(int sock, const struct caller *c, const struct file_request *req, size_t n) {
+        if (setgroups(c->n_gids, c->gids) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
+                (void) send_result(sock, errno, -EBADF);
+                _exit(EXIT_FAILURE);
+        }
+        (void) send_result(sock, 0, STDIN_FILENO); /* "I am the caller now" */
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                int fd = open(req[i].path, req[i].flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), error = 0;
+
+                if (fd < 0)
+                        error = errno;
+                else if (fstat(fd, &st) < 0)
+                        error = errno;
+                else if (!S_ISREG(st.st_mode) && !(req[i].block_ok && S_ISBLK(st.st_mode)))
+                        error = EFTYPE_GUESTD;
+                else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                        error = errno;
+                if (send_result(sock, error, error ? -EBADF : fd) < 0)
+                        _exit(EXIT_FAILURE);
+                safe_close(fd);
+        }
+        _exit(EXIT_SUCCESS);
+}
+
+static int file_error(sd_bus_error *error, const struct file_request *req, int e) {
+        if (e == EACCES || e == EPERM)
+                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED,
+                                         "You may not %s the %s %s (%s); guestd opens guest files with your own rights.",
+                                         req->flags == O_RDWR ? "read and write" : "read", req->what, req->path, strerror(e));
+        if (e == ENOENT || e == ENOTDIR)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s does not exist.", req->what, req->path);
+        if (e == EFTYPE_GUESTD)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s is not a regular file%s.", req->what,
+                                         req->path, req->block_ok ? " or block device" : "");
+        if (e == EROFS || e == ETXTBSY)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
+                                         "The %s %s cannot be opened for writing (%s); set \"read_only\": true for it.", req->what,
+                                         req->path, strerror(e));
+        return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Cannot open the %s %s: %s.", req->what, req->path, strerror(e));
+}
+
+/* Opens each file in a child that has become the caller (uid, gid and
+ * groups), so the daemon never opens a user-named path with root's
+ * authority. The fds come back over a socket pair. */
+static int open_files_as_caller(const struct caller *c, const struct file_request *req, size_t n, int *fds, sd_bus_error *error) {
+        _cleanup_close_ int sock = -EBADF;
+        struct timeval timeout = { .tv_sec = 10 };
+        int pair[2], r, e, fd;
+        pid_t pid;
+
+        for (size_t i = 0; i < n; i++)
+                fds[i] = -EBADF;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot make a socket pair: %m");
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                safe_close(pair[0]);
+                safe_close(pair[1]);
+                return sd_bus_error_set_errnof(error, -r, "Cannot fork: %m");
+        }
+        if (pid == 0) {
+                safe_close(pair[0]);
+                open_child(pair[1], c, req, n);
+        }
+        safe_close(pair[1]);
+        sock = pair[0];
+        /* A file on a hung network file system must not hang the daemon
+         * for ever. */
+        (void) setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+
+        r = recv_result(sock, &e, &fd);
+        if (r >= 0 && e != 0)
+                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot switch to uid %u to open the guest's files: %s.",
+                                      (unsigned) c->uid, strerror(e));
+        else if (r < 0)
+                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Opening the guest's files failed: %s.", strerror(-r));
+        else
+                safe_close(fd);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = recv_result(sock, &e, &fd);
+                if (r < 0)
+                        r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Opening the %s %s failed: %s.", req[i].what, req[i].path,
+                                              strerror(-r));
+                else if (e != 0)
+                        r = file_error(error, &req[i], e);
+                else
+                        fds[i] = fd;
+        }
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                for (size_t i = 0; i < n; i++)
+                        fds[i] = safe_close(fds[i]);
+        }
+        (void) waitpid(pid, NULL, 0);
+        return r < 0 ? r : 0;
+}
+
+/* ------------------------------------------------------------ launcher uid and sockets */
+
+/* Each running launcher has a uid of its own, so no launcher can signal
+ * or ptrace another, and the guest's owner cannot touch its launcher. */
+static int pick_launcher_uid(struct manager *m, uid_t *ret) {
+        for (uint64_t u = m->launcher_uid_first; u <= m->launcher_uid_last; u++) {
+                bool used = false;
+                for (size_t i = 0; i < m->n_guests && !used; i++)
+                        used = m->guests[i]->launcher_pid > 0 && m->guests[i]->launcher_uid == (uid_t) u;
+                if (!used) {
+                        *ret = (uid_t) u;
+                        return 0;
+                }
+        }
+        return -EUSERS;
+}
+
+/* runtime-dir/launchers/<id>.sock, reached through /proc/self/fd so that
+ * the path fits sockaddr_un's 108 bytes whatever the runtime directory. */
+static int launcher_socket_address(struct manager *m, struct guest *g, int dir_fd, struct sockaddr_un *ret, socklen_t *ret_len) {
+        int n;
+
+        *ret = (struct sockaddr_un) { .sun_family = AF_UNIX };
+        n = snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/%s.sock", dir_fd, g->id);
+        if (n < 0 || (size_t) n >= sizeof(ret->sun_path))
+                return -ENAMETOOLONG;
+        *ret_len = offsetof(struct sockaddr_un, sun_path) + n + 1;
+        return 0;
+}
+
+static int open_launchers_dir(struct manager *m) {
+        int fd = open(m->launchers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static void unlink_launcher_socket(struct manager *m, struct guest *g) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s.sock", m->launchers_dir, g->id) >= 0)
+                (void) unlink(path);
+}
+
+static int make_listen_socket(struct manager *m, struct guest *g) {
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        _cleanup_free_ char *name = NULL;
+        struct sockaddr_un sa;
+        socklen_t len;
+        int r;
+
+        dir_fd = open_launchers_dir(m);
+        if (dir_fd < 0)
+                return dir_fd;
+        r = launcher_socket_address(m, g, dir_fd, &sa, &len);
+        if (r < 0)
+                return r;
+        if (asprintf(&name, "%s.sock", g->id) < 0)
+                return -ENOMEM;
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* A stale socket from a launcher that is gone (its guest is not
+         * active, or we would not be starting it). */
+        (void) unlinkat(dir_fd, name, 0);
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0)
+                return -errno;
+        /* Only root (the daemon) connects; the launcher merely accepts on
+         * the fd it was given. */
+        if (fchmodat(dir_fd, name, 0600, 0) < 0 || listen(fd, 4) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* ------------------------------------------------------------ spawning */
+
+struct spawn_failure {
+        int error;
+        char step[48];
+};
+
+_noreturn_ static void launcher_child(struct manager *m, uid_t uid, int control_fd, int report_fd) {
+        struct spawn_failure f = {};
+        char *argv[] = { m->launcher_path, (char *) "--control-fd", (char *) "3", NULL };
+        char *envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        sigset_t all;
+        int fd;
+
+#define FAIL(what)                                                           \
+        do {                                                                 \
+                f.error = errno;                                             \
+                snprintf(f.step, sizeof(f.step), "%s", what);                \
+                (void) !write(report_fd, &f, sizeof(f));                      \
+                _exit(127);                                                  \
+        } while (0)
+
+        /* sd-event blocks the signals it handles; a blocked mask and
+         * ignored signals survive exec, so put both back. */
+        sigemptyset(&all);
+        (void) sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void) signal(s, SIG_DFL);
+        /* Its own session: a terminal's ^C aimed at guestd must not end
+         * the guests, which outlive the daemon by design. */
+        if (setsid() < 0)
+                FAIL("setsid");
+
+        /* The control socket becomes fd 3 and the only fd the launcher
+         * inherits beyond stdio: everything else arrives in "setup". */
+        if (control_fd != 3) {
+                if (report_fd == 3) {
+                        report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
+                        if (report_fd < 0)
+                                _exit(127);
+                }
+                if (dup2(control_fd, 3) < 0)
+                        FAIL("dup2");
+        } else if (fcntl(3, F_SETFD, 0) < 0)
+                FAIL("fcntl");
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+                FAIL("open /dev/null");
+        /* Close-on-exec rather than close: report_fd must live until exec. */
+        if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                FAIL("close_range");
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                FAIL("no_new_privs");
+        /* The bounding set goes while we still have CAP_SETPCAP; the
+         * uid change below then empties the other sets (no keepcaps). */
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+                errno = EPERM;
+                FAIL("drop bounding set");
+        }
+        if (setgroups(0, NULL) < 0)
+                FAIL("setgroups");
+        if (setresgid(uid, uid, uid) < 0)
+                FAIL("setresgid");
+        if (setresuid(uid, uid, uid) < 0)
+                FAIL("setresuid");
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+                errno = EPERM;
+                FAIL("drop capabilities");
+        }
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        capng_get_caps_process();
+        if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE || getuid() == 0 || geteuid() == 0) {
+                errno = EPERM;
+                FAIL("verify no capabilities");
+        }
+        execve(m->launcher_path, argv, envp);
+        FAIL("exec");
+#undef FAIL
+}
+
+static int spawn_launcher(struct manager *m, uid_t uid, int control_fd, pid_t *ret_pid, sd_bus_error *error) {
+        struct spawn_failure f = {};
+        int pipefd[2];
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                safe_close(pipefd[0]);
+                safe_close(pipefd[1]);
+                return sd_bus_error_set_errnof(error, e, "Cannot fork the launcher: %m");
+        }
+        if (pid == 0) {
+                safe_close(pipefd[0]);
+                launcher_child(m, uid, control_fd, pipefd[1]);
+        }
+        safe_close(pipefd[1]);
+        /* End of file: exec worked (the pipe was close-on-exec). */
+        do
+                n = read(pipefd[0], &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        safe_close(pipefd[0]);
+        if (n == sizeof(f)) {
+                (void) waitpid(pid, NULL, 0);
+                log_error("Cannot start launcher %s: %s: %s", m->launcher_path, f.step, strerror(f.error));
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot start the launcher (%s: %s).", f.step, strerror(f.error));
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
+/* ------------------------------------------------------------ the launcher's end */
+
+static void guest_kill(struct guest *g) {
+        g->kill_requested = true;
+        if (g->pidfd >= 0 && pidfd_send_signal(g->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                log_warning_errno(-errno, "Guest %s: cannot kill launcher %d: %m", g->id, (int) g->launcher_pid);
+}
+
+static void protocol_violation(struct guest *g, const char *what) {
+        if (!g->protocol_error)
+                g->protocol_error = strdup(what);
+        log_error("Guest %s: launcher protocol error: %s; ending the launcher", g->id, what);
+        g->control_source = sd_event_source_disable_unref(g->control_source);
+        guest_kill(g);
+}
+
+static int on_state(struct guest *g, struct protocol_message *msg) {
+        const char *s;
+        enum guest_state new_state;
+        uint64_t pid;
+
+        if (protocol_get_string(msg->body, "state", &s) < 0)
+                return -EBADMSG;
+        if (strcmp(s, "running") == 0)
+                new_state = GUEST_RUNNING;
+        else if (strcmp(s, "paused") == 0)
+                new_state = GUEST_PAUSED;
+        else
+                return -EBADMSG;
+        if (protocol_get_uint(msg->body, "pid", INT32_MAX, &pid) >= 0 && g->launcher_pid > 0 && (pid_t) pid != g->launcher_pid)
+                log_debug("Guest %s: launcher reports pid %" PRIu64 ", we know %d", g->id, pid, (int) g->launcher_pid);
+
+        /* Once stopping, the guest only goes on to its end. */
+        if (g->state == GUEST_STOPPING)
+                return 0;
+        if (g->state != new_state) {
+                (void) guest_set_state(g, new_state, g->state == GUEST_STARTING ? "" : NULL);
+                manager_guest_changed(g->manager, g);
+        }
+        pending_answer(g, GUEST_VERB_START, NULL, NULL);
+        pending_answer(g, new_state == GUEST_PAUSED ? GUEST_VERB_PAUSE : GUEST_VERB_UNPAUSE, NULL, NULL);
+        return 0;
+}
+
+static int on_exited(struct guest *g, struct protocol_message *msg) {
+        const char *reason = NULL;
+        uint64_t code;
+
+        if (protocol_get_uint(msg->body, "exit", 255, &code) < 0)
+                return -EBADMSG;
+        (void) protocol_get_string(msg->body, "reason", &reason);
+        g->exited_received = true;
+        g->exit_code = (int) code;
+        free(g->exit_reason);
+        g->exit_reason = reason ? strdup(reason) : NULL;
+        return 0;
+}
+
+static int on_error(struct guest *g, struct protocol_message *msg) {
+        _cleanup_free_ char *text = NULL;
+        const char *message;
+
+        if (protocol_get_string(msg->body, "message", &message) < 0)
+                return -EBADMSG;
+        log_warning("Guest %s: launcher: %s", g->id, message);
+        if (asprintf(&text, "The launcher of '%s' refused: %s", g->name, message) < 0)
+                return -ENOMEM;
+        pending_answer(g, GUEST_VERB_PAUSE, GUESTD_ERROR_FAILED, text);
+        pending_answer(g, GUEST_VERB_UNPAUSE, GUESTD_ERROR_FAILED, text);
+        return 0;
+}
+
+#define ACTIVE ((1u << GUEST_STARTING) | (1u << GUEST_RUNNING) | (1u << GUEST_PAUSED) | (1u << GUEST_STOPPING))
+/* Which launcher message is allowed in which guest state. A launcher is
+ * only ever attached to an active guest, so all are allowed there; the
+ * table is where a narrower rule goes. */
+static const struct {
+        unsigned states;
+        int (*handler)(struct guest *g, struct protocol_message *msg);
+} message_table[_PROTOCOL_TYPE_MAX] = {
+        [PROTOCOL_STATE] = { ACTIVE, on_state },
+        [PROTOCOL_EXITED] = { ACTIVE, on_exited },
+        [PROTOCOL_ERROR] = { ACTIVE, on_error },
+};
+#undef ACTIVE
+
+/* Reads and handles what the launcher sent. Returns 0 when nothing more
+ * is to be read now, -ECONNRESET at end of stream, -EBADMSG after a
+ * protocol violation. */
+static int control_read(struct guest *g) {
+        for (;;) {
+                struct protocol_message msg = {};
+                char what[96];
+                int r;
+
+                if (g->control_fd < 0)
+                        return -ECONNRESET;
+                r = protocol_recv(g->control_fd, PROTOCOL_TO_DAEMON, &msg);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r == -ECONNRESET)
+                        return r;
+                if (r < 0) {
+                        snprintf(what, sizeof(what), "unreadable message (%s)", strerror(-r));
+                        protocol_violation(g, what);
+                        return -EBADMSG;
+                }
+                if (!message_table[msg.type].handler || !(message_table[msg.type].states & (1u << g->state))) {
+                        snprintf(what, sizeof(what), "unexpected message \"%s\" while %s", protocol_type_to_string(msg.type),
+                                 guest_state_to_string(g->state));
+                        protocol_message_done(&msg);
+                        protocol_violation(g, what);
+                        return -EBADMSG;
+                }
+                r = message_table[msg.type].handler(g, &msg);
+                if (r == -EBADMSG) {
+                        snprintf(what, sizeof(what), "malformed \"%s\" message", protocol_type_to_string(msg.type));
+                        protocol_message_done(&msg);
+                        protocol_violation(g, what);
+                        return r;
+                }
+                protocol_message_done(&msg);
+        }
+}
+
+static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct guest *g = userdata;
+        int r = control_read(g);
+
+        if (r == -ECONNRESET) {
+                /* The launcher closed its end. After "exited" that is its
+                 * way out; without, it has stopped talking to us and can no
+                 * longer be controlled, so it ends. */
+                g->control_source = sd_event_source_disable_unref(g->control_source);
+                if (!g->exited_received && !g->kill_requested)
+                        protocol_violation(g, "closed the control socket without \"exited\"");
+        }
+        return 0;
+}
+
+/* The launcher process is gone: work out why, clean up, persist. */
+static void launcher_ended(struct guest *g) {
+        struct manager *m = g->manager;
+        _cleanup_free_ char *reason = NULL, *start_error = NULL;
+        enum guest_state state;
+        siginfo_t si = {};
+        bool have_status = false;
+
+        /* The last messages ("exited") may still be queued. */
+        if (g->control_fd >= 0 && g->control_source)
+                (void) control_read(g);
+
+        if (g->pidfd >= 0 && waitid(P_PIDFD, g->pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
+                have_status = true; /* our child; after a daemon restart it is not */
+
+        if (g->protocol_error) {
+                state = GUEST_CRASHED;
+                if (asprintf(&reason, "launcher protocol error: %s", g->protocol_error) < 0)
+                        reason = NULL;
+        } else if (g->kill_requested && g->kill_reason && !g->exited_received) {
+                state = GUEST_STOPPED;
+                reason = strdup(g->kill_reason);
+        } else if (g->exited_received) {
+                state = supervise_exit_to_state(g->exit_code, g->exit_reason, &reason);
+                /* A guest told to stop may end through a CPU reset (the
+                 * i8042 path): that is the stop, not a crash. */
+                if (g->stop_requested && (g->exit_code == EXIT_RESET || g->exit_code == EXIT_STOPPED)) {
+                        state = GUEST_STOPPED;
+                        free(reason);
+                        reason = strdup("stopped on request");
+                }
+        } else if (have_status && si.si_code == CLD_EXITED) {
+                state = supervise_exit_to_state(si.si_status, NULL, &reason);
+        } else if (have_status) {
+                state = GUEST_CRASHED;
+                if (asprintf(&reason, "the launcher was killed by signal SIG%s", sigabbrev_np(si.si_status) ?: "?") < 0)
+                        reason = NULL;
+        } else {
+                state = GUEST_CRASHED;
+                reason = strdup("the launcher ended without saying why");
+        }
+
+        g->pidfd_source = sd_event_source_disable_unref(g->pidfd_source);
+        g->control_source = sd_event_source_disable_unref(g->control_source);
+        g->stop_timer = sd_event_source_disable_unref(g->stop_timer);
+        g->pidfd = safe_close(g->pidfd);
+        g->control_fd = safe_close(g->control_fd);
+        console_detach_guest(g->console);
+        unlink_launcher_socket(m, g);
+        g->launcher_pid = 0;
+        g->exited_received = g->kill_requested = g->stop_requested = false;
+        g->kill_reason = NULL;
+        g->protocol_error = (free(g->protocol_error), NULL);
+        g->exit_reason = (free(g->exit_reason), NULL);
+
+        (void) guest_set_state(g, state, reason ? reason : "");
+        manager_guest_changed(m, g);
+
+        if (asprintf(&start_error, "Guest '%s' ended before it ran: %s.", g->name, reason ? reason : "unknown reason") < 0)
+                start_error = NULL;
+        pending_answer(g, GUEST_VERB_START, GUESTD_ERROR_FAILED, start_error ? start_error : "The guest ended before it ran.");
+        pending_answer(g, GUEST_VERB_STOP, NULL, NULL);
+        pending_answer(g, GUEST_VERB_PAUSE, GUESTD_ERROR_BAD_STATE, "The guest ended.");
+        pending_answer(g, GUEST_VERB_UNPAUSE, GUESTD_ERROR_BAD_STATE, "The guest ended.");
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        launcher_ended(userdata);
+        return 0;
+}
+
+static int watch_launcher(struct manager *m, struct guest *g) {
+        int r;
+
+        r = sd_event_add_io(m->event, &g->pidfd_source, g->pidfd, EPOLLIN, on_pidfd, g);
+        if (r < 0)
+                return r;
+        if (fcntl(g->control_fd, F_SETFL, fcntl(g->control_fd, F_GETFL) | O_NONBLOCK) < 0)
+                return -errno;
+        return sd_event_add_io(m->event, &g->control_source, g->control_fd, EPOLLIN, on_control, g);
+}
+
+/* ------------------------------------------------------------ requests */
+
+int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, sd_bus_message *call, sd_bus_error *error) {
+        const struct guest_config *c = &g->config;
+        struct file_request req[2 + GUEST_MAX_DISKS];
+        int file_fds[2 + GUEST_MAX_DISKS], fds[PROTOCOL_MAX_FDS];
+        struct kvm_probe_info probe;
+        _cleanup_close_ int kvm_fd = -EBADF, listen_fd = -EBADF, pidfd = -EBADF;
+        int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF };
+        struct json_object *body = NULL, *disks;
+        const char *message = NULL;
+        size_t n_req = 0, n_fds = 0;
+        uid_t launcher_uid;
+        pid_t pid = 0;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(file_fds); i++)
+                file_fds[i] = -EBADF;
+
+        /* 1. The guest's files, with the caller's rights. */
+        req[n_req++] = (struct file_request) { "kernel", c->kernel, O_RDONLY, false };
+        if (c->initrd)
+                req[n_req++] = (struct file_request) { "initrd", c->initrd, O_RDONLY, false };
+        for (size_t i = 0; i < c->n_disks; i++)
+                req[n_req++] = (struct file_request) { "disk", c->disks[i].path, c->disks[i].read_only ? O_RDONLY : O_RDWR, true };
+        r = open_files_as_caller(caller, req, n_req, file_fds, error);
+        if (r < 0)
+                goto fail;
+
+        /* 2. KVM, for exactly the vCPUs the quota was charged for. */
+        r = kvm_open(&kvm_fd, &message);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_KVM_UNAVAILABLE, "KVM is not available on this host: %s",
+                                      message ? message : strerror(-r));
+                goto fail;
+        }
+        r = kvm_probe(kvm_fd, &probe, &message);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_KVM_UNAVAILABLE, "KVM on this host cannot run guests: %s",
+                                      message ? message : strerror(-r));
+                goto fail;
+        }
+        if (probe.max_vcpus > 0 && c->vcpus > (unsigned) probe.max_vcpus) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Guest '%s' has %u vCPUs; KVM on this host allows %d.",
+                                      g->name, c->vcpus, probe.max_vcpus);
+                goto fail;
+        }
+        /* KVM binds a VM to the address space of the process that made it:
+         * VM and vCPU ioctls from any other process fail with EIO, so a VM
+         * made here could not be run by the launcher. It gets /dev/kvm
+         * instead, creates the VM and exactly c->vcpus vCPUs before any
+         * guest code runs, and closes /dev/kvm (protocol.h, "setup").
+         * The count is checked here against KVM's limit so that the user
+         * hears it from Start, not from a crashed launcher. */
+
+        /* 3.-4. Console, control and the listening socket for reconnects. */
+        r = pick_launcher_uid(m, &launcher_uid);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "All %u launcher uids (%u-%u) are in use; stop a guest first.",
+                                      (unsigned) (m->launcher_uid_last - m->launcher_uid_first + 1), (unsigned) m->launcher_uid_first,
+                                      (unsigned) m->launcher_uid_last);
+                goto fail;
+        }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_pair) < 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control_pair) < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Cannot make socket pairs: %m");
+                goto fail;
+        }
+        listen_fd = make_listen_socket(m, g);
+        if (listen_fd < 0) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot make the launcher's socket in %s: %s.", m->launchers_dir,
+                                      strerror(-listen_fd));
+                goto fail;
+        }
+
+        /* 5. The launcher. */
+        r = spawn_launcher(m, launcher_uid, control_pair[1], &pid, error);
+        if (r < 0)
+                goto fail;
+        control_pair[1] = safe_close(control_pair[1]);
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Cannot open a pidfd for the launcher: %m");
+                goto fail;
+        }
+
+        /* 6. "setup": the fds in the protocol's order. */
+        body = json_object_new_object();
+        disks = json_object_new_array();
+        if (!body || !disks) {
+                json_object_put(disks);
+                r = sd_bus_error_set_errno(error, ENOMEM);
+                goto fail;
+        }
+        json_object_object_add(body, "guest", json_object_new_string(g->name));
+        json_object_object_add(body, "memory_mib", json_object_new_int64((int64_t) c->memory_mib));
+        json_object_object_add(body, "vcpus", json_object_new_int((int) c->vcpus));
+        json_object_object_add(body, "cmdline", json_object_new_string(c->cmdline));
+        json_object_object_add(body, "initrd", json_object_new_boolean(c->initrd != NULL));
+        for (size_t i = 0; i < c->n_disks; i++) {
+                struct json_object *d = json_object_new_object();
+                const char *id = c->disks[i].id, *base = strrchr(c->disks[i].path, '/');
+                char fallback[GUEST_DISK_ID_MAX + 1];
+
+                if (!*id) {
+                        snprintf(fallback, sizeof(fallback), "%s", base ? base + 1 : c->disks[i].path);
+                        id = fallback;
+                }
+                json_object_object_add(d, "read_only", json_object_new_boolean(c->disks[i].read_only));
+                json_object_object_add(d, "id", json_object_new_string(id));
+                json_object_array_add(disks, d);
+        }
+        json_object_object_add(body, "disks", disks);
+
+        fds[n_fds++] = kvm_fd;
+        for (size_t i = 0; i < n_req; i++)
+                fds[n_fds++] = file_fds[i];
+        fds[n_fds++] = console_pair[1];
+        fds[n_fds++] = listen_fd;
+        r = protocol_send(control_pair[0], PROTOCOL_SETUP, body, fds, n_fds);
+        json_object_put(body);
+        if (r < 0) {
+                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot hand the machine to the launcher: %s.", strerror(-r));
+                goto fail;
+        }
+
+        /* The launcher has its copies now. The daemon keeps the console
+         * and the control socket; all else is closed. */
+        kvm_fd = safe_close(kvm_fd);
+        for (size_t i = 0; i < n_req; i++)
+                file_fds[i] = safe_close(file_fds[i]);
+        console_pair[1] = safe_close(console_pair[1]);
+        listen_fd = safe_close(listen_fd);
+
+        r = console_attach_guest(g->console, TAKE_FD(console_pair[0]));
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot follow the console: %m", g->id);
+        g->pidfd = TAKE_FD(pidfd);
+        g->control_fd = TAKE_FD(control_pair[0]);
+        g->launcher_pid = pid;
+        g->launcher_uid = launcher_uid;
+        r = watch_launcher(m, g);
+        if (r < 0) {
+                /* Cannot follow it: it must not run unsupervised. */
+                log_error_errno(r, "Guest %s: cannot watch the launcher: %m", g->id);
+                guest_kill(g);
+        }
+
+        /* The state change that charges the quota, in the same callback as
+         * the check: no other request can come in between. */
+        (void) guest_set_state(g, GUEST_STARTING, "");
+        manager_guest_changed(m, g);
+        pending_add(g, call, GUEST_VERB_START);
+        return 0;
+
+fail:
+        if (pid > 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                unlink_launcher_socket(m, g);
+        } else if (listen_fd >= 0)
+                unlink_launcher_socket(m, g);
+        for (size_t i = 0; i < ELEMENTSOF(file_fds); i++)
+                safe_close(file_fds[i]);
+        safe_close(console_pair[0]);
+        safe_close(console_pair[1]);
+        safe_close(control_pair[0]);
+        safe_close(control_pair[1]);
+        return r < 0 ? r : -EIO;
+}
+
+static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct guest *g = userdata;
+
+        log_warning("Guest %s: did not stop within %llu s, killing its launcher", g->id, SUPERVISE_STOP_GRACE_USEC / 1000000ULL);
+        g->kill_reason = "did not stop within 10 s; killed";
+        guest_kill(g);
+        return 0;
+}
+
+int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_error *error) {
+        struct manager *m = g->manager;
+        int r;
+
+        g->stop_requested = true;
+        if (!force && g->control_fd >= 0) {
+                r = protocol_send(g->control_fd, PROTOCOL_STOP, NULL, NULL, 0);
+                if (r < 0)
+                        force = true; /* it does not listen: no order to be had */
+        }
+        if (force) {
+                if (!g->kill_reason)
+                        g->kill_reason = "killed on request (Stop with force)";
+                guest_kill(g);
+        } else if (!g->stop_timer) {
+                r = sd_event_add_time_relative(m->event, &g->stop_timer, CLOCK_MONOTONIC, SUPERVISE_STOP_GRACE_USEC, 0, on_stop_timer, g);
+                if (r < 0)
+                        log_warning_errno(r, "Guest %s: cannot arm the stop timer: %m", g->id);
+        }
+        if (g->state != GUEST_STOPPING) {
+                (void) guest_set_state(g, GUEST_STOPPING, NULL);
+                manager_guest_changed(m, g);
+        }
+        pending_add(g, call, GUEST_VERB_STOP);
+        return 0;
+}
+
+int supervise_pause(struct guest *g, bool pause, sd_bus_message *call, sd_bus_error *error) {
+        int r;
+
+        if (g->control_fd < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The launcher of '%s' is not reachable.", g->name);
+        r = protocol_send(g->control_fd, pause ? PROTOCOL_PAUSE : PROTOCOL_UNPAUSE, NULL, NULL, 0);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot reach the launcher of '%s': %s.", g->name, strerror(-r));
+        pending_add(g, call, pause ? GUEST_VERB_PAUSE : GUEST_VERB_UNPAUSE);
+        return 0;
+}
+
+/* The uid a process runs as, from /proc: tells whether a pid still is one
+ * of our launchers (their uids are reserved to us). */
+static int process_uid(pid_t pid, uid_t *ret) {
+        char path[64], line[256];
+        FILE *f;
+        int r = -ENOENT;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "Uid:", 4) == 0) {
+                        unsigned ruid;
+                        if (sscanf(line + 4, "%u", &ruid) == 1) {
+                                *ret = ruid;
+                                r = 0;
+                        }
+                        break;
+                }
+        fclose(f);
+        return r;
+}
+
+static void reattach_failed(struct manager *m, struct guest *g, int pidfd, const char *why) {
+        uid_t uid;
+
+        log_warning("Guest %s: launcher %d not found again (%s)", g->id, (int) g->launcher_pid, why);
+        /* Alive but unreachable: if the pid still runs as the guest's
+         * launcher uid it is that launcher, which nobody can control any
+         * more; it must not hold its vCPUs and memory unaccounted. */
+        if (pidfd >= 0 && process_uid(g->launcher_pid, &uid) >= 0 && uid == g->launcher_uid && uid != 0)
+                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+        unlink_launcher_socket(m, g);
+        g->launcher_pid = 0;
+        (void) guest_set_state(g, GUEST_CRASHED, "launcher lost while guestd was down");
+        manager_guest_changed(m, g);
+}
+
+int supervise_reattach(struct manager *m, struct guest *g) {
+        _cleanup_close_ int pidfd = -EBADF, sock = -EBADF, dir_fd = -EBADF;
+        int console_pair[2] = { -EBADF, -EBADF };
+        struct sockaddr_un sa;
+        struct ucred cred;
+        socklen_t len, cred_len = sizeof(cred);
+        int r;
+
+        if (!guest_state_is_active(g->state))
+                return 0;
+        if (g->launcher_pid <= 0) {
+                reattach_failed(m, g, -EBADF, "no launcher recorded");
+                return 0;
+        }
+        pidfd = pidfd_open(g->launcher_pid, 0);
+        if (pidfd < 0) {
+                reattach_failed(m, g, -EBADF, "process gone");
+                return 0;
+        }
+        dir_fd = open_launchers_dir(m);
+        if (dir_fd < 0 || launcher_socket_address(m, g, dir_fd, &sa, &len) < 0) {
+                reattach_failed(m, g, pidfd, "no socket directory");
+                return 0;
+        }
+        sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (sock < 0 || connect(sock, (struct sockaddr *) &sa, len) < 0) {
+                reattach_failed(m, g, pidfd, "cannot connect to its socket");
+                return 0;
+        }
+        /* Is this still our launcher? SO_PEERCRED cannot say: on a
+         * connection to a listening socket it names whoever called
+         * listen(), the daemon that is gone. But the socket lies in a
+         * root-only directory and its listening fd went to the launcher
+         * alone; and the recorded pid, pinned by the pidfd above, still
+         * runs as the guest's reserved launcher uid. */
+        {
+                uid_t uid;
+                if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0 || cred.uid != 0 ||
+                    process_uid(g->launcher_pid, &uid) < 0 || uid != g->launcher_uid || uid == 0) {
+                        reattach_failed(m, g, pidfd, "the recorded pid is not the guest's launcher any more");
+                        return 0;
+                }
+        }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_pair) < 0) {
+                r = -errno;
+                reattach_failed(m, g, pidfd, "out of resources");
+                return r;
+        }
+        r = protocol_send(sock, PROTOCOL_ATTACH, NULL, &console_pair[1], 1);
+        console_pair[1] = safe_close(console_pair[1]);
+        if (r < 0) {
+                safe_close(console_pair[0]);
+                reattach_failed(m, g, pidfd, "it does not answer");
+                return 0;
+        }
+        (void) console_attach_guest(g->console, console_pair[0]);
+        g->pidfd = TAKE_FD(pidfd);
+        g->control_fd = TAKE_FD(sock);
+        r = watch_launcher(m, g);
+        if (r < 0) {
+                guest_kill(g);
+                return log_error_errno(r, "Guest %s: cannot watch the launcher: %m", g->id);
+        }
+        log_info("Guest %s: found launcher %d again (%s)", g->id, (int) g->launcher_pid, guest_state_to_string(g->state));
+        /* A stop that was under way when the daemon went: ask again. */
+        if (g->state == GUEST_STOPPING)
+                (void) supervise_stop(g, false, NULL, NULL);
+        return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * supervise.h: starting guestd-launcher for a guest and following it.
+ *
+ * Start does everything privileged here, in the daemon, and hands the
+ * launcher only fds: the guest's files opened with the caller's rights,
+ * the VM and exactly the configured vCPUs from /dev/kvm, the console
+ * socket and the listening socket through which a restarted daemon finds
+ * the launcher again. The launcher then runs as a uid of its own without
+ * capabilities. Its exit (a pidfd) and its messages (the control socket)
+ * are event sources in the daemon's loop and become state changes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "guest.h"
+#include "manager.h"
+
+#define SUPERVISE_STOP_GRACE_USEC (10 * 1000000ULL)
+
+/* Starts the guest's launcher; on success the guest is "starting" and
+ * call (if not NULL) is answered when it runs or fails. On failure the
+ * guest is unchanged and error is set. */
+int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, sd_bus_message *call, sd_bus_error *error);
+/* Stop (in order, SIGKILL after the grace period) or kill at once. call
+ * is answered when the launcher has ended. */
+int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_error *error);
+/* Pause or unpause; call is answered on the launcher's "state" answer. */
+int supervise_pause(struct guest *g, bool pause, sd_bus_message *call, sd_bus_error *error);
+/* After a daemon restart: find the guest's launcher again, or declare
+ * the guest crashed. */
+int supervise_reattach(struct manager *m, struct guest *g);
+
+/* Launcher exit status (enum guest_exit) -> final state and reason. */
+enum guest_state supervise_exit_to_state(int exit_code, const char *reason, char **ret_reason);

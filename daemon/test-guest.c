@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-guest.c: the state machine tables and the guest record's round
+ * trip through its file (atomic write, load, refusal of bad records). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "console.h"
+#include "guest.h"
+#include "supervise.h"
+#include "test.h"
+
+static void test_states(void) {
+        for (int s = 0; s < _GUEST_STATE_MAX; s++)
+                CHECK_EQ(guest_state_from_string(guest_state_to_string(s)), s);
+        CHECK_EQ(guest_state_from_string("zombie"), _GUEST_STATE_INVALID);
+
+        CHECK(guest_state_transition_allowed(GUEST_DEFINED, GUEST_STARTING));
+        CHECK(guest_state_transition_allowed(GUEST_STARTING, GUEST_RUNNING));
+        CHECK(guest_state_transition_allowed(GUEST_RUNNING, GUEST_PAUSED));
+        CHECK(guest_state_transition_allowed(GUEST_PAUSED, GUEST_RUNNING));
+        CHECK(guest_state_transition_allowed(GUEST_RUNNING, GUEST_CRASHED));
+        CHECK(guest_state_transition_allowed(GUEST_STOPPING, GUEST_STOPPED));
+        CHECK(guest_state_transition_allowed(GUEST_CRASHED, GUEST_STARTING));
+        CHECK(!guest_state_transition_allowed(GUEST_DEFINED, GUEST_RUNNING));
+        CHECK(!guest_state_transition_allowed(GUEST_STOPPED, GUEST_RUNNING));
+        CHECK(!guest_state_transition_allowed(GUEST_STOPPING, GUEST_RUNNING));
+        CHECK(!guest_state_transition_allowed(GUEST_DEFINED, GUEST_CRASHED));
+
+        /* Only active states are charged. */
+        CHECK(guest_state_is_active(GUEST_STARTING) && guest_state_is_active(GUEST_STOPPING));
+        CHECK(!guest_state_is_active(GUEST_DEFINED) && !guest_state_is_active(GUEST_CRASHED));
+}
+
+static void test_verbs(void) {
+        char *msg = NULL;
+
+        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_DEFINED, "x", &msg), 0);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_CRASHED, "x", &msg), 0);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_PAUSE, GUEST_STOPPED, "x", &msg), -EBUSY);
+        CHECK(msg && strcmp(msg, "Guest 'x' is stopped; start it first.") == 0);
+        free(msg);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_REMOVE, GUEST_RUNNING, "web", &msg), -EBUSY);
+        CHECK(msg && strcmp(msg, "Guest 'web' is running; stop it first.") == 0);
+        free(msg);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_RUNNING, "web", &msg), -EBUSY);
+        CHECK(msg && strstr(msg, "running already"));
+        free(msg);
+
+        /* Every refusal has a sentence. */
+        for (int v = 0; v < _GUEST_VERB_MAX; v++)
+                for (int s = 0; s < _GUEST_STATE_MAX; s++) {
+                        int r = guest_verb_check(v, s, "n", &msg);
+                        CHECK(r == 0 ? msg == NULL : (msg && strstr(msg, "Guest 'n' ") && !strstr(msg, "does not allow")));
+                        free(msg);
+                }
+}
+
+static void test_exit_mapping(void) {
+        char *reason = NULL;
+
+        CHECK_EQ(supervise_exit_to_state(0, NULL, &reason), GUEST_STOPPED);
+        CHECK(reason && strcmp(reason, "guest powered off") == 0);
+        free(reason);
+        CHECK_EQ(supervise_exit_to_state(7, "", &reason), GUEST_STOPPED);
+        free(reason);
+        CHECK_EQ(supervise_exit_to_state(4, "triple fault at rip 0x1000", &reason), GUEST_CRASHED);
+        CHECK(reason && strcmp(reason, "triple fault at rip 0x1000") == 0);
+        free(reason);
+        CHECK_EQ(supervise_exit_to_state(5, NULL, &reason), GUEST_CRASHED);
+        free(reason);
+        CHECK_EQ(supervise_exit_to_state(42, NULL, &reason), GUEST_CRASHED);
+        CHECK(reason && strstr(reason, "status 42"));
+        free(reason);
+}
+
+static void test_record(void) {
+        char dir[] = "/tmp/test-guest.XXXXXX";
+        struct guest_config c = {};
+        struct guest *g = NULL, *back = NULL;
+        int dir_fd;
+
+        CHECK(mkdtemp(dir));
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(dir_fd >= 0);
+        CHECK_EQ(guest_config_parse("{\"kernel\": \"/k\", \"memory_mib\": 32, \"vcpus\": 2, \"disks\": [{\"path\": \"/d\"}]}", &c, NULL), 0);
+        CHECK_EQ(guest_new("web.1", 1000, &c, &g), 0);
+        CHECK(strcmp(g->id, "1000_web.1") == 0);
+        CHECK_EQ(guest_set_state(g, GUEST_STARTING, ""), 0);
+        CHECK_EQ(guest_set_state(g, GUEST_DEFINED, ""), -EINVAL); /* not in the table */
+        g->launcher_pid = 4242;
+        g->launcher_uid = 61003;
+        CHECK_EQ(guest_set_state(g, GUEST_RUNNING, "booted"), 0);
+        CHECK_EQ(guest_save(g, dir_fd), 0);
+        CHECK(faccessat(dir_fd, ".1000_web.1.json.tmp", F_OK, 0) < 0); /* no temporary file left */
+
+        CHECK_EQ(guest_load(dir_fd, "1000_web.1.json", &back), 0);
+        if (back) {
+                CHECK(strcmp(back->name, "web.1") == 0);
+                CHECK_EQ(back->owner, 1000);
+                CHECK_EQ(back->state, GUEST_RUNNING);
+                CHECK(strcmp(back->state_reason, "booted") == 0);
+                CHECK_EQ(back->launcher_pid, 4242);
+                CHECK_EQ(back->launcher_uid, 61003);
+                CHECK_EQ(back->created_usec, g->created_usec);
+                CHECK(strcmp(back->config_json, g->config_json) == 0);
+                CHECK_EQ(back->config.vcpus, 2);
+                guest_free(back);
+                back = NULL;
+        }
+
+        /* A record under another guest's file name is refused. */
+        CHECK_EQ(renameat(dir_fd, "1000_web.1.json", dir_fd, "0_web.1.json"), 0);
+        CHECK(guest_load(dir_fd, "0_web.1.json", &back) < 0);
+        (void) unlinkat(dir_fd, "0_web.1.json", 0);
+
+        /* A record with a bad configuration is refused. */
+        {
+                const char *text = "{\"name\":\"x\",\"owner\":1,\"config\":{\"kernel\":\"rel\",\"memory_mib\":2,\"vcpus\":1},"
+                                   "\"state\":\"defined\",\"state_reason\":\"\",\"launcher_pid\":0,\"launcher_uid\":0,\"created_usec\":0}";
+                int fd = openat(dir_fd, "1_x.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                CHECK(fd >= 0);
+                CHECK_EQ(loop_write(fd, text, strlen(text)), 0);
+                close(fd);
+                CHECK(guest_load(dir_fd, "1_x.json", &back) < 0);
+                (void) unlinkat(dir_fd, "1_x.json", 0);
+        }
+
+        CHECK_EQ(guest_remove_file(g, dir_fd), 0);
+        guest_free(g);
+        guest_config_done(&c);
+        close(dir_fd);
+        rmdir(dir);
+}
+
+static void test_ring(void) {
+        static struct console_ring r;
+        static uint8_t out[CONSOLE_LOG_SIZE];
+        uint8_t chunk[1000];
+        size_t n;
+
+        console_ring_append(&r, "hello", 5);
+        n = console_ring_copy(&r, out, sizeof(out));
+        CHECK_EQ(n, 5);
+        CHECK(memcmp(out, "hello", 5) == 0);
+        /* Overflow keeps the last 64 KiB, in order. */
+        for (int i = 0; i < 100; i++) {
+                memset(chunk, 'a' + i % 26, sizeof(chunk));
+                console_ring_append(&r, chunk, sizeof(chunk));
+        }
+        n = console_ring_copy(&r, out, sizeof(out));
+        CHECK_EQ(n, CONSOLE_LOG_SIZE);
+        CHECK_EQ(out[CONSOLE_LOG_SIZE - 1], 'a' + 99 % 26);
+        CHECK_EQ(out[CONSOLE_LOG_SIZE - 1000], 'a' + 99 % 26);
+        CHECK_EQ(out[CONSOLE_LOG_SIZE - 1001], 'a' + 98 % 26);
+}
+
+int main(void) {
+        test_states();
+        test_verbs();
+        test_exit_mapping();
+        test_record();
+        test_ring();
+        return TEST_RESULT();
+}
