@@ -122,6 +122,10 @@ install: programs
 	install -m 0644 dbus/org.guestd1.conf $(DESTDIR)/usr/share/dbus-1/system.d/
 	install -m 0644 dbus/org.guestd1.service $(DESTDIR)/usr/share/dbus-1/system-services/
 	install -m 0644 dbus/org.guestd1.xml $(DESTDIR)/usr/share/dbus-1/interfaces/
+	install -d $(DESTDIR)/usr/lib/systemd/system
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@LIBEXECDIR@|$(PREFIX)/libexec/guestd|g' packaging/guestd.service.in \
+		>$(DESTDIR)/usr/lib/systemd/system/guestd.service
+	chmod 0644 $(DESTDIR)/usr/lib/systemd/system/guestd.service
 	install -d $(DESTDIR)/etc/guestd
 	[ -e $(DESTDIR)/etc/guestd/policy.json ] || install -m 0644 policy/policy.json $(DESTDIR)/etc/guestd/policy.json
 

@@ -34,10 +34,12 @@ static void help(void) {
                "                         built-in defaults if it does not exist)\n"
                "  --launcher=PATH        guestd-launcher (default: next to guestd, else\n"
                "                         " DEFAULT_LAUNCHER ")\n"
-               "  --launcher-uids=FIRST-LAST  uids for launchers, one each (default 61000-61999)\n"
+               "  --launcher-uids=FIRST-LAST  unused uids for launchers, one per running guest\n"
+               "                         (default %u-%u)\n"
                "  -v, --verbose          log more\n"
                "  -h, --help             show this help\n\n"
-               "Signals: SIGTERM/SIGINT exit (guests keep running), SIGHUP reloads the policy.\n");
+               "Signals: SIGTERM/SIGINT exit (guests keep running), SIGHUP reloads the policy.\n",
+               (unsigned) GUESTD_LAUNCHER_UID_FIRST, (unsigned) GUESTD_LAUNCHER_UID_LAST);
 }
 
 /* The launcher built beside this guestd (a build tree, or one prefix). */
@@ -74,7 +76,8 @@ static int parse_uid_range(const char *s, uid_t *ret_first, uid_t *ret_last) {
         if (!dash)
                 return -EINVAL;
         *dash = 0;
-        if (safe_atou64(copy, &a) < 0 || safe_atou64(dash + 1, &b) < 0 || a == 0 || a > b || b >= UINT32_MAX - 1)
+        if (safe_atou64(copy, &a) < 0 || safe_atou64(dash + 1, &b) < 0 || a == 0 || a > b || b >= UINT32_MAX - 1 ||
+            b - a >= GUESTD_LAUNCHER_UIDS_MAX)
                 return -EINVAL;
         *ret_first = (uid_t) a;
         *ret_last = (uid_t) b;
@@ -107,7 +110,8 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                 case ARG_LAUNCHER: target = &m->launcher_path; break;
                 case ARG_LAUNCHER_UIDS:
                         if (parse_uid_range(optarg, &m->launcher_uid_first, &m->launcher_uid_last) < 0)
-                                return log_error_errno(-EINVAL, "--launcher-uids: expected FIRST-LAST with 0 < FIRST <= LAST, got '%s'", optarg);
+                                return log_error_errno(-EINVAL, "--launcher-uids: expected FIRST-LAST with 0 < FIRST <= LAST and at most %d uids, got '%s'",
+                                                       GUESTD_LAUNCHER_UIDS_MAX, optarg);
                         break;
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': help(); return 0;

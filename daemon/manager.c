@@ -213,8 +213,8 @@ int manager_new(struct manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->guests_dir_fd = -EBADF;
-        m->launcher_uid_first = 61000;
-        m->launcher_uid_last = 61999;
+        m->launcher_uid_first = GUESTD_LAUNCHER_UID_FIRST;
+        m->launcher_uid_last = GUESTD_LAUNCHER_UID_LAST;
         *ret = m;
         return 0;
 }
@@ -295,9 +295,30 @@ static int load_guests(struct manager *m) {
         return 0;
 }
 
+/* A launcher uid that is also an account's would let the launcher and
+ * that account's processes signal and ptrace each other: refuse to start. */
+static int check_launcher_uids(struct manager *m) {
+        for (uint64_t u = m->launcher_uid_first; u <= m->launcher_uid_last; u++) {
+                struct passwd *pw;
+
+                errno = 0;
+                pw = getpwuid((uid_t) u);
+                if (pw)
+                        return log_error_errno(-EEXIST,
+                                               "Launcher uid %" PRIu64 " belongs to the account '%s'; give guestd a range of unused uids "
+                                               "(--launcher-uids=FIRST-LAST)",
+                                               u, pw->pw_name);
+        }
+        return 0;
+}
+
 int manager_startup(struct manager *m) {
         _cleanup_free_ char *guests_dir = NULL;
         int r;
+
+        r = check_launcher_uids(m);
+        if (r < 0)
+                return r;
 
         r = sd_event_default(&m->event);
         if (r < 0)

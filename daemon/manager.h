@@ -24,6 +24,15 @@
 #define GUESTD_OBJECT_PATH "/org/guestd1"
 #define GUESTD_GUEST_PREFIX "/org/guestd1/guest"
 
+/* Launchers run as uids from this range, one per running guest. It must
+ * belong to nobody: not to an account (checked at start-up), not to
+ * systemd's DynamicUser range (61184-65519), not to the container ranges
+ * systemd-nspawn and Debian's /etc/subuid hand out (524288-1879048191 and
+ * 100000-600100000). systemd's uid map leaves 0x70000000 onwards unused. */
+#define GUESTD_LAUNCHER_UID_FIRST UINT32_C(1879048192)
+#define GUESTD_LAUNCHER_UID_LAST UINT32_C(1879049215)
+#define GUESTD_LAUNCHER_UIDS_MAX 65536
+
 #define GUESTD_ERROR_QUOTA "org.guestd1.Error.QuotaExceeded"
 #define GUESTD_ERROR_NO_SUCH_GUEST "org.guestd1.Error.NoSuchGuest"
 #define GUESTD_ERROR_ACCESS_DENIED "org.guestd1.Error.AccessDenied"
