@@ -14,7 +14,7 @@ B := build/$(notdir $(firstword $(CC)))
 
 CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter
-BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon -Ipolicy
 ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -MMD -MP
 # Libraries from Debian's -dev packages, found with pkg-config.
 PKG_CFLAGS = $(shell pkg-config --cflags libsystemd json-c libcap-ng libseccomp 2>/dev/null)
@@ -22,8 +22,10 @@ LIBS_JSON = $(shell pkg-config --libs json-c 2>/dev/null)
 LIBS_SYSTEMD = $(shell pkg-config --libs libsystemd 2>/dev/null)
 LIBS_CAPNG = $(shell pkg-config --libs libcap-ng 2>/dev/null)
 LIBS_SECCOMP = $(shell pkg-config --libs libseccomp 2>/dev/null)
-LDLIBS_LAUNCHER = -pthread $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
-LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG)
+# The launcher is linked statically: it is executed in an empty root,
+# where no dynamic loader or shared library can be found.
+LDLIBS_LAUNCHER = -static -pthread $(shell pkg-config --static --libs json-c libseccomp 2>/dev/null)
+LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
 
@@ -35,7 +37,7 @@ all: deps-check programs guests
 # installs the missing ones (as root, or through sudo).
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
-	linux-source-6.1 xz-utils
+	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -50,7 +52,7 @@ deps-check:
 NOT_LIB := $(wildcard */test-*.c */*/test-*.c */fuzz-*.c */*/fuzz-*.c) launcher/main.c daemon/main.c
 COMMON_SRC := $(filter-out $(NOT_LIB),$(wildcard common/*.c))
 KMOD_SRC := $(filter-out $(NOT_LIB),$(wildcard kmod/*.c))
-LAUNCHER_SRC := $(filter-out $(NOT_LIB),$(wildcard launcher/*.c launcher/devices/*.c))
+LAUNCHER_SRC := $(filter-out $(NOT_LIB),$(wildcard launcher/*.c launcher/devices/*.c policy/*.c))
 DAEMON_SRC := $(filter-out $(NOT_LIB),$(wildcard daemon/*.c))
 CLI_SRC := $(filter-out $(NOT_LIB),$(wildcard cli/*.c))
 
@@ -78,10 +80,10 @@ $(B)/guestctl: $(call obj,$(CLI_SRC)) $(B)/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CLI)
 
 # ---------------------------------------------------------------- unit tests
-UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c daemon/test-*.c cli/test-*.c)
+UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c policy/test-*.c daemon/test-*.c cli/test-*.c)
 UNIT_BINS := $(patsubst %.c,$(B)/unit/%,$(notdir $(UNIT_SRC)))
 UNIT_LIBS := $(B)/liblauncher.a $(if $(DAEMON_SRC),$(B)/libdaemon.a) $(B)/libkmod.a $(B)/libcommon.a
-vpath test-%.c common kmod launcher launcher/devices daemon cli
+vpath test-%.c common kmod launcher launcher/devices policy daemon cli
 $(B)/unit/%: $(B)/unit/%.o $(UNIT_LIBS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 $(B)/unit/%.o: %.c
@@ -94,8 +96,34 @@ $(B)/unit/%.o: %.c
 include tests/guests/guests.mk
 include tests/guests/ends/ends.mk
 
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS and
+# keeps any crashing input under tests/fuzz/regress/<target>/, where
+# `make check` replays it (and each seed corpus) with any compiler through
+# tests/fuzz/replay.c. See tests/fuzz/README.md.
+FUZZ_TARGETS := virtqueue protocol config policy
+FUZZ_SRC_virtqueue := launcher/devices/fuzz-virtqueue.c launcher/devices/virtqueue.c launcher/memory.c
+FUZZ_SRC_protocol := common/fuzz-protocol.c common/protocol.c
+FUZZ_SRC_config := daemon/fuzz-config.c daemon/config.c
+FUZZ_SRC_policy := daemon/fuzz-policy.c daemon/policy.c
+FUZZ_COMMON := common/util.c common/log.c
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BINS := $(patsubst %,build/fuzz/fuzz-%,$(FUZZ_TARGETS))
+REPLAY_BINS := $(patsubst %,$(B)/fuzz/replay-%,$(FUZZ_TARGETS))
+.SECONDEXPANSION:
+build/fuzz/fuzz-%: $$(FUZZ_SRC_$$*) $(FUZZ_COMMON)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON)
+$(B)/fuzz/replay-%: tests/fuzz/replay.c $$(FUZZ_SRC_$$*) $(FUZZ_COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_JSON)
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
 # ---------------------------------------------------------------- check
-check: all $(UNIT_BINS) $(B)/tests/launcher-harness
+check: all $(UNIT_BINS) $(B)/tests/launcher-harness $(B)/tests/bus-call $(REPLAY_BINS)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
 check-linux: all
@@ -139,6 +167,7 @@ help:
 	@echo "make check-linux  build a tiny Linux kernel and boot it"
 	@echo "make demo       boot the demo guest"
 	@echo "make bench      benchmarks against QEMU, see bench/RESULTS.md"
+	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)"
 	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make clean      remove build/"
 
@@ -147,6 +176,10 @@ help:
 $(B)/bench/measure: bench/measure.c
 	@mkdir -p $(@D)
 	$(CC) $(BASEFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $<
+
+# A D-Bus client that names the errors it gets (tests/test-daemon-hostile-bus.sh).
+$(B)/tests/bus-call: $(B)/tests/bus-call.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
 
 # Plays guestd's side of the launcher protocol (tests/test-launcher-control.sh).
 $(B)/tests/launcher-harness: $(B)/tests/launcher-harness.o $(B)/libkmod.a $(B)/libcommon.a

@@ -43,6 +43,7 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_STATE]   = { "state",   PROTOCOL_TO_DAEMON,   0, 0 },
         [PROTOCOL_EXITED]  = { "exited",  PROTOCOL_TO_DAEMON,   0, 0 },
         [PROTOCOL_ERROR]   = { "error",   PROTOCOL_TO_DAEMON,   0, 0 },
+        [PROTOCOL_VIOLATION] = { "violation", PROTOCOL_TO_DAEMON, 0, 0 },
 };
 
 const char *protocol_type_to_string(enum protocol_type t) {
@@ -160,6 +161,32 @@ static int protocol_parse(const char *buf, size_t len, struct json_object **ret)
         return 0;
 }
 
+int protocol_decode(const char *buf, size_t len, size_t n_fds, enum protocol_direction dir, enum protocol_type *ret_type,
+                    struct json_object **ret_body) {
+        struct json_object *body = NULL, *type_field;
+        enum protocol_type type;
+        int r;
+
+        if (len > PROTOCOL_MAX_MESSAGE)
+                return -EBADMSG;
+        r = protocol_parse(buf, len, &body);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(body, "type", &type_field) || !json_object_is_type(type_field, json_type_string)) {
+                json_object_put(body);
+                return -EBADMSG;
+        }
+        type = protocol_type_from_string(json_object_get_string(type_field));
+        if (type < 0 || protocol_types[type].direction != dir || n_fds < protocol_types[type].min_fds ||
+            n_fds > protocol_types[type].max_fds) {
+                json_object_put(body);
+                return -EBADMSG;
+        }
+        *ret_type = type;
+        *ret_body = body;
+        return 0;
+}
+
 int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message *ret) {
         _cleanup_free_ char *buf = NULL;
         union {
@@ -168,7 +195,7 @@ int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message
         } control;
         int fds[PROTOCOL_MAX_FDS];
         size_t n_fds = 0;
-        struct json_object *body = NULL, *type_field;
+        struct json_object *body = NULL;
         enum protocol_type type;
         ssize_t n;
         int r;
@@ -214,19 +241,9 @@ int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message
                 r = -EBADMSG;
                 goto fail;
         }
-        r = protocol_parse(buf, n, &body);
+        r = protocol_decode(buf, (size_t) n, n_fds, dir, &type, &body);
         if (r < 0)
                 goto fail;
-        if (!json_object_object_get_ex(body, "type", &type_field) || !json_object_is_type(type_field, json_type_string)) {
-                r = -EBADMSG;
-                goto fail;
-        }
-        type = protocol_type_from_string(json_object_get_string(type_field));
-        if (type < 0 || protocol_types[type].direction != dir ||
-            n_fds < protocol_types[type].min_fds || n_fds > protocol_types[type].max_fds) {
-                r = -EBADMSG;
-                goto fail;
-        }
 
         *ret = (struct protocol_message) { .type = type, .body = body, .n_fds = n_fds };
         for (size_t i = 0; i < ELEMENTSOF(ret->fds); i++)
@@ -292,4 +309,16 @@ int protocol_get_bool(struct json_object *body, const char *key, bool *ret) {
                 return r;
         *ret = json_object_get_boolean(v);
         return 0;
+}
+
+const char *const protocol_test_violations[] = {
+        "ioctl-create-vm", "ioctl-create-vcpu", "ioctl-set-nr-mmu-pages", "ioctl-set-memory-region",
+        "open", "socket", "execve", "fork", "mmap-exec", "ptrace", NULL,
+};
+
+bool protocol_test_violation_known(const char *what) {
+        for (size_t i = 0; what && protocol_test_violations[i]; i++)
+                if (strcmp(what, protocol_test_violations[i]) == 0)
+                        return true;
+        return false;
 }

@@ -33,6 +33,12 @@
  *                  with that status.
  *   error    L->D  body {message}: a request could not be done; the
  *                  launcher goes on.
+ *                  Test only: "test_violation": CALL in the body makes the
+ *                  launcher attempt that forbidden call once sandboxed
+ *                  (guestd --test-sandbox-violation; never from a user).
+ *   violation L->D body {syscall, arg1}: the sandbox refused a system call
+ *                  (its number, and its second argument: the request of an
+ *                  ioctl); the launcher dies of SIGSYS right after.
  */
 #pragma once
 
@@ -54,6 +60,7 @@ enum protocol_type {
         PROTOCOL_STATE,
         PROTOCOL_EXITED,
         PROTOCOL_ERROR,
+        PROTOCOL_VIOLATION,
         _PROTOCOL_TYPE_MAX,
         _PROTOCOL_TYPE_INVALID = -EINVAL,
 };
@@ -83,9 +90,20 @@ int protocol_send(int sock, enum protocol_type type, struct json_object *body, c
  * -errno. Received fds are O_CLOEXEC. */
 int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message *ret);
 
+/* The checks of protocol_recv() on a packet already received: buf[0..len)
+ * must be exactly one JSON object of a known type that travels in dir and
+ * carries n_fds fds. Returns 0 with the type and the body (caller puts),
+ * or -EBADMSG. Pure: the fuzz target's entry point. */
+int protocol_decode(const char *buf, size_t len, size_t n_fds, enum protocol_direction dir, enum protocol_type *ret_type,
+                    struct json_object **ret_body);
+
 /* Closes the message's fds that were not taken (set to -EBADF) and puts
  * the body. */
 void protocol_message_done(struct protocol_message *m);
+
+/* The forbidden calls a test may ask a launcher to attempt. */
+extern const char *const protocol_test_violations[];
+bool protocol_test_violation_known(const char *what);
 
 /* Typed field access for handlers: -EBADMSG if missing or of another type. */
 int protocol_get_string(struct json_object *body, const char *key, const char **ret);

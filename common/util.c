@@ -60,23 +60,6 @@ int safe_atou64(const char *s, uint64_t *ret) {
         return 0;
 }
 
-uint64_t proc_self_status_kib(const char *key) {
-        char line[256];
-        size_t len = strlen(key);
-        uint64_t v = 0;
-        FILE *f = fopen("/proc/self/status", "re");
-
-        if (!f)
-                return 0;
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, key, len) == 0 && line[len] == ':') {
-                        v = strtoull(line + len + 1, NULL, 10);
-                        break;
-                }
-        fclose(f);
-        return v;
-}
-
 usec_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);

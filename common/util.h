@@ -72,8 +72,6 @@ int loop_write(int fd, const void *buf, size_t len);
 int pread_full(int fd, void *buf, size_t len, uint64_t offset);
 /* Parse a decimal unsigned integer with range check; -EINVAL/-ERANGE. */
 int safe_atou64(const char *s, uint64_t *ret);
-/* A "Key:   N kB" value from /proc/self/status, in KiB; 0 if absent. */
-uint64_t proc_self_status_kib(const char *key);
 
 typedef uint64_t usec_t;
 /* CLOCK_MONOTONIC in microseconds. */

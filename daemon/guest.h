@@ -96,6 +96,8 @@ struct guest {
         bool exited_received;    /* the launcher sent "exited" */
         int exit_code;           /* from "exited", enum guest_exit */
         char *exit_reason;       /* from "exited" */
+        bool violation_received; /* the launcher's sandbox refused a system call */
+        uint64_t violation_syscall, violation_arg1;
         bool kill_requested;     /* we sent SIGKILL (Stop(force) or grace period) */
         const char *kill_reason; /* static text: why we killed it, if not a protocol error */
         bool stop_requested;     /* Stop was asked for */

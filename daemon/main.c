@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "protocol.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/guestd"
 #define DEFAULT_RUNTIME_DIR "/run/guestd"
@@ -36,6 +37,8 @@ static void help(void) {
                "                         " DEFAULT_LAUNCHER ")\n"
                "  --launcher-uids=FIRST-LAST  unused uids for launchers, one per running guest\n"
                "                         (default %u-%u)\n"
+               "  --test-sandbox-violation=CALL  tests only: every launcher attempts this\n"
+               "                         forbidden call once sandboxed (and dies of it)\n"
                "  -v, --verbose          log more\n"
                "  -h, --help             show this help\n\n"
                "Signals: SIGTERM/SIGINT exit (guests keep running), SIGHUP reloads the policy.\n",
@@ -85,7 +88,7 @@ static int parse_uid_range(const char *s, uid_t *ret_first, uid_t *ret_last) {
 }
 
 static int parse_args(int argc, char **argv, struct manager *m) {
-        enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS };
+        enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS, ARG_TEST_VIOLATION };
         static const struct option options[] = {
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -93,6 +96,7 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                 { "policy", required_argument, NULL, ARG_POLICY },
                 { "launcher", required_argument, NULL, ARG_LAUNCHER },
                 { "launcher-uids", required_argument, NULL, ARG_LAUNCHER_UIDS },
+                { "test-sandbox-violation", required_argument, NULL, ARG_TEST_VIOLATION },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -112,6 +116,12 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                         if (parse_uid_range(optarg, &m->launcher_uid_first, &m->launcher_uid_last) < 0)
                                 return log_error_errno(-EINVAL, "--launcher-uids: expected FIRST-LAST with 0 < FIRST <= LAST and at most %d uids, got '%s'",
                                                        GUESTD_LAUNCHER_UIDS_MAX, optarg);
+                        break;
+                case ARG_TEST_VIOLATION:
+                        if (!protocol_test_violation_known(optarg))
+                                return log_error_errno(-EINVAL, "--test-sandbox-violation: unknown call '%s'", optarg);
+                        target = &m->test_violation;
+                        log_warning("TEST MODE: every launcher will attempt '%s' once sandboxed and die of it", optarg);
                         break;
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': help(); return 0;

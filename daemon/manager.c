@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "console.h"
@@ -234,6 +235,8 @@ struct manager *manager_free(struct manager *m) {
         free(m->state_dir);
         free(m->runtime_dir);
         free(m->launchers_dir);
+        free(m->sandbox_dir);
+        free(m->test_violation);
         free(m->policy_path);
         free(m->launcher_path);
         free(m);
@@ -319,12 +322,17 @@ int manager_startup(struct manager *m) {
         r = check_launcher_uids(m);
         if (r < 0)
                 return r;
+        /* A restarted guestd should not hand out the uids its predecessor
+         * has just used, in the same order (see pick_launcher_uid()). */
+        if (getrandom(&m->launcher_uid_cursor, sizeof(m->launcher_uid_cursor), GRND_NONBLOCK) != sizeof(m->launcher_uid_cursor))
+                m->launcher_uid_cursor = (uint64_t) getpid();
 
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot make the event loop: %m");
 
-        if (asprintf(&guests_dir, "%s/guests", m->state_dir) < 0 || asprintf(&m->launchers_dir, "%s/launchers", m->runtime_dir) < 0)
+        if (asprintf(&guests_dir, "%s/guests", m->state_dir) < 0 || asprintf(&m->launchers_dir, "%s/launchers", m->runtime_dir) < 0 ||
+            asprintf(&m->sandbox_dir, "%s/sandbox", m->runtime_dir) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = mkdir_mode(m->state_dir, 0700);
         if (r >= 0)
@@ -333,6 +341,8 @@ int manager_startup(struct manager *m) {
                 r = mkdir_mode(m->runtime_dir, 0755);
         if (r >= 0)
                 r = mkdir_mode(m->launchers_dir, 0700);
+        if (r >= 0)
+                r = mkdir_mode(m->sandbox_dir, 0700);
         if (r < 0)
                 return r;
         m->guests_dir_fd = open(guests_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

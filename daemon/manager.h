@@ -50,9 +50,12 @@ struct manager {
         char *state_dir;
         char *runtime_dir;
         char *launchers_dir; /* runtime_dir/launchers */
+        char *sandbox_dir;   /* runtime_dir/sandbox: each launcher's empty root is mounted here, in its own namespace */
         char *policy_path;
         char *launcher_path;
         uid_t launcher_uid_first, launcher_uid_last;
+        uint64_t launcher_uid_cursor; /* where pick_launcher_uid() looks next; starts at random */
+        char *test_violation; /* --test-sandbox-violation, tests only */
 
         int guests_dir_fd; /* state_dir/guests */
         struct policy *policy;

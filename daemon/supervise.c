@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* supervise.c: see supervise.h. */
 #include <cap-ng.h>
+#include <seccomp.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <linux/close_range.h>
 
 #include "console.h"
 #include "kvm.h"
@@ -271,14 +276,22 @@ static int open_files_as_caller(const struct caller *c, const struct file_reques
 /* ------------------------------------------------------------ launcher uid and sockets */
 
 /* Each running launcher has a uid of its own, so no launcher can signal
- * or ptrace another, and the guest's owner cannot touch its launcher. */
+ * or ptrace another, and the guest's owner cannot touch its launcher.
+ * The uids go round the range rather than lowest first: a launcher that
+ * has just ended may linger a moment as a zombie under its uid (once
+ * guestd restarted, its old launchers are PID 1's to reap), and a fresh
+ * launcher should not share a uid, or its process count, with it. */
 static int pick_launcher_uid(struct manager *m, uid_t *ret) {
-        for (uint64_t u = m->launcher_uid_first; u <= m->launcher_uid_last; u++) {
+        uint64_t n = (uint64_t) m->launcher_uid_last - m->launcher_uid_first + 1;
+
+        for (uint64_t k = 0; k < n; k++) {
+                uid_t u = (uid_t) (m->launcher_uid_first + (m->launcher_uid_cursor + k) % n);
                 bool used = false;
                 for (size_t i = 0; i < m->n_guests && !used; i++)
-                        used = m->guests[i]->launcher_pid > 0 && m->guests[i]->launcher_uid == (uid_t) u;
+                        used = m->guests[i]->launcher_pid > 0 && m->guests[i]->launcher_uid == u;
                 if (!used) {
-                        *ret = (uid_t) u;
+                        m->launcher_uid_cursor = (m->launcher_uid_cursor + k + 1) % n;
+                        *ret = u;
                         return 0;
                 }
         }
@@ -347,12 +360,37 @@ struct spawn_failure {
         char step[48];
 };
 
-_noreturn_ static void launcher_child(struct manager *m, uid_t uid, int control_fd, int report_fd) {
+/* What the launcher may use, from the guest's size: address space for
+ * guest RAM plus the launcher itself and a stack per thread; an fd for each
+ * vCPU, file and socket it holds, with room; its vCPU threads, the main
+ * thread and nothing more (the count is per uid, and the uid is the
+ * launcher's alone); no core file. */
+static void launcher_limits(const struct guest_config *c, struct rlimit ret[static 4], int resources[static 4]) {
+        uint64_t as = c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB;
+
+        resources[0] = RLIMIT_AS;
+        ret[0] = (struct rlimit) { as, as };
+        resources[1] = RLIMIT_NOFILE;
+        ret[1] = (struct rlimit) { 64 + 2 * c->vcpus, 64 + 2 * c->vcpus };
+        resources[2] = RLIMIT_NPROC;
+        ret[2] = (struct rlimit) { c->vcpus + SUPERVISE_NPROC_MARGIN, c->vcpus + SUPERVISE_NPROC_MARGIN };
+        resources[3] = RLIMIT_CORE;
+        ret[3] = (struct rlimit) { 0, 0 };
+}
+
+/* The child between clone and exec: it becomes the sandbox, step by step,
+ * while it still has the privileges each step needs, and then executes the
+ * launcher from an fd (the launcher is a static binary: the empty root
+ * has no dynamic loader). Runs in a fresh PID namespace as its PID 1, in
+ * fresh mount, IPC, UTS, network and cgroup namespaces. */
+_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, int control_fd, int report_fd) {
         struct spawn_failure f = {};
-        char *argv[] = { m->launcher_path, (char *) "--control-fd", (char *) "3", NULL };
-        char *envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        char *argv[] = { (char *) "guestd-launcher", (char *) "--control-fd", (char *) "3", NULL };
+        char *envp[] = { NULL };
+        struct rlimit limits[4];
+        int resources[4];
         sigset_t all;
-        int fd;
+        int exe_fd;
 
 #define FAIL(what)                                                           \
         do {                                                                 \
@@ -374,24 +412,66 @@ _noreturn_ static void launcher_child(struct manager *m, uid_t uid, int control_
         if (setsid() < 0)
                 FAIL("setsid");
 
+        /* The launcher itself, opened while the host's file system is
+         * still visible. */
+        exe_fd = open(m->launcher_path, O_RDONLY | O_CLOEXEC);
+        if (exe_fd < 0)
+                FAIL("open the launcher");
+
+        /* An empty root. Nothing we mount may leak back to the host, then
+         * a read-only, empty tmpfs becomes / and the host's tree is
+         * detached: the launcher can name no file at all. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                FAIL("make mounts private");
+        if (mount("guestd-empty", m->sandbox_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=4k,nr_inodes=1,mode=0555") < 0)
+                FAIL("mount the empty root");
+        if (chdir(m->sandbox_dir) < 0)
+                FAIL("chdir to the empty root");
+        /* pivot_root(".", "."): the old root ends up on top of the new one,
+         * from where the detach takes it away. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                FAIL("pivot_root");
+        if (umount2(".", MNT_DETACH) < 0)
+                FAIL("detach the old root");
+        if (chdir("/") < 0)
+                FAIL("chdir /");
+        (void) sethostname("guestd-launcher", strlen("guestd-launcher"));
+
         /* The control socket becomes fd 3 and the only fd the launcher
          * inherits beyond stdio: everything else arrives in "setup". */
         if (control_fd != 3) {
-                if (report_fd == 3) {
-                        report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 4);
-                        if (report_fd < 0)
+                if (report_fd == 3 || exe_fd == 3) {
+                        int moved = fcntl(3, F_DUPFD_CLOEXEC, 4);
+                        if (moved < 0)
                                 _exit(127);
+                        if (report_fd == 3)
+                                report_fd = moved;
+                        else
+                                exe_fd = moved;
                 }
                 if (dup2(control_fd, 3) < 0)
                         FAIL("dup2");
         } else if (fcntl(3, F_SETFD, 0) < 0)
                 FAIL("fcntl");
-        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-                FAIL("open /dev/null");
-        /* Close-on-exec rather than close: report_fd must live until exec. */
+        /* stdin: nothing (there is no /dev/null in the empty root: an
+         * empty pipe whose writer is closed). */
+        {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC) < 0 || dup2(p[0], STDIN_FILENO) < 0)
+                        FAIL("stdin");
+                safe_close(p[0]);
+                safe_close(p[1]);
+        }
+        /* Close-on-exec rather than close: report_fd and exe_fd live until
+         * exec. */
         if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 FAIL("close_range");
+
+        launcher_limits(&g->config, limits, resources);
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+                if (setrlimit(resources[i], &limits[i]) < 0)
+                        FAIL("setrlimit");
 
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 FAIL("no_new_privs");
@@ -414,34 +494,51 @@ _noreturn_ static void launcher_child(struct manager *m, uid_t uid, int control_
                 FAIL("drop capabilities");
         }
         (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        capng_get_caps_process();
-        if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE || getuid() == 0 || geteuid() == 0) {
+        if (getuid() == 0 || geteuid() == 0) {
                 errno = EPERM;
-                FAIL("verify no capabilities");
+                FAIL("verify the uid");
         }
-        execve(m->launcher_path, argv, envp);
+        /* The launcher checks once more that it has no privileges left
+         * (launcher/sandbox.c) before it touches anything. */
+        syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
         FAIL("exec");
 #undef FAIL
 }
 
-static int spawn_launcher(struct manager *m, uid_t uid, int control_fd, pid_t *ret_pid, sd_bus_error *error) {
+/* clone3() with the namespaces the launcher lives in and a pidfd for it
+ * from the start (no window in which the pid could be reused). */
+static pid_t clone_sandboxed(int *ret_pidfd) {
+        struct clone_args args = {
+                .flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+
+        return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, int control_fd, pid_t *ret_pid, int *ret_pidfd,
+                          sd_bus_error *error) {
         struct spawn_failure f = {};
-        int pipefd[2];
+        int pipefd[2], pidfd = -EBADF;
         ssize_t n;
         pid_t pid;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
-        pid = fork();
+        /* The daemon is single-threaded, so the child of a raw clone3 may
+         * use the C library as after fork(). */
+        pid = clone_sandboxed(&pidfd);
         if (pid < 0) {
                 int e = errno;
                 safe_close(pipefd[0]);
                 safe_close(pipefd[1]);
-                return sd_bus_error_set_errnof(error, e, "Cannot fork the launcher: %m");
+                log_error_errno(-e, "Cannot create the launcher's namespaces: %m");
+                return sd_bus_error_set_errnof(error, e, "Cannot start the launcher in its sandbox: %s", strerror(e));
         }
         if (pid == 0) {
                 safe_close(pipefd[0]);
-                launcher_child(m, uid, control_fd, pipefd[1]);
+                launcher_child(m, g, uid, control_fd, pipefd[1]);
         }
         safe_close(pipefd[1]);
         /* End of file: exec worked (the pipe was close-on-exec). */
@@ -450,11 +547,13 @@ static int spawn_launcher(struct manager *m, uid_t uid, int control_fd, pid_t *r
         while (n < 0 && errno == EINTR);
         safe_close(pipefd[0]);
         if (n == sizeof(f)) {
-                (void) waitpid(pid, NULL, 0);
+                (void) waitid(P_PIDFD, pidfd, &(siginfo_t) {}, WEXITED);
+                safe_close(pidfd);
                 log_error("Cannot start launcher %s: %s: %s", m->launcher_path, f.step, strerror(f.error));
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot start the launcher (%s: %s).", f.step, strerror(f.error));
         }
         *ret_pid = pid;
+        *ret_pidfd = pidfd;
         return 0;
 }
 
@@ -530,6 +629,42 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
         return 0;
 }
 
+static int on_violation(struct guest *g, struct protocol_message *msg) {
+        uint64_t nr, arg1;
+
+        if (protocol_get_uint(msg->body, "syscall", UINT32_MAX, &nr) < 0 || protocol_get_uint(msg->body, "arg1", UINT64_MAX, &arg1) < 0)
+                return -EBADMSG;
+        g->violation_received = true;
+        g->violation_syscall = nr;
+        g->violation_arg1 = arg1;
+        return 0;
+}
+
+/* "sandbox violation: syscall ioctl (KVM_CREATE_VCPU)": the name from
+ * libseccomp's table for this architecture, and for an ioctl the request. */
+static char *violation_reason(const struct guest *g) {
+        _cleanup_free_ char *name = NULL, *detail = NULL;
+        char *reason;
+
+        if (!g->violation_received)
+                return strdup("sandbox violation (SIGSYS); the launcher did not say which system call");
+        name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int) g->violation_syscall);
+        if (name && strcmp(name, "ioctl") == 0) {
+                const char *request = kvm_ioctl_to_string((unsigned long) g->violation_arg1);
+                if (request)
+                        detail = strdup(request);
+                else if (asprintf(&detail, "request %#" PRIx64, g->violation_arg1) < 0)
+                        detail = NULL;
+        }
+        if (name) {
+                if (asprintf(&reason, "sandbox violation: syscall %s%s%s%s", name, detail ? " (" : "", detail ? detail : "",
+                             detail ? ")" : "") < 0)
+                        return NULL;
+        } else if (asprintf(&reason, "sandbox violation: syscall number %" PRIu64, g->violation_syscall) < 0)
+                return NULL;
+        return reason;
+}
+
 #define ACTIVE ((1u << GUEST_STARTING) | (1u << GUEST_RUNNING) | (1u << GUEST_PAUSED) | (1u << GUEST_STOPPING))
 /* Which launcher message is allowed in which guest state. A launcher is
  * only ever attached to an active guest, so all are allowed there; the
@@ -541,6 +676,7 @@ static const struct {
         [PROTOCOL_STATE] = { ACTIVE, on_state },
         [PROTOCOL_EXITED] = { ACTIVE, on_exited },
         [PROTOCOL_ERROR] = { ACTIVE, on_error },
+        [PROTOCOL_VIOLATION] = { ACTIVE, on_violation },
 };
 #undef ACTIVE
 
@@ -613,7 +749,14 @@ static void launcher_ended(struct guest *g) {
         if (g->pidfd >= 0 && waitid(P_PIDFD, g->pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
                 have_status = true; /* our child; after a daemon restart it is not */
 
-        if (g->protocol_error) {
+        if ((have_status && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) && si.si_status == SIGSYS) ||
+            (!have_status && g->violation_received)) {
+                /* The sandbox stopped a system call: whatever the launcher
+                 * said before, this is how it ended. */
+                state = GUEST_CRASHED;
+                reason = violation_reason(g);
+                log_warning("Guest %s: %s", g->id, reason ? reason : "sandbox violation");
+        } else if (g->protocol_error) {
                 state = GUEST_CRASHED;
                 if (asprintf(&reason, "launcher protocol error: %s", g->protocol_error) < 0)
                         reason = NULL;
@@ -648,7 +791,7 @@ static void launcher_ended(struct guest *g) {
         console_detach_guest(g->console);
         unlink_launcher_socket(m, g);
         g->launcher_pid = 0;
-        g->exited_received = g->kill_requested = g->stop_requested = false;
+        g->exited_received = g->kill_requested = g->stop_requested = g->violation_received = false;
         g->kill_reason = NULL;
         g->protocol_error = (free(g->protocol_error), NULL);
         g->exit_reason = (free(g->exit_reason), NULL);
@@ -756,15 +899,10 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         }
 
         /* 5. The launcher. */
-        r = spawn_launcher(m, launcher_uid, control_pair[1], &pid, error);
+        r = spawn_launcher(m, g, launcher_uid, control_pair[1], &pid, &pidfd, error);
         if (r < 0)
                 goto fail;
         control_pair[1] = safe_close(control_pair[1]);
-        pidfd = pidfd_open(pid, 0);
-        if (pidfd < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Cannot open a pidfd for the launcher: %m");
-                goto fail;
-        }
 
         /* 6. "setup": the fds in the protocol's order. */
         body = json_object_new_object();
@@ -779,6 +917,8 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         json_object_object_add(body, "vcpus", json_object_new_int((int) c->vcpus));
         json_object_object_add(body, "cmdline", json_object_new_string(c->cmdline));
         json_object_object_add(body, "initrd", json_object_new_boolean(c->initrd != NULL));
+        if (m->test_violation)
+                json_object_object_add(body, "test_violation", json_object_new_string(m->test_violation));
         for (size_t i = 0; i < c->n_disks; i++) {
                 struct json_object *d = json_object_new_object();
                 const char *id = c->disks[i].id, *base = strrchr(c->disks[i].path, '/');
@@ -836,9 +976,9 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         return 0;
 
 fail:
-        if (pid > 0) {
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
+        if (pidfd >= 0) {
+                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, pidfd, &(siginfo_t) {}, WEXITED);
                 unlink_launcher_socket(m, g);
         } else if (listen_fd >= 0)
                 unlink_launcher_socket(m, g);

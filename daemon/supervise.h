@@ -19,6 +19,14 @@
 #include "manager.h"
 
 #define SUPERVISE_STOP_GRACE_USEC (10 * 1000000ULL)
+/* The launcher's address space limit: guest RAM, plus this for the
+ * launcher itself (a static binary, its heap and the C library's thread
+ * arenas), plus a stack and KVM's run area per vCPU. */
+#define SUPERVISE_AS_MARGIN_MIB 256
+#define SUPERVISE_AS_PER_VCPU_MIB 16
+/* RLIMIT_NPROC: the vCPU threads plus this (main thread, and room for a
+ * zombie or two of an earlier launcher under the same uid). */
+#define SUPERVISE_NPROC_MARGIN 8
 
 /* Starts the guest's launcher; on success the guest is "starting" and
  * call (if not NULL) is answered when it runs or fails. On failure the

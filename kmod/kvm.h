@@ -55,5 +55,8 @@ void kvm_machine_close(struct kvm_machine *m);
 /* Initialises a machine struct to "no fds". */
 void kvm_machine_init(struct kvm_machine *m);
 
+/* The name of a KVM ioctl request ("KVM_CREATE_VCPU"), or NULL. */
+const char *kvm_ioctl_to_string(unsigned long request);
+
 /* KVM_SET_NR_MMU_PAGES on a VM fd (minimum 64 pages, see HOST-KVM.md). */
 int kvm_set_nr_mmu_pages(int vm_fd, uint64_t pages);

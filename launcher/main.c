@@ -23,11 +23,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "kvm.h"
 #include "log.h"
 #include "protocol.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define LAUNCHER_MAX_MEMORY_MIB (UINT64_C(1) << 20) /* 1 TiB */
@@ -47,6 +49,8 @@ static void help(void) {
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
                "  --control-fd N       run under guestd: everything comes over this launcher\n"
                "                       protocol socket (the other options are not used)\n"
+               "  --test-sandbox-violation=CALL  test only: once sandboxed, make a forbidden\n"
+               "                       call (ioctl-create-vcpu, open, socket, ...) and die of it\n"
                "  -v, --verbose        log more\n"
                "  -h, --help           show this help\n\n"
                "Exit status: 0 guest powered off, 1 launcher error, 3 reset requested,\n"
@@ -144,7 +148,8 @@ static int take_fd(struct protocol_message *m, size_t *next) {
 
 /* Reads "setup" from the control socket and turns it into config and
  * machine; every fd it carried ends up in one of them or closed. */
-static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_machine *machine, char **ret_cmdline) {
+static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_machine *machine, char **ret_cmdline,
+                        char **ret_test_violation) {
         _cleanup_(protocol_message_done) struct protocol_message m = { .body = NULL };
         struct json_object *disks;
         const char *guest, *cmdline;
@@ -171,6 +176,14 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
                 return setup_fail(control_fd, "'cmdline' must be a string of at most %d characters", LAUNCHER_CMDLINE_MAX);
         if (protocol_get_bool(m.body, "initrd", &initrd) < 0)
                 return setup_fail(control_fd, "'initrd' must be true or false");
+        if (json_object_object_get_ex(m.body, "test_violation", NULL)) {
+                const char *what;
+                if (protocol_get_string(m.body, "test_violation", &what) < 0 || !protocol_test_violation_known(what))
+                        return setup_fail(control_fd, "'test_violation' must name a known test violation");
+                *ret_test_violation = strdup(what);
+                if (!*ret_test_violation)
+                        return setup_fail(control_fd, "out of memory");
+        }
         if (!json_object_object_get_ex(m.body, "disks", &disks) || !json_object_is_type(disks, json_type_array))
                 return setup_fail(control_fd, "'disks' must be an array");
         n_disks = json_object_array_length(disks);
@@ -223,15 +236,20 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
         for (size_t i = 0; i < n_disks; i++)
                 config->disks[i].fd = take_fd(&m, &next);
         config->console_in_fd = config->console_out_fd = take_fd(&m, &next);
+        /* Console output guestd cannot take is dropped, not waited for:
+         * a guest must not be able to stall its launcher by flooding. */
+        if (fcntl(config->console_out_fd, F_SETFL, fcntl(config->console_out_fd, F_GETFL) | O_NONBLOCK) < 0)
+                return setup_fail(control_fd, "cannot make the console non-blocking: %s", strerror(errno));
         config->listen_fd = take_fd(&m, &next);
         config->control_fd = control_fd;
+        config->test_violation = *ret_test_violation;
         log_info("Guest %s: %" PRIu64 " MiB, %" PRIu64 " vCPUs, %zu disks", guest, memory_mib, vcpus, n_disks);
         return 0;
 }
 
 static int run_daemon_mode(int control_fd) {
         struct vm_config config = { .kernel_fd = -EBADF, .initrd_fd = -EBADF, .control_fd = -EBADF, .listen_fd = -EBADF };
-        _cleanup_free_ char *cmdline = NULL;
+        _cleanup_free_ char *cmdline = NULL, *test_violation = NULL;
         struct kvm_machine machine;
         struct vm_result result;
         int r;
@@ -241,7 +259,7 @@ static int run_daemon_mode(int control_fd) {
         signal(SIGPIPE, SIG_IGN);
         kvm_machine_init(&machine);
 
-        r = daemon_setup(control_fd, &config, &machine, &cmdline);
+        r = daemon_setup(control_fd, &config, &machine, &cmdline, &test_violation);
         if (r < 0) {
                 safe_close(control_fd);
                 return GUEST_EXIT_LAUNCHER_ERROR;
@@ -261,7 +279,10 @@ static int run_daemon_mode(int control_fd) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD };
+        enum {
+                ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD,
+                ARG_TEST_VIOLATION,
+        };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
                 { "initrd", required_argument, NULL, ARG_INITRD },
@@ -272,6 +293,7 @@ int main(int argc, char *argv[]) {
                 { "console", required_argument, NULL, ARG_CONSOLE },
                 { "stats", no_argument, NULL, ARG_STATS },
                 { "control-fd", required_argument, NULL, ARG_CONTROL_FD },
+                { "test-sandbox-violation", required_argument, NULL, ARG_TEST_VIOLATION },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -354,6 +376,13 @@ int main(int argc, char *argv[]) {
                         }
                         control_fd = (int) v;
                         break;
+                case ARG_TEST_VIOLATION:
+                        if (!protocol_test_violation_known(optarg)) {
+                                log_error("--test-sandbox-violation: unknown call '%s'", optarg);
+                                return GUEST_EXIT_LAUNCHER_ERROR;
+                        }
+                        config.test_violation = optarg;
+                        break;
                 case 'v':
                         log_set_max_level(LOG_LEVEL_DEBUG);
                         break;
@@ -369,6 +398,9 @@ int main(int argc, char *argv[]) {
                 log_error("Unexpected argument '%s'; try --help.", argv[optind]);
                 return GUEST_EXIT_LAUNCHER_ERROR;
         }
+        r = sandbox_check_start(control_fd >= 0);
+        if (r < 0)
+                return GUEST_EXIT_LAUNCHER_ERROR;
         if (control_fd >= 0) {
                 if (config.kernel_fd >= 0 || config.initrd_fd >= 0 || config.n_disks > 0) {
                         log_error("--control-fd takes everything from guestd: no --kernel, --initrd or --disk with it.");
@@ -411,13 +443,16 @@ int main(int argc, char *argv[]) {
         kvm_machine_close(&machine); /* KVM tears the VM down here */
         usec_t closed = now_usec();
         /* Guest RAM is the only shared memory the launcher maps, so the
-         * launcher's own peak is VmHWM less the guest RAM touched. */
-        if (stats)
+         * launcher's own peak is the peak RSS less the guest RAM touched.
+         * (getrusage: the sandbox lets us open no /proc file.) */
+        if (stats) {
+                struct rusage ru = {};
+                uint64_t peak = getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t) ru.ru_maxrss : 0;
                 log_info("stats: peak_rss_kib=%" PRIu64 " guest_ram_touched_kib=%" PRIu64 " launcher_peak_rss_kib=%" PRIu64
                          " main_to_guest_end_us=%" PRIu64 " vm_teardown_us=%" PRIu64,
-                         proc_self_status_kib("VmHWM"), result.guest_ram_touched_kib,
-                         proc_self_status_kib("VmHWM") - MIN(result.guest_ram_touched_kib, proc_self_status_kib("VmHWM")),
-                         ended - started, closed - ended);
+                         peak, result.guest_ram_touched_kib, peak - MIN(result.guest_ram_touched_kib, peak), ended - started,
+                         closed - ended);
+        }
         if (r < 0)
                 return GUEST_EXIT_LAUNCHER_ERROR;
         log_info("%s", result.reason);

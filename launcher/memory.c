@@ -2,8 +2,10 @@
 /* memory.c: guest RAM in a memfd; see memory.h for the layout. */
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "log.h"
+
 #include "memory.h"
 
 int guest_memory_create(struct guest_memory *m, uint64_t size) {
@@ -66,4 +68,12 @@ int guest_memory_write(const struct guest_memory *m, uint64_t gpa, const void *b
                 return -EFAULT;
         memcpy(p, buf, len);
         return 0;
+}
+
+uint64_t guest_memory_allocated_kib(const struct guest_memory *m) {
+        struct stat st;
+
+        if (m->fd < 0 || fstat(m->fd, &st) < 0)
+                return 0;
+        return (uint64_t) st.st_blocks * 512 / 1024;
 }

@@ -31,6 +31,10 @@ int guest_memory_create(struct guest_memory *m, uint64_t size);
 /* Unmaps and closes; safe on a zeroed or half-made struct. */
 void guest_memory_destroy(struct guest_memory *m);
 
+/* How much of the memfd holds pages, in KiB: the guest RAM the guest (or
+ * the loader) has touched. 0 if unknown. */
+uint64_t guest_memory_allocated_kib(const struct guest_memory *m);
+
 /* Host pointer for [gpa, gpa + len) if all of it is guest RAM, else NULL.
  * len 0 is allowed and checks only that gpa is inside (or at the end of) a
  * RAM region. Never overflows. */

@@ -23,6 +23,7 @@
  * dropped, and the loop waits on the listening socket for a daemon to come
  * back and attach a new console.
  */
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "mptable.h"
 #include "power.h"
 #include "protocol.h"
+#include "sandbox.h"
 #include "serial.h"
 #include "vcpu.h"
 #include "virtio-blk.h"
@@ -245,6 +247,7 @@ static enum vm_control_state vm_control_state(const struct vm *vm) {
 }
 
 static void vm_control_disconnect(struct vm *vm) {
+        sandbox_set_report_fd(-1);
         vm->control_fd = safe_close(vm->control_fd);
         vm->control_attached = false;
 }
@@ -279,15 +282,20 @@ static void vm_control_send(struct vm *vm, enum protocol_type type, struct json_
         }
 }
 
-static void vm_control_send_state(struct vm *vm) {
+static void vm_control_send_state_as(struct vm *vm, bool paused) {
         struct json_object *body = json_object_new_object();
 
         if (!body)
                 return (void) log_error_errno(-ENOMEM, "Out of memory");
-        json_object_object_add(body, "state", json_object_new_string(vm->paused ? "paused" : "running"));
+        json_object_object_add(body, "state", json_object_new_string(paused ? "paused" : "running"));
         json_object_object_add(body, "pid", json_object_new_int64(getpid()));
         vm_control_send(vm, PROTOCOL_STATE, body);
         json_object_put(body);
+}
+
+/* The I/O thread is the only writer of paused, so it may read it unlocked. */
+static void vm_control_send_state(struct vm *vm) {
+        vm_control_send_state_as(vm, vm->paused);
 }
 
 static void vm_control_send_error(struct vm *vm, const char *message) {
@@ -315,6 +323,9 @@ static void vm_control_send_exited(struct vm *vm, enum guest_exit e, const char 
 static void vm_control_attach(struct vm *vm, struct protocol_message *m) {
         int fd = TAKE_FD(m->fds[0]);
 
+        /* Non-blocking, as the first console: output guestd cannot take
+         * is dropped rather than stall the guest (serial.c). */
+        (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         /* The UART stops writing to the old console before we close it, so
          * its number cannot be reused under the UART's feet. */
         serial_set_output(vm->serial, fd);
@@ -432,6 +443,7 @@ static void vm_control_accept(struct vm *vm) {
         }
         log_info("guestd reconnected (pid %d)", (int) cred.pid);
         vm->control_fd = TAKE_FD(fd);
+        sandbox_set_report_fd(vm->control_fd);
         vm->control_attached = false;
 }
 
@@ -501,7 +513,7 @@ static void vm_free(struct vm *vm) {
         pthread_mutex_destroy(&vm->exit_lock);
 }
 
-int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret) {
+int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret) {
         struct vm vm = {
                 .host = { .irq_line = vm_irq_line, .request_exit = vm_request_exit },
                 .machine = machine,
@@ -555,6 +567,8 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
         if (r < 0)
                 goto out;
         r = boot_load(&vm.mem, config->kernel_fd, config->initrd_fd, cmdline, &entry);
+        config->kernel_fd = safe_close(config->kernel_fd);
+        config->initrd_fd = safe_close(config->initrd_fd);
         if (r < 0)
                 goto out;
         r = mptable_write(&vm.mem, machine->n_vcpus);
@@ -569,6 +583,10 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
                 if (r < 0)
                         goto out;
         }
+        /* The vCPU threads start paused: each parks before its first
+         * KVM_RUN. Once all are parked, the sandbox is locked on every
+         * thread, and only then does the first guest instruction run. */
+        vm.paused = true;
         for (; started < machine->n_vcpus; started++) {
                 r = vcpu_start(&vm.vcpus[started]);
                 if (r < 0) {
@@ -580,12 +598,26 @@ int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct v
                 vm.n_started = started + 1;
                 pthread_mutex_unlock(&vm.exit_lock);
         }
+        vm_pause_vcpus(&vm);
+        sandbox_set_report_fd(vm.control_fd);
+        if (!vm_exiting(&vm) && sandbox_lock() < 0)
+                vm_end(&vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: cannot lock the sandbox (seccomp)");
+        if (!vm_exiting(&vm) && config->test_violation && sandbox_test_violation(config->test_violation, machine->vm_fd) < 0)
+                vm_end(&vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: the sandbox let a forbidden system call through");
+        /* "running" goes out before the first instruction runs, so that
+         * guestd always hears it before whatever "exited" follows. */
         if (!vm_exiting(&vm))
-                vm_control_send_state(&vm);
+                vm_control_send_state_as(&vm, false);
+        vm_unpause_vcpus(&vm);
         vm_io_loop(&vm);
         for (unsigned i = 0; i < started; i++)
                 vcpu_join(&vm.vcpus[i]);
-        vm.result.guest_ram_touched_kib = proc_self_status_kib("RssShmem");
+        vm.result.guest_ram_touched_kib = guest_memory_allocated_kib(&vm.mem);
+        if (vm.bus.unclaimed_reads || vm.bus.unclaimed_writes)
+                log_info("%" PRIu64 " unclaimed port/MMIO reads answered with all-ones, %" PRIu64 " unclaimed writes dropped",
+                         (uint64_t) vm.bus.unclaimed_reads, (uint64_t) vm.bus.unclaimed_writes);
+        if (serial_tx_dropped(vm.serial) > 0)
+                log_info("%" PRIu64 " bytes of console output dropped: the console was full or gone", serial_tx_dropped(vm.serial));
         vm_control_send_exited(&vm, vm.result.exit, vm.result.reason);
         *ret = vm.result;
         r = 0;

@@ -29,8 +29,10 @@ struct vm_disk {
 
 struct vm_config {
         uint64_t memory_bytes;
-        int kernel_fd;  /* not owned */
-        int initrd_fd;  /* -EBADF if none; not owned */
+        /* Closed by vm_run() (and set to -EBADF) as soon as the guest is
+         * loaded: the running launcher keeps no file it does not need. */
+        int kernel_fd;
+        int initrd_fd;  /* -EBADF if none */
         const char *cmdline;
         struct vm_disk disks[VM_MAX_DISKS];
         unsigned n_disks;
@@ -42,12 +44,15 @@ struct vm_config {
          * since a reconnecting daemon replaces them while the guest runs. */
         int control_fd;
         int listen_fd;
+        /* Test only: a forbidden call to make once the sandbox is locked
+         * (sandbox.h); NULL normally. */
+        const char *test_violation;
 };
 
 struct vm_result {
         enum guest_exit exit;
         char reason[256];
-        uint64_t guest_ram_touched_kib; /* RssShmem when the guest ended */
+        uint64_t guest_ram_touched_kib; /* guest memory the guest touched (allocated in its memfd) */
 };
 
 /* Runs the guest to its end on machine's VM and vCPU fds. Returns 0 when
@@ -55,7 +60,7 @@ struct vm_result {
  * could not be set up (logged). In daemon mode it also serves the control
  * connection (pause, unpause, stop, attach) and sends "state" once the
  * vCPUs run and "exited" at the end, whichever way the guest ended. */
-int vm_run(const struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret);
+int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret);
 
 /* For vcpu.c: the machine a vCPU belongs to. */
 struct vm;

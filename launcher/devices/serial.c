@@ -62,6 +62,7 @@ struct serial {
         uint8_t tx[SERIAL_TX_BUFFER];
         size_t tx_len;
         uint64_t tx_total;
+        uint64_t tx_dropped;
 };
 
 static uint8_t serial_iir(const struct serial *s) {
@@ -84,11 +85,23 @@ static void serial_update_irq(struct serial *s) {
         }
 }
 
+/* Output goes out as it comes. A console that went away, or one that is
+ * full (a non-blocking socket whose reader is behind: guestd under a
+ * flood), is not the guest's problem and must not stall it or us: what
+ * cannot be written is dropped and counted. A blocking console (a
+ * terminal, standalone) is written in full. */
 static void serial_flush_locked(struct serial *s) {
-        if (s->tx_len == 0)
-                return;
-        /* A console that went away is not the guest's problem: drop. */
-        (void) loop_write(s->out_fd, s->tx, s->tx_len);
+        size_t done = 0;
+
+        while (done < s->tx_len) {
+                ssize_t n = write(s->out_fd, s->tx + done, s->tx_len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                done += (size_t) n;
+        }
+        s->tx_dropped += s->tx_len - done;
         s->tx_len = 0;
 }
 
@@ -279,6 +292,14 @@ uint64_t serial_tx_total(struct serial *s) {
         uint64_t n;
         pthread_mutex_lock(&s->lock);
         n = s->tx_total;
+        pthread_mutex_unlock(&s->lock);
+        return n;
+}
+
+uint64_t serial_tx_dropped(struct serial *s) {
+        uint64_t n;
+        pthread_mutex_lock(&s->lock);
+        n = s->tx_dropped;
         pthread_mutex_unlock(&s->lock);
         return n;
 }

@@ -38,6 +38,8 @@ void serial_set_output(struct serial *s, int out_fd);
 void serial_flush(struct serial *s);
 /* Total bytes the guest has written to the console. */
 uint64_t serial_tx_total(struct serial *s);
+/* Bytes the console could not take (full or gone) and that were dropped. */
+uint64_t serial_tx_dropped(struct serial *s);
 
 void serial_save(struct serial *s, struct serial_state *ret);
 int serial_restore(struct serial *s, const struct serial_state *state);

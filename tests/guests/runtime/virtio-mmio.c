@@ -16,49 +16,21 @@
  */
 #include "virtio-mmio.h"
 
-#define REG_MAGIC 0x000
-#define REG_VERSION 0x004
-#define REG_DEVICE_ID 0x008
-#define REG_VENDOR_ID 0x00c
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
-#define REG_INTERRUPT_STATUS 0x060
-#define REG_INTERRUPT_ACK 0x064
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC_LOW 0x080
-#define REG_QUEUE_DESC_HIGH 0x084
-#define REG_QUEUE_DRIVER_LOW 0x090
-#define REG_QUEUE_DRIVER_HIGH 0x094
-#define REG_QUEUE_DEVICE_LOW 0x0a0
-#define REG_QUEUE_DEVICE_HIGH 0x0a4
-#define REG_CONFIG_GENERATION 0x0fc
-#define REG_CONFIG 0x100
-
-#define STATUS_ACKNOWLEDGE 1
-#define STATUS_DRIVER 2
-#define STATUS_DRIVER_OK 4
-#define STATUS_FEATURES_OK 8
-#define STATUS_FAILED 128
-
 /* 20 G TSC ticks: 5 s at 4 GHz, 20 s at 1 GHz. */
 #define VIRTQ_TIMEOUT_TICKS 20000000000ULL
 
-static uint32_t reg_read(struct virtio_mmio_device *dev, unsigned off)
+uint32_t virtio_mmio_read32(struct virtio_mmio_device *dev, unsigned off)
 {
         return *(volatile uint32_t *) (dev->regs + off);
 }
 
-static void reg_write(struct virtio_mmio_device *dev, unsigned off, uint32_t v)
+void virtio_mmio_write32(struct virtio_mmio_device *dev, unsigned off, uint32_t v)
 {
         *(volatile uint32_t *) (dev->regs + off) = v;
 }
+
+#define reg_read virtio_mmio_read32
+#define reg_write virtio_mmio_write32
 
 bool virtio_mmio_parse_location(const char *s, size_t len, struct virtio_mmio_location *ret)
 {

@@ -11,6 +11,39 @@
 
 #define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
 
+/* Registers (virtio 1.x, 4.2.2) and device status bits (2.1). */
+#define REG_MAGIC 0x000
+#define REG_VERSION 0x004
+#define REG_DEVICE_ID 0x008
+#define REG_VENDOR_ID 0x00c
+#define REG_DEVICE_FEATURES 0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES 0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_QUEUE_SEL 0x030
+#define REG_QUEUE_NUM_MAX 0x034
+#define REG_QUEUE_NUM 0x038
+#define REG_QUEUE_READY 0x044
+#define REG_QUEUE_NOTIFY 0x050
+#define REG_INTERRUPT_STATUS 0x060
+#define REG_INTERRUPT_ACK 0x064
+#define REG_STATUS 0x070
+#define REG_QUEUE_DESC_LOW 0x080
+#define REG_QUEUE_DESC_HIGH 0x084
+#define REG_QUEUE_DRIVER_LOW 0x090
+#define REG_QUEUE_DRIVER_HIGH 0x094
+#define REG_QUEUE_DEVICE_LOW 0x0a0
+#define REG_QUEUE_DEVICE_HIGH 0x0a4
+#define REG_CONFIG_GENERATION 0x0fc
+#define REG_CONFIG 0x100
+
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER 2
+#define STATUS_DRIVER_OK 4
+#define STATUS_FEATURES_OK 8
+#define STATUS_FAILED 128
+#define STATUS_DEVICE_NEEDS_RESET 64
+
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 
@@ -80,6 +113,10 @@ struct virtqueue {
         uint16_t size;
         uint16_t last_used;
 } __attribute__((aligned(4096)));
+
+/* Plain 32-bit register access at byte offset off. */
+uint32_t virtio_mmio_read32(struct virtio_mmio_device *dev, unsigned off);
+void virtio_mmio_write32(struct virtio_mmio_device *dev, unsigned off, uint32_t v);
 
 /* Sets up queue index with at most VIRTQ_SIZE entries. Returns 0 or -1. */
 int virtio_mmio_setup_queue(struct virtio_mmio_device *dev, struct virtqueue *vq, unsigned index);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fuzz-protocol.c: libFuzzer target for the launcher protocol decoder
+ * (protocol_decode(), the checks protocol_recv() makes on every packet).
+ * The first byte picks the direction and how many fds "came" with the
+ * packet; the rest is the packet. A message that decodes must have a
+ * known type and a "type" field naming it, and a typed field read from it
+ * must behave; a crash, a sanitizer report or an abort() here is a bug.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+
+#define FUZZ_ASSERT(cond)                                                              \
+        do {                                                                           \
+                if (!(cond)) {                                                         \
+                        fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
+                        abort();                                                       \
+                }                                                                      \
+        } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        enum protocol_direction dir;
+        enum protocol_type type;
+        struct json_object *body = NULL, *field;
+        const char *s;
+        uint64_t u;
+        bool b;
+        size_t n_fds;
+
+        if (size < 1)
+                return 0;
+        dir = data[0] & 1 ? PROTOCOL_TO_DAEMON : PROTOCOL_TO_LAUNCHER;
+        n_fds = (data[0] >> 1) % (PROTOCOL_MAX_FDS + 2);
+        if (protocol_decode((const char *) data + 1, size - 1, n_fds, dir, &type, &body) < 0) {
+                FUZZ_ASSERT(body == NULL);
+                return 0;
+        }
+        FUZZ_ASSERT(body && type >= 0 && type < _PROTOCOL_TYPE_MAX);
+        FUZZ_ASSERT(json_object_object_get_ex(body, "type", &field));
+        FUZZ_ASSERT(strcmp(json_object_get_string(field), protocol_type_to_string(type)) == 0);
+        /* The accessors the handlers use, on whatever the body holds. */
+        (void) protocol_get_string(body, "message", &s);
+        (void) protocol_get_string(body, "state", &s);
+        (void) protocol_get_uint(body, "exit", 255, &u);
+        if (protocol_get_uint(body, "syscall", UINT32_MAX, &u) == 0)
+                FUZZ_ASSERT(u <= UINT32_MAX);
+        (void) protocol_get_uint(body, "memory_mib", UINT64_MAX, &u);
+        (void) protocol_get_bool(body, "initrd", &b);
+        json_object_put(body);
+        return 0;
+}

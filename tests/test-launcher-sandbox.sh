@@ -1,0 +1,30 @@
+# The launcher's seccomp allowlist, standalone: payloads that use every
+# device run under it, and each forbidden call a test can ask for
+# (--test-sandbox-violation) kills the launcher with SIGSYS before it
+# happens, with a line saying which system call it was.
+source "$(dirname "$0")/lib.sh"
+need_launcher
+need_kvm
+truncate -s 1M "$TMP/disk"
+
+expect_exit 0 "hello under the sandbox" "$LAUNCHER" --memory 16 --kernel "$GUESTS/hello.elf"
+expect_exit 0 "blk (read, write, flush) under the sandbox" "$LAUNCHER" --memory 16 --kernel "$GUESTS/blk.elf" --disk "$TMP/disk"
+expect_exit 0 "two vCPUs under the sandbox" "$LAUNCHER" --memory 16 --vcpus 2 --kernel "$GUESTS/count.elf" \
+        --cmdline "count.max=3 count.delay=1000"
+expect_exit 0 "--stats under the sandbox" "$LAUNCHER" --memory 16 --kernel "$GUESTS/hello.elf" --stats
+expect_grep "$TMP/err" "launcher_peak_rss_kib=[1-9]" "--stats still measures"
+printf 'hello guest\nquit\n' >"$TMP/input"
+timeout 30 "$LAUNCHER" --memory 16 --kernel "$GUESTS/echo.elf" <"$TMP/input" >"$TMP/out" 2>"$TMP/err"
+check_rc=$?
+[ $check_rc = 0 ] && ok "console input under the sandbox" || fail "console input under the sandbox: exit $check_rc"
+expect_grep "$TMP/out" "echo: HELLO GUEST" "echo answered"
+
+# 159 = 128 + SIGSYS (31): killed by the signal, as the shell reports it.
+for call in ioctl-create-vm ioctl-create-vcpu ioctl-set-nr-mmu-pages ioctl-set-memory-region open socket execve fork mmap-exec ptrace; do
+        expect_exit 159 "forbidden $call kills the launcher with SIGSYS" \
+                "$LAUNCHER" --memory 16 --kernel "$GUESTS/count.elf" --test-sandbox-violation="$call"
+        expect_grep "$TMP/err" "sandbox violation: system call [0-9]" "$call: the refused call is reported"
+        if grep -q "^count 0" "$TMP/out"; then fail "$call: the guest ran before the sandbox was locked"; fi
+done
+expect_exit 1 "an unknown test call is refused" "$LAUNCHER" --memory 16 --kernel "$GUESTS/hello.elf" --test-sandbox-violation=bogus
+finish
