@@ -36,7 +36,7 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
          * limit for an initrd and disks. The launcher checks the exact
          * count. */
         [PROTOCOL_SETUP]   = { "setup",   PROTOCOL_TO_LAUNCHER, 4, PROTOCOL_MAX_FDS },
-        [PROTOCOL_ATTACH]  = { "attach",  PROTOCOL_TO_LAUNCHER, 1, 1 },
+        [PROTOCOL_ATTACH]  = { "attach",  PROTOCOL_TO_LAUNCHER, 2, 2 },
         [PROTOCOL_PAUSE]   = { "pause",   PROTOCOL_TO_LAUNCHER, 0, 0 },
         [PROTOCOL_UNPAUSE] = { "unpause", PROTOCOL_TO_LAUNCHER, 0, 0 },
         [PROTOCOL_STOP]    = { "stop",    PROTOCOL_TO_LAUNCHER, 0, 0 },

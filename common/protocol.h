@@ -17,13 +17,16 @@
  *                  initrd (bool), disks: [{read_only, id}]}; fds, in
  *                  order: /dev/kvm, kernel, initrd (if any), disk 0..n-1,
  *                  console (a stream socket), listen (a listening unix
- *                  socket on which a restarted daemon reconnects). First
+ *                  socket on which a restarted daemon reconnects). The
+ *                  launcher's stdout and stderr are a pipe guestd reads. First
  *                  and only once. The launcher creates the VM and exactly
  *                  `vcpus` vCPUs on /dev/kvm before it runs anything, then
  *                  closes it: KVM refuses (EIO) every VM and vCPU ioctl
  *                  from a process other than the VM's creator, so a VM
  *                  made by guestd could not be run by a launcher.
- *   attach   D->L  a daemon (re)connected: fds: [console]; body {}.
+ *   attach   D->L  a daemon (re)connected: fds: [console, log] (a new
+ *                  console stream socket, and the write end of a pipe that
+ *                  becomes the launcher's stdout and stderr); body {}.
  *   pause, unpause, stop   D->L  body {}; stop ends the guest in order
  *                  (vCPUs stopped, disks flushed) and the launcher exits.
  *   state    L->D  body {state: "running"|"paused", pid}: after setup,

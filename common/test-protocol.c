@@ -131,6 +131,16 @@ static void test_round_trip(void) {
         CHECK(!fd_open(other));
         close(taken);
 
+        /* attach brings the new console and the new log pipe. */
+        {
+                int two[2] = { fds[0], fds[1] };
+                CHECK_EQ(protocol_send(sv[0], PROTOCOL_ATTACH, NULL, two, 2), 0);
+                CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+                CHECK_EQ(m.type, PROTOCOL_ATTACH);
+                CHECK_EQ(m.n_fds, 2);
+                protocol_message_done(&m);
+        }
+
         /* No body: an empty one is sent. */
         CHECK_EQ(protocol_send(sv[1], PROTOCOL_STATE, NULL, NULL, 0), 0);
         CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
@@ -192,7 +202,8 @@ static void test_rejections(void) {
         check_rejected("truncated JSON", "{\"type\":\"pau", 12, 0, PROTOCOL_TO_LAUNCHER);
         check_rejected("pause with an fd", pause, strlen(pause), 1, PROTOCOL_TO_LAUNCHER);
         check_rejected("attach without fd", "{\"type\":\"attach\"}", 17, 0, PROTOCOL_TO_LAUNCHER);
-        check_rejected("attach with 2 fds", "{\"type\":\"attach\"}", 17, 2, PROTOCOL_TO_LAUNCHER);
+        check_rejected("attach with 1 fd", "{\"type\":\"attach\"}", 17, 1, PROTOCOL_TO_LAUNCHER);
+        check_rejected("attach with 3 fds", "{\"type\":\"attach\"}", 17, 3, PROTOCOL_TO_LAUNCHER);
         check_rejected("setup with 3 fds", "{\"type\":\"setup\"}", 16, 3, PROTOCOL_TO_LAUNCHER);
         check_rejected("exited with an fd", "{\"type\":\"exited\"}", 17, 1, PROTOCOL_TO_DAEMON);
 

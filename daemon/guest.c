@@ -153,6 +153,7 @@ static struct guest *guest_alloc(void) {
         if (!g)
                 return NULL;
         g->pidfd = g->control_fd = -EBADF;
+        launcher_log_init(&g->launcher_log, "");
         return g;
 }
 
@@ -169,6 +170,8 @@ static int guest_init(struct guest *g, const char *name, uid_t owner, const char
         g->name = strdup(name);
         g->owner = owner;
         g->id = guest_make_id(owner, name);
+        if (g->id)
+                launcher_log_init(&g->launcher_log, g->id);
         g->config_json = guest_config_to_json(&g->config);
         g->state_reason = strdup("");
         if (!g->name || !g->id || !g->config_json || !g->state_reason)
@@ -210,6 +213,7 @@ struct guest *guest_free(struct guest *g) {
         sd_event_source_disable_unref(g->control_source);
         sd_event_source_disable_unref(g->stop_timer);
         console_free(g->console);
+        launcher_log_detach(&g->launcher_log);
         safe_close(g->pidfd);
         safe_close(g->control_fd);
         guest_config_done(&g->config);

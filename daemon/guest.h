@@ -24,6 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "launcher-log.h"
 
 enum guest_state {
         GUEST_DEFINED,
@@ -90,6 +91,7 @@ struct guest {
         struct console *console;
         int pidfd;
         int control_fd;
+        struct launcher_log launcher_log; /* the launcher's stderr, into our log */
         sd_event_source *pidfd_source;
         sd_event_source *control_source;
         sd_event_source *stop_timer;

@@ -383,7 +383,7 @@ static void launcher_limits(const struct guest_config *c, struct rlimit ret[stat
  * launcher from an fd (the launcher is a static binary: the empty root
  * has no dynamic loader). Runs in a fresh PID namespace as its PID 1, in
  * fresh mount, IPC, UTS, network and cgroup namespaces. */
-_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, int control_fd, int report_fd) {
+_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, int control_fd, int log_fd, int report_fd) {
         struct spawn_failure f = {};
         char *argv[] = { (char *) "guestd-launcher", (char *) "--control-fd", (char *) "3", NULL };
         char *envp[] = { NULL };
@@ -438,6 +438,9 @@ _noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t 
                 FAIL("chdir /");
         (void) sethostname("guestd-launcher", strlen("guestd-launcher"));
 
+        /* stdout and stderr: the log pipe guestd reads (launcher-log.h). */
+        if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+                FAIL("dup2 the log pipe");
         /* The control socket becomes fd 3 and the only fd the launcher
          * inherits beyond stdio: everything else arrives in "setup". */
         if (control_fd != 3) {
@@ -517,8 +520,8 @@ static pid_t clone_sandboxed(int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
-static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, int control_fd, pid_t *ret_pid, int *ret_pidfd,
-                          sd_bus_error *error) {
+static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, int control_fd, int log_fd, pid_t *ret_pid,
+                          int *ret_pidfd, sd_bus_error *error) {
         struct spawn_failure f = {};
         int pipefd[2], pidfd = -EBADF;
         ssize_t n;
@@ -538,7 +541,7 @@ static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, int con
         }
         if (pid == 0) {
                 safe_close(pipefd[0]);
-                launcher_child(m, g, uid, control_fd, pipefd[1]);
+                launcher_child(m, g, uid, control_fd, log_fd, pipefd[1]);
         }
         safe_close(pipefd[1]);
         /* End of file: exec worked (the pipe was close-on-exec). */
@@ -789,6 +792,7 @@ static void launcher_ended(struct guest *g) {
         g->pidfd = safe_close(g->pidfd);
         g->control_fd = safe_close(g->control_fd);
         console_detach_guest(g->console);
+        launcher_log_detach(&g->launcher_log);
         unlink_launcher_socket(m, g);
         g->launcher_pid = 0;
         g->exited_received = g->kill_requested = g->stop_requested = g->violation_received = false;
@@ -831,7 +835,7 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         int file_fds[2 + GUEST_MAX_DISKS], fds[PROTOCOL_MAX_FDS];
         struct kvm_probe_info probe;
         _cleanup_close_ int kvm_fd = -EBADF, listen_fd = -EBADF, pidfd = -EBADF;
-        int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF };
+        int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF }, log_pipe[2] = { -EBADF, -EBADF };
         struct json_object *body = NULL, *disks;
         const char *message = NULL;
         size_t n_req = 0, n_fds = 0;
@@ -899,10 +903,15 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         }
 
         /* 5. The launcher. */
-        r = spawn_launcher(m, g, launcher_uid, control_pair[1], &pid, &pidfd, error);
+        if (pipe2(log_pipe, O_CLOEXEC) < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
+                goto fail;
+        }
+        r = spawn_launcher(m, g, launcher_uid, control_pair[1], log_pipe[1], &pid, &pidfd, error);
         if (r < 0)
                 goto fail;
         control_pair[1] = safe_close(control_pair[1]);
+        log_pipe[1] = safe_close(log_pipe[1]);
 
         /* 6. "setup": the fds in the protocol's order. */
         body = json_object_new_object();
@@ -957,6 +966,9 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         r = console_attach_guest(g->console, TAKE_FD(console_pair[0]));
         if (r < 0)
                 log_warning_errno(r, "Guest %s: cannot follow the console: %m", g->id);
+        r = launcher_log_attach(&g->launcher_log, m->event, TAKE_FD(log_pipe[0]));
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot follow the launcher's log: %m", g->id);
         g->pidfd = TAKE_FD(pidfd);
         g->control_fd = TAKE_FD(control_pair[0]);
         g->launcher_pid = pid;
@@ -988,6 +1000,8 @@ fail:
         safe_close(console_pair[1]);
         safe_close(control_pair[0]);
         safe_close(control_pair[1]);
+        safe_close(log_pipe[0]);
+        safe_close(log_pipe[1]);
         return r < 0 ? r : -EIO;
 }
 
@@ -1080,7 +1094,7 @@ static void reattach_failed(struct manager *m, struct guest *g, int pidfd, const
 
 int supervise_reattach(struct manager *m, struct guest *g) {
         _cleanup_close_ int pidfd = -EBADF, sock = -EBADF, dir_fd = -EBADF;
-        int console_pair[2] = { -EBADF, -EBADF };
+        int console_pair[2] = { -EBADF, -EBADF }, log_pipe[2] = { -EBADF, -EBADF };
         struct sockaddr_un sa;
         struct ucred cred;
         socklen_t len, cred_len = sizeof(cred);
@@ -1126,14 +1140,27 @@ int supervise_reattach(struct manager *m, struct guest *g) {
                 reattach_failed(m, g, pidfd, "out of resources");
                 return r;
         }
-        r = protocol_send(sock, PROTOCOL_ATTACH, NULL, &console_pair[1], 1);
+        if (pipe2(log_pipe, O_CLOEXEC) < 0) {
+                r = -errno;
+                safe_close(console_pair[0]);
+                safe_close(console_pair[1]);
+                reattach_failed(m, g, pidfd, "out of resources");
+                return r;
+        }
+        {
+                int fds[2] = { console_pair[1], log_pipe[1] };
+                r = protocol_send(sock, PROTOCOL_ATTACH, NULL, fds, 2);
+        }
         console_pair[1] = safe_close(console_pair[1]);
+        log_pipe[1] = safe_close(log_pipe[1]);
         if (r < 0) {
                 safe_close(console_pair[0]);
+                safe_close(log_pipe[0]);
                 reattach_failed(m, g, pidfd, "it does not answer");
                 return 0;
         }
         (void) console_attach_guest(g->console, console_pair[0]);
+        (void) launcher_log_attach(&g->launcher_log, m->event, log_pipe[0]);
         g->pidfd = TAKE_FD(pidfd);
         g->control_fd = TAKE_FD(sock);
         r = watch_launcher(m, g);

@@ -323,6 +323,13 @@ static void vm_control_send_exited(struct vm *vm, enum guest_exit e, const char 
 static void vm_control_attach(struct vm *vm, struct protocol_message *m) {
         int fd = TAKE_FD(m->fds[0]);
 
+        /* The new guestd's log pipe replaces stdout and stderr (the old
+         * one's read end went with the old guestd). dup3() swaps it in
+         * atomically: other threads logging meanwhile write to one or the
+         * other, never to a closed fd. */
+        if (dup3(m->fds[1], STDOUT_FILENO, 0) < 0 || dup3(m->fds[1], STDERR_FILENO, 0) < 0)
+                log_warning_errno(-errno, "Cannot take over guestd's new log pipe: %m");
+
         /* Non-blocking, as the first console: output guestd cannot take
          * is dropped rather than stall the guest (serial.c). */
         (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

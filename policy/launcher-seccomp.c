@@ -44,6 +44,10 @@ _Static_assert(ELEMENTSOF(ioctl_requests) == ELEMENTSOF(ioctl_request_names), "o
 static const unsigned long fcntl_commands[] = { F_GETFL, F_SETFL, F_GETFD, F_SETFD };
 static const char *const fcntl_command_names[] = { "F_GETFL", "F_SETFL", "F_GETFD", "F_SETFD" };
 
+/* dup3: only onto stdout and stderr. */
+static const unsigned long stdio_fds[] = { STDOUT_FILENO, STDERR_FILENO };
+static const char *const stdio_fd_names[] = { "stdout", "stderr" };
+
 /* tgkill: only to our own threads, only these signals. */
 static const unsigned long tgkill_signals[] = { SIGUSR1, SIGABRT };
 static const char *const tgkill_signal_names[] = { "SIGUSR1", "SIGABRT" };
@@ -75,6 +79,8 @@ const struct launcher_seccomp_entry launcher_seccomp_allowlist[] = {
         { "getsockopt", "SO_PEERCRED of that connection: only root may take the guest over", .arg = ANY },
         { "close", "the old console when guestd attaches a new one; a refused or broken connection", .arg = ANY },
         { "fcntl", "non-blocking mode and close-on-exec of fds already held", ONLY(1, fcntl_commands, fcntl_command_names) },
+        { "dup3", "a reattached guestd's log pipe becomes stdout and stderr; onto those two only",
+          ONLY(1, stdio_fds, stdio_fd_names) },
 
         /* Threads: started before the filter, only their coordination now. */
         { "futex", "mutexes and condition variables: pause, unpause, stop, exit", .arg = ANY },

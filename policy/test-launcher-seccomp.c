@@ -40,7 +40,7 @@ static void test_table(void) {
                 "socket", "socketpair", "connect", "bind", "listen", "ptrace", "process_vm_readv", "process_vm_writev",
                 "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "kill", "tkill", "rt_sigaction",
                 "prctl", "seccomp", "bpf", "perf_event_open", "memfd_create", "userfaultfd", "io_uring_setup",
-                "setuid", "setresuid", "capset", "getppid", "dup", "dup2", "dup3", "pidfd_open", "pidfd_getfd",
+                "setuid", "setresuid", "capset", "getppid", "dup", "dup2", "pidfd_open", "pidfd_getfd",
                 "kexec_load", "init_module", "finit_module", "keyctl", "add_key", "mprotect_pkey", "pkey_mprotect",
         };
         static const unsigned long forbidden_ioctls[] = {
@@ -118,6 +118,9 @@ static void allowed_calls(void) {
                 _exit(5);
         if (getpid() <= 0 || syscall(SYS_gettid) <= 0)
                 _exit(6);
+        /* dup3 onto stderr is allowed (a new log pipe). */
+        if (dup3(STDERR_FILENO, STDERR_FILENO, 0) != -1 || errno != EINVAL)
+                _exit(7);
 }
 
 static void call_open(void) { (void) open("/etc/hostname", O_RDONLY | O_CLOEXEC); }
@@ -136,6 +139,7 @@ static void call_fcntl_dupfd(void) { (void) fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC
 static void call_tgkill_sigkill(void) { (void) syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGKILL); }
 static void call_tgkill_other(void) { (void) syscall(SYS_tgkill, 1, 1, SIGUSR1); }
 static void call_getppid(void) { (void) syscall(SYS_getppid); }
+static void call_dup3_elsewhere(void) { (void) dup3(STDERR_FILENO, 7, 0); }
 static void call_execve(void) {
         char *argv[] = { (char *) "/bin/true", NULL };
         (void) execve(argv[0], argv, argv + 1);
@@ -160,7 +164,8 @@ int main(void) {
                 { "KVM_SET_USER_MEMORY_REGION", call_set_memory_region }, { "ioctl with high bits", call_ioctl_high_bits },
                 { "mmap PROT_EXEC", call_mmap_exec }, { "mprotect PROT_EXEC", call_mprotect_exec },
                 { "fcntl F_DUPFD", call_fcntl_dupfd }, { "tgkill SIGKILL", call_tgkill_sigkill },
-                { "tgkill another process", call_tgkill_other }, { "getppid", call_getppid }, { "execve", call_execve },
+                { "tgkill another process", call_tgkill_other }, { "getppid", call_getppid },
+                { "dup3 onto another fd", call_dup3_elsewhere }, { "execve", call_execve },
                 { "clone", call_clone }, { "rt_sigaction", call_rt_sigaction }, { "fstatat of a path", call_newfstatat_path },
         };
         int status;

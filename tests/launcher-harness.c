@@ -372,7 +372,7 @@ static int reconnect(struct harness *h) {
 }
 
 static void scenario_reattach(struct harness *h) {
-        int console[2];
+        int console[2], logpipe[2];
 
         if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
                 { CHECK(false); return; }
@@ -380,12 +380,24 @@ static void scenario_reattach(struct harness *h) {
         CHECK(wait_count(h, 2));
         if (reconnect(h) < 0)
                 { CHECK(false); return; }
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0 || pipe2(logpipe, O_CLOEXEC) < 0)
                 { CHECK(false); return; }
-        CHECK_EQ(protocol_send(h->control, PROTOCOL_ATTACH, NULL, &console[1], 1), 0);
+        int fds[2] = { console[1], logpipe[1] };
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_ATTACH, NULL, fds, 2), 0);
         close(console[1]);
+        close(logpipe[1]);
         h->console = console[0];
         expect_message(h, PROTOCOL_STATE, "running");
+        /* The launcher now logs into the new pipe. */
+        {
+                char text[512] = "";
+                struct pollfd p = { .fd = logpipe[0], .events = POLLIN };
+                ssize_t n = poll(&p, 1, 5000) > 0 ? read(logpipe[0], text, sizeof(text) - 1) : -1;
+                if (n > 0)
+                        text[n] = 0;
+                say("launcher log after attach: %s", text);
+                CHECK(strstr(text, "attached") != NULL);
+        }
         /* The guest kept counting while nobody listened. */
         console_read(h, 2000);
         long first = console_last_count(h);

@@ -57,13 +57,15 @@ check "processes: vCPUs + 8" [ "$(lim 'Max processes')" = 10 ]
 check "open files: 64 + 2 per vCPU" [ "$(lim 'Max open files')" = 68 ]
 fds=$(ls "/proc/$PID/fd" | wc -l)
 echo "    launcher fds: $fds: $(for f in /proc/$PID/fd/*; do readlink "$f"; done | sed 's/:\[[0-9]*\]//' | sort | uniq -c | tr -s ' \n' ' ')"
-# Besides stdout and stderr (guestd's own, where launcher log lines go):
+# Besides stdout and stderr (a pipe to guestd, which logs what comes):
 # sockets to guestd, the VM and vCPUs, the guest's memfd, its stdin pipe,
 # eventfds. No file: the kernel is closed once loaded, disks would be here.
 check "no fd to any file but guestd's log and the guest's memory" \
         bash -c 'for f in /proc/$1/fd/*; do n=${f##*/}; [ "$n" = 1 ] || [ "$n" = 2 ] || readlink "$f"; done |
                  grep -v "^socket:\|^anon_inode:\|^/memfd:guest-ram\|^pipe:" && exit 1; exit 0' - "$PID"
-check "stdout and stderr are guestd's" [ "$(readlink "/proc/$PID/fd/2")" = "$(readlink "/proc/$GUESTD_PID/fd/2")" ]
+check "stdout and stderr are one pipe" bash -c '[[ $(readlink /proc/$1/fd/2) == pipe:* ]] && [ "$(readlink /proc/$1/fd/1)" = "$(readlink /proc/$1/fd/2)" ]' - "$PID"
+check "whose other end guestd reads" bash -c 'for f in /proc/$2/fd/*; do [ "$(readlink "$f")" = "$(readlink /proc/$1/fd/2)" ] && exit 0; done; exit 1' - "$PID" "$GUESTD_PID"
+check "the launcher's lines reach guestd's log under the guest's name" grep -q "^guestd: Guest ${UID_A}_box: launcher: Guest box: 32 MiB, 2 vCPUs" "$DTMP/guestd.log"
 check "no /dev/kvm fd left after the VM was made" bash -c '! for f in /proc/$1/fd/*; do readlink "$f"; done | grep -q "^/dev/kvm$"' - "$PID"
 expect_exit 0 "pause under the sandbox" "${CTL_A[@]}" pause box
 expect_exit 0 "unpause under the sandbox" "${CTL_A[@]}" unpause box
