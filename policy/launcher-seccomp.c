@@ -116,6 +116,12 @@ const struct launcher_seccomp_entry launcher_seccomp_allowlist[] = {
 };
 const size_t launcher_seccomp_allowlist_size = ELEMENTSOF(launcher_seccomp_allowlist);
 
+/* Argument arg equals value, all 64 bits of it (a request number with
+ * garbage in its upper half is a different request: refused). */
+static struct scmp_arg_cmp arg_equals(unsigned arg, uint64_t value) {
+        return (struct scmp_arg_cmp) { .arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0 };
+}
+
 static int add_entry(scmp_filter_ctx ctx, const struct launcher_seccomp_entry *e) {
         int nr = seccomp_syscall_resolve_name(e->syscall);
         struct scmp_arg_cmp cmp[2];
@@ -126,14 +132,14 @@ static int add_entry(scmp_filter_ctx ctx, const struct launcher_seccomp_entry *e
         if (nr == __NR_SCMP_ERROR)
                 return 0;
         if (e->own_process)
-                cmp[n_cmp++] = SCMP_A0_64(SCMP_CMP_EQ, (uint64_t) getpid());
+                cmp[n_cmp++] = arg_equals(0, (uint64_t) getpid());
         if (e->no_exec)
                 return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP(e->arg, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
         if (e->n_values == 0)
                 return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n_cmp, cmp);
         for (size_t i = 0; i < e->n_values; i++) {
                 int r;
-                cmp[n_cmp] = SCMP_CMP(e->arg, SCMP_CMP_EQ, e->values[i]);
+                cmp[n_cmp] = arg_equals((unsigned) e->arg, e->values[i]);
                 r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n_cmp + 1, cmp);
                 if (r < 0)
                         return r;
