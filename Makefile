@@ -29,7 +29,7 @@ LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCO
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
 
-.PHONY: all check check-unit check-integration check-linux demo bench install clean deps help fuzz guests
+.PHONY: all check check-unit check-integration check-linux demo bench report install clean deps help fuzz guests
 all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
@@ -136,6 +136,11 @@ demo: deps
 bench: all $(B)/bench/measure
 	@B=$(B) bench/bench.sh
 
+# The security figures (tests/REPORT.md): hostile guests and users, the
+# sandbox, FUZZ_SECONDS of each fuzz target.
+report: all $(B)/tests/bus-call $(FUZZ_BINS)
+	@B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/report.sh
+
 install: programs
 	install -d $(DESTDIR)$(PREFIX)/libexec/guestd
 	install -m 0755 $(B)/guestd-launcher $(DESTDIR)$(PREFIX)/libexec/guestd/
@@ -168,6 +173,7 @@ help:
 	@echo "make demo       boot the demo guest"
 	@echo "make bench      benchmarks against QEMU, see bench/RESULTS.md"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)"
+	@echo "make report     security figures into tests/REPORT.md (hostile tests, fuzzing)"
 	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make clean      remove build/"
 

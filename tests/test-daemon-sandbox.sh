@@ -89,7 +89,7 @@ for call in "ioctl-create-vcpu:syscall ioctl (KVM_CREATE_VCPU)" "ioctl-set-nr-mm
         check "$what: the guest is crashed" wait_state a "v-$what" crashed 20
         expect_exit 0 "$what: status" "${CTL_A[@]}" status "v-$what" --json
         got=$(json 'd.get("state_reason")' <"$TMP/out")
-        echo "    reason: $got"
+        echo "    violation $what: $got"
         check "$what: reason is 'sandbox violation: $reason'" [ "$got" = "sandbox violation: $reason" ]
         expect_exit 0 "$what: guestd answers ListGuests meanwhile" "${CTL_B[@]}" list
         expect_grep "$TMP/out" "^bystander  *running" "$what: the bystander still runs"

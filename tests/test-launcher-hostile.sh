@@ -25,15 +25,18 @@ no_crash() {
 
 TEST_TIMEOUT=60 expect_exit 0 "hostile-virtq" "${L[@]}" --kernel "$GUESTS/hostile-virtq.elf"
 expect_grep "$TMP/out" "hostile-virtq: .* cases, all refused; an honest read still works" "every bad chain refused, device recovers"
+grep '^hostile-virtq: ' "$TMP/out" | sed 's/^/    /'
 n=$(grep -c 'device needs reset\|answered with an error status\|answered, nothing written\|: refused$' "$TMP/out")
 if [ "$n" -ge 20 ]; then ok "hostile-virtq: $n cases reported"; else fail "hostile-virtq: only $n cases reported"; fi
 expect_grep "$TMP/err" "not logging further errors" "the launcher's log of guest errors is rate-limited"
 
 expect_exit 0 "hostile-mmio" "${L[@]}" --kernel "$GUESTS/hostile-mmio.elf"
 expect_grep "$TMP/out" "device still works" "garbage in every register, the device still works after a reset"
+grep '^hostile-mmio: .*accesses on' "$TMP/out" | sed 's/^/    /'
 
 TEST_TIMEOUT=120 expect_exit 0 "hostile-ports" "${L[@]}" --kernel "$GUESTS/hostile-ports.elf"
 expect_grep "$TMP/out" "all unassigned reads all-ones" "every unassigned port and address reads all-ones"
+grep '^hostile-ports: .*addresses' "$TMP/out" | sed 's/^/    /'
 expect_grep "$TMP/err" "unclaimed" "the launcher counts unclaimed accesses"
 
 # The flood: the launcher passes it on without keeping it. Its peak RSS

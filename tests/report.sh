@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make report: the security figures, in tests/REPORT.md. Runs the hostile
+# guest, hostile user and sandbox tests and the fuzz targets, and writes
+# down what they did: payloads run and survived, calls refused, abuse
+# trials with the quota intact, fuzz executions without a crash.
+set -u
+cd "$(dirname "$0")/.."
+: "${B:?}" "${FUZZ_SECONDS:=60}"
+OUT=${REPORT_OUT:-tests/REPORT.md}
+TMP=$(mktemp -d /tmp/guestd-report.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+status=0
+run() { # run NAME: the test's full output in $TMP/NAME.log
+        echo "report: running tests/$1.sh" >&2
+        B=$B bash "tests/$1.sh" >"$TMP/$1.log" 2>&1
+        local rc=$?
+        [ $rc = 0 ] || { echo "report: tests/$1.sh failed (exit $rc)" >&2; status=1; }
+        echo $rc >"$TMP/$1.rc"
+}
+verdict() { [ "$(cat "$TMP/$1.rc")" = 0 ] && echo "passed" || echo "**FAILED**"; }
+checks() { grep -c '^ok: ' "$TMP/$1.log"; }
+
+for t in test-launcher-hostile test-daemon-hostile test-daemon-hostile-bus test-daemon-sandbox test-daemon-concurrency; do
+        run $t
+done
+echo "report: fuzzing each target for ${FUZZ_SECONDS}s" >&2
+make --no-print-directory fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$TMP/fuzz.log" 2>&1 || status=1
+
+{
+        echo "# Security test report"
+        echo
+        echo "Made by \`make report\` (\`B=$B FUZZ_SECONDS=$FUZZ_SECONDS tests/report.sh\`) on $(date -u +%Y-%m-%d), $(uname -r),"
+        echo "$(nproc) cores. Each section names the test that produced it; all of them also run in \`make check\`."
+        echo
+        echo "## Hostile guests"
+        echo
+        echo "Against the launcher alone (\`tests/test-launcher-hostile.sh\`: $(verdict test-launcher-hostile), $(checks test-launcher-hostile) checks):"
+        echo
+        sed -n 's/^    \(hostile-mmio: .*\)/- \1/p; s/^    \(hostile-ports: .*\)/- \1/p; s/^    flood: /- hostile-serial: /p' \
+                "$TMP/test-launcher-hostile.log"
+        grep -q '^ok: triple fault' "$TMP/test-launcher-hostile.log" && echo "- end-triple: triple fault, exit 4 with its reason"
+        grep -q '^ok: the instruction is named' "$TMP/test-launcher-hostile.log" &&
+                echo "- end-badinsn: an instruction KVM cannot emulate, exit 5, the instruction bytes named"
+        echo "- hostile-virtq, case by case (an error status, DEVICE_NEEDS_RESET or a refused queue; never OK, never silence):"
+        echo
+        sed -n 's/^    hostile-virtq: \(.*\): \(.*\)$/  | \1 | \2 |/p' "$TMP/test-launcher-hostile.log" |
+                { echo "  | case | the device |"; echo "  |---|---|"; cat; }
+        echo
+        echo "Through guestd, as user A, while user B's guest runs (\`tests/test-daemon-hostile.sh\`: $(verdict test-daemon-hostile), $(checks test-daemon-hostile) checks):"
+        echo
+        echo "| payload | how it ended | B's guest | ListGuests during it |"
+        echo "|---|---|---|---|"
+        for p in virtq mmio ports triple badinsn; do
+                line=$(sed -n "s/^    $p: //p" "$TMP/test-daemon-hostile.log" | head -n 1)
+                b=$(grep -q "^ok: $p: bystander still counting" "$TMP/test-daemon-hostile.log" && echo "ran on, untouched" || echo "**affected**")
+                l=$(grep -q "^ok: $p: guestd answers B's ListGuests" "$TMP/test-daemon-hostile.log" && echo answered || echo "**no answer**")
+                echo "| hostile-$p / end-$p | ${line:-?} | $b | $l |" | sed 's|hostile-triple / end-triple|end-triple (triple fault)|; s|hostile-badinsn / end-badinsn|end-badinsn (instruction KVM cannot emulate)|; s| / end-[a-z]*||'
+        done
+        f=$(sed -n 's/^    flood: //p' "$TMP/test-daemon-hostile.log" | head -n 1)
+        echo "| hostile-serial (flood, stopped by the test) | ${f:-?} | $(grep -q '^ok: flood: bystander still running' "$TMP/test-daemon-hostile.log" && echo "ran on, untouched" || echo "**affected**") | $(grep -q "^ok: flood: guestd answers" "$TMP/test-daemon-hostile.log" && echo answered || echo "**no answer**") |"
+        echo
+        echo "## The launcher's sandbox"
+        echo
+        echo "Inspected from outside while a guest runs, then each forbidden call made once sandboxed"
+        echo "(\`tests/test-daemon-sandbox.sh\`: $(verdict test-daemon-sandbox), $(checks test-daemon-sandbox) checks):"
+        echo
+        grep -h '^ok: ' "$TMP/test-daemon-sandbox.log" | grep -v '^ok: [a-z-]*: \|exit 0)' | sed 's/^ok: /- /'
+        echo
+        echo "| forbidden call, made after sandboxing | guestd recorded the guest as crashed with | B's guest and ListGuests |"
+        echo "|---|---|---|"
+        sed -n 's/^    violation \([a-z-]*\): \(.*\)/\1 \2/p' "$TMP/test-daemon-sandbox.log" | while read -r call reason; do
+                ok=$(grep -c "^ok: $call: \(the bystander still runs\|guestd answers ListGuests meanwhile\)" "$TMP/test-daemon-sandbox.log")
+                echo "| $call | $reason | $([ "$ok" = 2 ] && echo "untouched, answered" || echo "**see the log**") |"
+        done
+        echo
+        echo "## Hostile users"
+        echo
+        echo "\`tests/test-daemon-hostile-bus.sh\`: $(verdict test-daemon-hostile-bus), $(checks test-daemon-hostile-bus) checks."
+        echo
+        sed -n 's/^    \([0-9]* hostile calls.*\)/- \1/p' "$TMP/test-daemon-hostile-bus.log"
+        echo "- Start/Stop flood: 6 guests x 2 connections x ${FLOOD_ROUNDS:-25} rounds of Start + Stop(force) from user A while root sampled every guest's state; $(sed -n 's/^    \(samples=.*\)/\1/p' "$TMP/test-daemon-hostile-bus.log"); user B's calls: $(grep -q "^ok: B's 20 calls all answered" "$TMP/test-daemon-hostile-bus.log" && echo "20 of 20 answered" || echo "**not all answered**")."
+        echo "- Concurrent Start calls (\`tests/test-daemon-concurrency.sh\`: $(verdict test-daemon-concurrency)): 2 users x 8 guests, 3 rounds, all fired at once: $(sed -n 's/^    \(samples=.*\)/\1/p' "$TMP/test-daemon-concurrency.log")."
+        echo
+        echo "## Fuzzing"
+        echo
+        sed -n '1p' build/fuzz/report.txt 2>/dev/null
+        echo
+        sed -n '2,$s/^/- /p' build/fuzz/report.txt 2>/dev/null
+} >"$OUT"
+echo "Wrote $OUT"
+exit $status
