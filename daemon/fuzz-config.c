@@ -10,17 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "config.h"
 
-#define FUZZ_ASSERT(cond)                                                              \
-        do {                                                                           \
-                if (!(cond)) {                                                         \
-                        fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-                        abort();                                                       \
-                }                                                                      \
-        } while (0)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct guest_config c = {}, again = {};
         char *text, *error = NULL, *json, *json_again;

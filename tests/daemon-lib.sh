@@ -217,3 +217,51 @@ check() {
 json() {
         "$PY" -c 'import json, sys; d = json.load(sys.stdin); r = eval(sys.argv[1]); print(r if isinstance(r, str) else repr(r))' "$1"
 }
+
+# The quota watch of the concurrency tests: root's ListGuests in a loop
+# while the test hammers the daemon, then a verdict over every sample.
+#   sampler_start; ...; sampler_stop
+#   sampler_verdict MAX_RUNNING MAX_VCPUS   prints "samples=N active_samples=N
+#       violations=N worst={uid: (running, vcpus)}"; fails when a sample
+#       shows any user with more active guests or vCPUs than allowed.
+# A guest counts from "starting" until it is "stopped" (or crashed) again.
+sampler_start() {
+        rm -f "$TMP/stop-sampling"
+        ( while [ ! -e "$TMP/stop-sampling" ]; do
+                "${CTL_ROOT[@]}" list --json 2>/dev/null
+                echo "---"
+          done >"$TMP/samples" ) &
+        SAMPLER=$!
+}
+sampler_stop() {
+        touch "$TMP/stop-sampling"
+        wait "$SAMPLER"
+}
+sampler_verdict() {
+        "$PY" - "$TMP/samples" "$1" "$2" <<'PYEOF'
+import json, sys
+text = open(sys.argv[1]).read()
+max_running, max_vcpus = int(sys.argv[2]), int(sys.argv[3])
+samples = [s for s in text.split("---\n") if s.strip()]
+worst, bad, active = {}, 0, 0
+for s in samples:
+    try:
+        guests = json.loads(s)
+    except ValueError:
+        continue
+    per = {}
+    for g in guests:
+        if g["state"] in ("defined", "stopped", "crashed"):
+            continue
+        n, v = per.get(g["owner"], (0, 0))
+        per[g["owner"]] = (n + 1, v + g["vcpus"])
+    for owner, (n, v) in per.items():
+        active += 1
+        w = worst.get(owner, (0, 0))
+        worst[owner] = (max(w[0], n), max(w[1], v))
+        if n > max_running or v > max_vcpus:
+            bad += 1
+print("samples=%d active_samples=%d violations=%d worst=%s" % (len(samples), active, bad, worst))
+sys.exit(1 if bad else 0)
+PYEOF
+}

@@ -20,16 +20,7 @@ for who in a b; do
         done
 done
 
-# The sampler: root's ListGuests in a loop; one line per sample per owner
-# with "active guests, active vCPUs".
-sampler() {
-        while [ ! -e "$TMP/stop-sampling" ]; do
-                "${CTL_ROOT[@]}" list --json 2>/dev/null
-                echo "---"
-        done >"$TMP/samples"
-}
-sampler &
-SAMPLER=$!
+sampler_start
 
 for round in $(seq "$ROUNDS"); do
         pids=()
@@ -73,39 +64,12 @@ for round in $(seq "$ROUNDS"); do
                 done
         done
 done
-touch "$TMP/stop-sampling"
-wait "$SAMPLER"
-
+sampler_stop
 # Every sample: per owner, guests in an active state and their vCPUs.
-"$PY" - "$TMP/samples" "$MAX_RUNNING" "$MAX_VCPUS" >"$TMP/verdict" <<'EOF'
-import json, sys
-text = open(sys.argv[1]).read()
-max_running, max_vcpus = int(sys.argv[2]), int(sys.argv[3])
-samples = [s for s in text.split("---\n") if s.strip()]
-worst, bad, active_seen = {}, 0, 0
-for s in samples:
-    try:
-        guests = json.loads(s)
-    except ValueError:
-        continue
-    per = {}
-    for g in guests:
-        if g["state"] in ("defined", "stopped", "crashed"):
-            continue
-        n, v = per.get(g["owner"], (0, 0))
-        per[g["owner"]] = (n + 1, v + g["vcpus"])
-    for owner, (n, v) in per.items():
-        active_seen += 1
-        w = worst.get(owner, (0, 0))
-        worst[owner] = (max(w[0], n), max(w[1], v))
-        if n > max_running or v > max_vcpus:
-            bad += 1
-print("samples=%d owner_samples_with_active=%d violations=%d worst=%s" % (len(samples), active_seen, bad, worst))
-sys.exit(1 if bad else 0)
-EOF
+sampler_verdict "$MAX_RUNNING" "$MAX_VCPUS" >"$TMP/verdict"
 rc=$?
 echo "    $(cat "$TMP/verdict")"
 check "no sample ever showed a user over the quota" [ "$rc" = 0 ]
-check "the sampler saw guests running" grep -q 'owner_samples_with_active=[1-9]' "$TMP/verdict"
+check "the sampler saw guests running" grep -q 'active_samples=[1-9]' "$TMP/verdict"
 check "guestd is alive" kill -0 "$GUESTD_PID"
 finish

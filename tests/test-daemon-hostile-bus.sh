@@ -168,14 +168,7 @@ for i in 1 2 3 4 5 6; do
         ctl_a create "f$i" --kernel "$G/count.elf" --memory 16 --vcpus $((i % 2 + 1)) --cmdline "count.delay=200000" >/dev/null ||
                 fail "create f$i"
 done
-sampler() {
-        while [ ! -e "$TMP/stop-sampling" ]; do
-                "${CTL_ROOT[@]}" list --json 2>/dev/null
-                echo "---"
-        done >"$TMP/samples"
-}
-sampler &
-SAMPLER=$!
+sampler_start
 FLOOD=${FLOOD_ROUNDS:-25}
 pids=()
 for i in 1 2 3 4 5 6; do
@@ -195,33 +188,9 @@ for r in $(seq 20); do
         if "${CTL_B[@]}" list >/dev/null 2>&1; then answered=$((answered + 1)); fi
 done
 wait "${pids[@]}"
-touch "$TMP/stop-sampling"
-wait "$SAMPLER"
+sampler_stop
 check "B's 20 calls all answered during the flood" [ "$answered" = 20 ]
-"$PY" - "$TMP/samples" 2 4 >"$TMP/verdict" <<'PYEOF'
-import json, sys
-text = open(sys.argv[1]).read()
-max_running, max_vcpus = int(sys.argv[2]), int(sys.argv[3])
-samples = [s for s in text.split("---\n") if s.strip()]
-bad = active = 0
-for s in samples:
-    try:
-        guests = json.loads(s)
-    except ValueError:
-        continue
-    per = {}
-    for g in guests:
-        if g["state"] in ("defined", "stopped", "crashed"):
-            continue
-        n, v = per.get(g["owner"], (0, 0))
-        per[g["owner"]] = (n + 1, v + g["vcpus"])
-    for owner, (n, v) in per.items():
-        active += 1
-        if n > max_running or v > max_vcpus:
-            bad += 1
-print("samples=%d active_samples=%d violations=%d" % (len(samples), active, bad))
-sys.exit(1 if bad else 0)
-PYEOF
+sampler_verdict 2 4 >"$TMP/verdict"
 rc=$?
 echo "    $(cat "$TMP/verdict")"
 check "the quota held in every sample during the flood" [ "$rc" = 0 ]

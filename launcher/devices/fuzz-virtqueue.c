@@ -9,16 +9,13 @@
  * and push each chain back. A crash, a sanitizer report or an abort() here
  * is a bug.
  *
- * Build and run (not part of the default build):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
- *     -Icommon -Ilauncher -Ilauncher/devices launcher/devices/fuzz-virtqueue.c \
- *     launcher/devices/virtqueue.c launcher/memory.c common/util.c common/log.c \
- *     -o /tmp/fuzz-vq && /tmp/fuzz-vq -max_total_time=20
+ * Built and run by `make fuzz` (tests/fuzz/README.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "memory.h"
 #include "util.h"
 #include "virtqueue.h"
@@ -42,13 +39,6 @@ struct fuzz_header {
 static struct guest_memory mem;
 static size_t dirty; /* bytes of RAM the previous input wrote */
 
-#define FUZZ_ASSERT(cond)                                                              \
-        do {                                                                           \
-                if (!(cond)) {                                                         \
-                        fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-                        abort();                                                       \
-                }                                                                      \
-        } while (0)
 
 static void check_chain(const struct virtq *q, const struct virtq_chain *c) {
         uint64_t readable = 0, writable = 0;
@@ -88,7 +78,6 @@ static void check_chain(const struct virtq *q, const struct virtq_chain *c) {
         FUZZ_ASSERT(virtq_chain_slice(c, true, 1, writable, iov) == -ERANGE);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct fuzz_header h;
         struct virtq q;
