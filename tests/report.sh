@@ -79,6 +79,7 @@ make --no-print-directory fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$TMP/fuzz.log" 2>&
         echo "\`tests/test-daemon-hostile-bus.sh\`: $(verdict test-daemon-hostile-bus), $(checks test-daemon-hostile-bus) checks."
         echo
         sed -n 's/^    \([0-9]* hostile calls.*\)/- \1/p' "$TMP/test-daemon-hostile-bus.log"
+        echo '- Strings with NUL or invalid UTF-8 cannot be sent as D-Bus strings at all (the client library and dbus-daemon refuse the message before guestd sees it); a NUL written as `\u0000` inside a configuration is refused by guestd (tested).'
         echo "- Start/Stop flood: 6 guests x 2 connections x ${FLOOD_ROUNDS:-25} rounds of Start + Stop(force) from user A while root sampled every guest's state; $(sed -n 's/^    \(samples=.*\)/\1/p' "$TMP/test-daemon-hostile-bus.log"); user B's calls: $(grep -q "^ok: B's 20 calls all answered" "$TMP/test-daemon-hostile-bus.log" && echo "20 of 20 answered" || echo "**not all answered**")."
         echo "- Concurrent Start calls (\`tests/test-daemon-concurrency.sh\`: $(verdict test-daemon-concurrency)): 2 users x 8 guests, 3 rounds, all fired at once: $(sed -n 's/^    \(samples=.*\)/\1/p' "$TMP/test-daemon-concurrency.log")."
         echo
