@@ -37,7 +37,7 @@ all: deps-check programs guests
 # installs the missing ones (as root, or through sudo).
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
-	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3
+	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
