@@ -66,6 +66,11 @@ static inline bool range_within(uint64_t start, uint64_t len, uint64_t limit) {
         return start <= limit && len <= limit - start;
 }
 
+/* For parsers that explain a refusal: sets *ret_error (if ret_error is
+ * not NULL) to the formatted sentence, or NULL without memory, and returns
+ * -EINVAL. */
+int set_error_message(char **ret_error, const char *fmt, ...) _printf_(2, 3);
+
 /* Write all of buf, retrying on EINTR and short writes. */
 int loop_write(int fd, const void *buf, size_t len);
 /* Read exactly len bytes at offset (pread); -EIO on a short file. */

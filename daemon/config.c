@@ -30,19 +30,6 @@ bool guest_name_is_valid(const char *name) {
         return true;
 }
 
-_printf_(2, 3) static int config_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return -EINVAL;
-}
 
 static const char *json_type_word(struct json_object *v) {
         switch (json_object_get_type(v)) {
@@ -62,14 +49,14 @@ static int parse_path(struct json_object *v, const char *field, char **ret, char
         const char *s;
 
         if (!json_object_is_type(v, json_type_string))
-                return config_error(ret_error, "\"%s\" must be a string (an absolute path), not %s.", field, json_type_word(v));
+                return set_error_message(ret_error, "\"%s\" must be a string (an absolute path), not %s.", field, json_type_word(v));
         s = json_object_get_string(v);
         if ((size_t) json_object_get_string_len(v) != strlen(s))
-                return config_error(ret_error, "\"%s\" contains a NUL character.", field);
+                return set_error_message(ret_error, "\"%s\" contains a NUL character.", field);
         if (s[0] != '/')
-                return config_error(ret_error, "\"%s\" must be an absolute path (starting with '/'), got \"%s\".", field, s);
+                return set_error_message(ret_error, "\"%s\" must be an absolute path (starting with '/'), got \"%s\".", field, s);
         if (strlen(s) >= PATH_MAX)
-                return config_error(ret_error, "\"%s\" is longer than %d characters.", field, PATH_MAX - 1);
+                return set_error_message(ret_error, "\"%s\" is longer than %d characters.", field, PATH_MAX - 1);
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
 }
@@ -78,11 +65,11 @@ static int parse_uint(struct json_object *v, const char *field, uint64_t min, ui
         int64_t i;
 
         if (!json_object_is_type(v, json_type_int))
-                return config_error(ret_error, "\"%s\" must be an integer, not %s.", field, json_type_word(v));
+                return set_error_message(ret_error, "\"%s\" must be an integer, not %s.", field, json_type_word(v));
         errno = 0;
         i = json_object_get_int64(v);
         if (errno == ERANGE || i < 0 || (uint64_t) i < min || (uint64_t) i > max)
-                return config_error(ret_error, "\"%s\" must be between %" PRIu64 " and %" PRIu64 ", got %s.", field, min, max,
+                return set_error_message(ret_error, "\"%s\" must be between %" PRIu64 " and %" PRIu64 ", got %s.", field, min, max,
                                     json_object_to_json_string(v));
         *ret = (uint64_t) i;
         return 0;
@@ -93,7 +80,7 @@ static int parse_disk(struct json_object *v, size_t index, struct guest_disk *d,
         bool have_path = false;
 
         if (!json_object_is_type(v, json_type_object))
-                return config_error(ret_error, "\"disks[%zu]\" must be an object {\"path\", \"read_only\", \"id\"}, not %s.", index,
+                return set_error_message(ret_error, "\"disks[%zu]\" must be an object {\"path\", \"read_only\", \"id\"}, not %s.", index,
                                     json_type_word(v));
         json_object_object_foreach(v, key, value) {
                 int r;
@@ -106,21 +93,21 @@ static int parse_disk(struct json_object *v, size_t index, struct guest_disk *d,
                         have_path = true;
                 } else if (strcmp(key, "read_only") == 0) {
                         if (!json_object_is_type(value, json_type_boolean))
-                                return config_error(ret_error, "\"%s\" must be true or false, not %s.", field, json_type_word(value));
+                                return set_error_message(ret_error, "\"%s\" must be true or false, not %s.", field, json_type_word(value));
                         d->read_only = json_object_get_boolean(value);
                 } else if (strcmp(key, "id") == 0) {
                         const char *s;
                         if (!json_object_is_type(value, json_type_string))
-                                return config_error(ret_error, "\"%s\" must be a string, not %s.", field, json_type_word(value));
+                                return set_error_message(ret_error, "\"%s\" must be a string, not %s.", field, json_type_word(value));
                         s = json_object_get_string(value);
                         if (strlen(s) > GUEST_DISK_ID_MAX || (size_t) json_object_get_string_len(value) != strlen(s))
-                                return config_error(ret_error, "\"%s\" must be at most %d characters.", field, GUEST_DISK_ID_MAX);
+                                return set_error_message(ret_error, "\"%s\" must be at most %d characters.", field, GUEST_DISK_ID_MAX);
                         strcpy(d->id, s);
                 } else
-                        return config_error(ret_error, "Unknown key \"%s\" (known: path, read_only, id).", field);
+                        return set_error_message(ret_error, "Unknown key \"%s\" (known: path, read_only, id).", field);
         }
         if (!have_path)
-                return config_error(ret_error, "\"disks[%zu].path\" is required.", index);
+                return set_error_message(ret_error, "\"disks[%zu].path\" is required.", index);
         return 0;
 }
 
@@ -137,19 +124,19 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                 } else if (strcmp(key, "cmdline") == 0) {
                         const char *s;
                         if (!json_object_is_type(value, json_type_string))
-                                return config_error(ret_error, "\"cmdline\" must be a string, not %s.", json_type_word(value));
+                                return set_error_message(ret_error, "\"cmdline\" must be a string, not %s.", json_type_word(value));
                         s = json_object_get_string(value);
                         if ((size_t) json_object_get_string_len(value) != strlen(s))
-                                return config_error(ret_error, "\"cmdline\" contains a NUL character.");
+                                return set_error_message(ret_error, "\"cmdline\" contains a NUL character.");
                         if (strlen(s) > GUEST_CMDLINE_MAX)
-                                return config_error(ret_error, "\"cmdline\" is longer than %d bytes.", GUEST_CMDLINE_MAX);
+                                return set_error_message(ret_error, "\"cmdline\" is longer than %d bytes.", GUEST_CMDLINE_MAX);
                         free(c->cmdline);
                         c->cmdline = strdup(s);
                         r = c->cmdline ? 0 : -ENOMEM;
                 } else if (strcmp(key, "memory_mib") == 0) {
                         r = parse_uint(value, key, GUEST_MEMORY_MIB_MIN, GUEST_MEMORY_MIB_MAX, &c->memory_mib, ret_error);
                         if (r >= 0 && c->memory_mib % 2 != 0)
-                                r = config_error(ret_error, "\"memory_mib\" must be a multiple of 2 (guest RAM is mapped in 2 MiB pages), got %" PRIu64 ".",
+                                r = set_error_message(ret_error, "\"memory_mib\" must be a multiple of 2 (guest RAM is mapped in 2 MiB pages), got %" PRIu64 ".",
                                                  c->memory_mib);
                         have_memory = true;
                 } else if (strcmp(key, "vcpus") == 0) {
@@ -159,10 +146,10 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                 } else if (strcmp(key, "disks") == 0) {
                         size_t n;
                         if (!json_object_is_type(value, json_type_array))
-                                return config_error(ret_error, "\"disks\" must be an array, not %s.", json_type_word(value));
+                                return set_error_message(ret_error, "\"disks\" must be an array, not %s.", json_type_word(value));
                         n = json_object_array_length(value);
                         if (n > GUEST_MAX_DISKS)
-                                return config_error(ret_error, "\"disks\" has %zu entries; at most %d are allowed.", n, GUEST_MAX_DISKS);
+                                return set_error_message(ret_error, "\"disks\" has %zu entries; at most %d are allowed.", n, GUEST_MAX_DISKS);
                         for (size_t i = 0; i < n; i++) {
                                 r = parse_disk(json_object_array_get_idx(value, i), i, &c->disks[i], ret_error);
                                 c->n_disks = i + 1;
@@ -171,16 +158,16 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                         }
                         r = 0;
                 } else
-                        return config_error(ret_error, "Unknown key \"%.40s\" (known: kernel, initrd, cmdline, memory_mib, vcpus, disks).", key);
+                        return set_error_message(ret_error, "Unknown key \"%.40s\" (known: kernel, initrd, cmdline, memory_mib, vcpus, disks).", key);
                 if (r < 0)
                         return r;
         }
         if (!c->kernel)
-                return config_error(ret_error, "\"kernel\" is required (an absolute path to a PVH ELF or bzImage).");
+                return set_error_message(ret_error, "\"kernel\" is required (an absolute path to a PVH ELF or bzImage).");
         if (!have_memory)
-                return config_error(ret_error, "\"memory_mib\" is required.");
+                return set_error_message(ret_error, "\"memory_mib\" is required.");
         if (!have_vcpus)
-                return config_error(ret_error, "\"vcpus\" is required.");
+                return set_error_message(ret_error, "\"vcpus\" is required.");
         return 0;
 }
 
@@ -195,7 +182,7 @@ int guest_config_parse(const char *json, struct guest_config *ret, char **ret_er
                 *ret_error = NULL;
         len = strlen(json);
         if (len > GUEST_CONFIG_MAX)
-                return config_error(ret_error, "The configuration is %zu bytes; at most %d are allowed.", len, GUEST_CONFIG_MAX);
+                return set_error_message(ret_error, "The configuration is %zu bytes; at most %d are allowed.", len, GUEST_CONFIG_MAX);
 
         tok = json_tokener_new();
         if (!tok)
@@ -205,9 +192,9 @@ int guest_config_parse(const char *json, struct guest_config *ret, char **ret_er
         if (!root) {
                 enum json_tokener_error e = json_tokener_get_error(tok);
                 if (e == json_tokener_continue)
-                        r = config_error(ret_error, "The configuration is not valid JSON: it ends too early.");
+                        r = set_error_message(ret_error, "The configuration is not valid JSON: it ends too early.");
                 else
-                        r = config_error(ret_error, "The configuration is not valid JSON at byte %zu: %s.",
+                        r = set_error_message(ret_error, "The configuration is not valid JSON at byte %zu: %s.",
                                          json_tokener_get_parse_end(tok), json_tokener_error_desc(e));
                 json_tokener_free(tok);
                 return r;
@@ -216,11 +203,11 @@ int guest_config_parse(const char *json, struct guest_config *ret, char **ret_er
          * space after it is garbage we refuse rather than ignore. */
         for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
                 if (!strchr(" \t\r\n", json[i])) {
-                        r = config_error(ret_error, "The configuration has trailing data at byte %zu after the JSON object.", i);
+                        r = set_error_message(ret_error, "The configuration has trailing data at byte %zu after the JSON object.", i);
                         goto finish;
                 }
         if (!json_object_is_type(root, json_type_object)) {
-                r = config_error(ret_error, "The configuration must be a JSON object, not %s.", json_type_word(root));
+                r = set_error_message(ret_error, "The configuration must be a JSON object, not %s.", json_type_word(root));
                 goto finish;
         }
         r = parse_object(root, &c, ret_error);

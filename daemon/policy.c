@@ -83,19 +83,6 @@ int policy_new_default(struct policy **ret) {
         return 0;
 }
 
-_printf_(2, 3) static int policy_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                char *s = NULL;
-                va_start(ap, fmt);
-                if (vasprintf(&s, fmt, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                *ret_error = s;
-        }
-        return -EINVAL;
-}
 
 /* Keys starting with '_' are comments ("_comment"), everywhere. */
 static bool key_is_comment(const char *key) {
@@ -104,7 +91,7 @@ static bool key_is_comment(const char *key) {
 
 static int parse_entry(struct json_object *o, const char *origin, const char *where, struct policy_entry *e, char **ret_error) {
         if (!json_object_is_type(o, json_type_object))
-                return policy_error(ret_error, "%s: %s: must be an object of limits.", origin, where);
+                return set_error_message(ret_error, "%s: %s: must be an object of limits.", origin, where);
         json_object_object_foreach(o, key, value) {
                 enum policy_field f;
                 int64_t i;
@@ -113,16 +100,16 @@ static int parse_entry(struct json_object *o, const char *origin, const char *wh
                         continue;
                 f = policy_field_from_string(key);
                 if (f < 0)
-                        return policy_error(ret_error,
+                        return set_error_message(ret_error,
                                             "%s: %s.%s: unknown limit (known: max_guests, max_running, max_vcpus, max_memory_mib, max_snapshot_mib, page_table_weight).",
                                             origin, where, key);
                 if (!json_object_is_type(value, json_type_int))
-                        return policy_error(ret_error, "%s: %s.%s: must be a non-negative integer, got %s.", origin, where, key,
+                        return set_error_message(ret_error, "%s: %s.%s: must be a non-negative integer, got %s.", origin, where, key,
                                             json_object_to_json_string(value));
                 errno = 0;
                 i = json_object_get_int64(value);
                 if (errno == ERANGE || i < 0 || (uint64_t) i > policy_field_max[f])
-                        return policy_error(ret_error, "%s: %s.%s: must be between 0 and %" PRIu64 ", got %s.", origin, where, key,
+                        return set_error_message(ret_error, "%s: %s.%s: must be between 0 and %" PRIu64 ", got %s.", origin, where, key,
                                             policy_field_max[f], json_object_to_json_string(value));
                 e->value[f] = (uint64_t) i;
                 e->set |= 1u << f;
@@ -150,7 +137,7 @@ static int parse_map(struct json_object *o, const char *origin, const char *sect
         int r;
 
         if (!json_object_is_type(o, json_type_object))
-                return policy_error(ret_error, "%s: %s: must be an object mapping names to limits.", origin, section);
+                return set_error_message(ret_error, "%s: %s: must be an object mapping names to limits.", origin, section);
         entries = calloc(json_object_object_length(o) + 1, sizeof(*entries));
         if (!entries)
                 return -ENOMEM;
@@ -208,9 +195,9 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
         if (ret_error)
                 *ret_error = NULL;
         if (len > POLICY_FILE_MAX)
-                return policy_error(ret_error, "%s: larger than %d bytes.", origin, POLICY_FILE_MAX);
+                return set_error_message(ret_error, "%s: larger than %d bytes.", origin, POLICY_FILE_MAX);
         if (memchr(text, 0, len))
-                return policy_error(ret_error, "%s: contains a NUL byte.", origin);
+                return set_error_message(ret_error, "%s: contains a NUL byte.", origin);
         r = policy_new_default(&p);
         if (r < 0)
                 return r;
@@ -223,7 +210,7 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
         if (!root) {
                 enum json_tokener_error e = json_tokener_get_error(tok);
                 offset_to_line_column(text, json_tokener_get_parse_end(tok), &line, &column);
-                r = policy_error(ret_error, "%s:%u:%u: %s.", origin, line, column,
+                r = set_error_message(ret_error, "%s:%u:%u: %s.", origin, line, column,
                                  e == json_tokener_continue ? "unexpected end of file" : json_tokener_error_desc(e));
                 json_tokener_free(tok);
                 return r;
@@ -231,11 +218,11 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
         for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
                 if (!strchr(" \t\r\n", text[i])) {
                         offset_to_line_column(text, i, &line, &column);
-                        r = policy_error(ret_error, "%s:%u:%u: trailing data after the policy object.", origin, line, column);
+                        r = set_error_message(ret_error, "%s:%u:%u: trailing data after the policy object.", origin, line, column);
                         goto finish;
                 }
         if (!json_object_is_type(root, json_type_object)) {
-                r = policy_error(ret_error, "%s: the policy must be a JSON object.", origin);
+                r = set_error_message(ret_error, "%s: the policy must be a JSON object.", origin);
                 goto finish;
         }
         r = 0;
@@ -249,7 +236,7 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
                 else if (strcmp(key, "groups") == 0)
                         r = parse_map(value, origin, "groups", &p->groups, &p->n_groups, ret_error);
                 else
-                        r = policy_error(ret_error, "%s: %s: unknown section (known: defaults, groups, users).", origin, key);
+                        r = set_error_message(ret_error, "%s: %s: unknown section (known: defaults, groups, users).", origin, key);
                 if (r < 0)
                         goto finish;
         }
@@ -276,9 +263,9 @@ int policy_load(const char *path, struct policy **ret, char **ret_error) {
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
-                return policy_error(ret_error, "%s: not a regular file.", path);
+                return set_error_message(ret_error, "%s: not a regular file.", path);
         if (st.st_size > POLICY_FILE_MAX)
-                return policy_error(ret_error, "%s: larger than %d bytes.", path, POLICY_FILE_MAX);
+                return set_error_message(ret_error, "%s: larger than %d bytes.", path, POLICY_FILE_MAX);
         text = malloc(POLICY_FILE_MAX + 1);
         if (!text)
                 return -ENOMEM;
@@ -293,7 +280,7 @@ int policy_load(const char *path, struct policy **ret, char **ret_error) {
                         break;
                 len += n;
                 if (len > POLICY_FILE_MAX)
-                        return policy_error(ret_error, "%s: larger than %d bytes.", path, POLICY_FILE_MAX);
+                        return set_error_message(ret_error, "%s: larger than %d bytes.", path, POLICY_FILE_MAX);
         }
         return policy_parse(text, len, path, ret, ret_error);
 }
