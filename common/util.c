@@ -80,3 +80,18 @@ int set_error_message(char **ret_error, const char *fmt, ...) {
         }
         return -EINVAL;
 }
+
+int read_available(int fd, void *buf, size_t size, unsigned max_reads, void (*sink)(void *userdata, const void *data, size_t n),
+                   void *userdata) {
+        for (unsigned i = 0; i < max_reads; i++) {
+                ssize_t n = read(fd, buf, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return 1;
+                if (n <= 0)
+                        return 0;
+                sink(userdata, buf, (size_t) n);
+        }
+        return 1;
+}

@@ -71,6 +71,13 @@ static inline bool range_within(uint64_t start, uint64_t len, uint64_t limit) {
  * -EINVAL. */
 int set_error_message(char **ret_error, const char *fmt, ...) _printf_(2, 3);
 
+/* Reads what a non-blocking fd has, at most max_reads reads of up to size
+ * bytes into buf, handing each to sink: a bound, so that one busy fd in an
+ * event loop cannot starve the others. Returns 1 if more may come (the fd
+ * would block, or the bound was reached), 0 at end of file or on an error. */
+int read_available(int fd, void *buf, size_t size, unsigned max_reads, void (*sink)(void *userdata, const void *data, size_t n),
+                   void *userdata);
+
 /* Write all of buf, retrying on EINTR and short writes. */
 int loop_write(int fd, const void *buf, size_t len);
 /* Read exactly len bytes at offset (pread); -EIO on a short file. */

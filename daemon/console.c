@@ -191,21 +191,15 @@ static void console_close_guest(struct console *c) {
         outbuf_done(&c->guest_in);
 }
 
+static void console_sink(void *userdata, const void *data, size_t n) {
+        console_broadcast(userdata, data, n);
+}
+
 /* Reads what is there; returns 0 at end of file, 1 if more may come. */
 static int console_read_guest(struct console *c) {
         uint8_t buf[16384];
 
-        for (int i = 0; i < 16; i++) { /* bounded: let other sources run */
-                ssize_t n = read(c->guest_fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return 1;
-                if (n <= 0)
-                        return 0;
-                console_broadcast(c, buf, n);
-        }
-        return 1;
+        return read_available(c->guest_fd, buf, sizeof(buf), 16, console_sink, c);
 }
 
 static int guest_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

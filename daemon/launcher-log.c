@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "launcher-log.h"
 #include "log.h"
@@ -73,27 +72,15 @@ void launcher_log_flush(struct launcher_log *l, uint64_t now) {
                 line_done(l, now);
 }
 
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+static void log_sink(void *userdata, const void *data, size_t n) {
+        launcher_log_feed(userdata, data, n, now_usec());
 }
 
 /* Returns 0 at end of file or error, 1 if more may come. */
 static int read_some(struct launcher_log *l) {
         char buf[4096];
 
-        for (int i = 0; i < 8; i++) { /* bounded: let other sources run */
-                ssize_t n = read(l->fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return 1;
-                if (n <= 0)
-                        return 0;
-                launcher_log_feed(l, buf, (size_t) n, now_monotonic());
-        }
-        return 1;
+        return read_available(l->fd, buf, sizeof(buf), 8, log_sink, l);
 }
 
 static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -125,7 +112,7 @@ void launcher_log_detach(struct launcher_log *l) {
                 l->source = sd_event_source_disable_unref(l->source);
                 /* What is in the pipe now (bounded, as always). */
                 (void) read_some(l);
-                launcher_log_flush(l, now_monotonic());
+                launcher_log_flush(l, now_usec());
                 l->fd = safe_close(l->fd);
         }
         l->source = sd_event_source_disable_unref(l->source);

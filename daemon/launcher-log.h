@@ -10,7 +10,9 @@
  * forged lines), every line is prefixed with the guest it came from, and
  * at most LAUNCHER_LOG_BURST lines per LAUNCHER_LOG_WINDOW_USEC go to the
  * log; the rest are counted and the count is logged when the window ends.
- * Reading is non-blocking and bounded per event, like the console.
+ * Reading is non-blocking and bounded per event, like the console; the
+ * pipe is non-blocking at the launcher's end too, so a guestd that falls
+ * behind costs the launcher log lines, never a stall.
  */
 #pragma once
 

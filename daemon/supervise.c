@@ -903,7 +903,7 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         }
 
         /* 5. The launcher. */
-        if (pipe2(log_pipe, O_CLOEXEC) < 0) {
+        if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
                 r = sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
                 goto fail;
         }
@@ -1140,7 +1140,7 @@ int supervise_reattach(struct manager *m, struct guest *g) {
                 reattach_failed(m, g, pidfd, "out of resources");
                 return r;
         }
-        if (pipe2(log_pipe, O_CLOEXEC) < 0) {
+        if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
                 r = -errno;
                 safe_close(console_pair[0]);
                 safe_close(console_pair[1]);
