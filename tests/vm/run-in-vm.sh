@@ -1,0 +1,253 @@
+#!/bin/bash
+# guestd: the nested test VM. Runs one command with a real, stock /dev/kvm,
+# in this same tree, on any machine that has QEMU, with or without KVM of
+# its own.
+#
+#   tests/vm/run-in-vm.sh [OPTIONS] [--] COMMAND [ARG...]
+#     --memory MiB     the VM's memory (default 4096)
+#     --cpus N         its CPUs (default 2)
+#     --npt 0|1        0: kvm-amd npt=0, so KVM shadows all guest memory,
+#                      kernel mode included (default 1)
+#     --no-entropy     a CPU without RDRAND and no random.trust_cpu: the
+#                      VM's entropy pool is not ready for a while after boot
+#     --timeout S      end the VM after S seconds (default 3600)
+#     --console        show the VM's kernel console on stderr as it comes
+#   tests/vm/run-in-vm.sh --prepare
+#     fetch what the VM needs, print "kernel=PATH", "kernel_package=NAME"
+#     and "busybox=PATH" (Debian's kernel and static busybox, which the
+#     Linux guest tests boot too), and exit
+#
+# What it does: QEMU (TCG, no host KVM needed) boots Debian's own kernel,
+# the one Debian 12's linux-image-amd64 depends on, with a CPU that has SVM
+# and NPT, so that kernel's own kvm.ko and kvm-amd.ko give a /dev/kvm. The
+# host's / is shared read-only over 9p with a tmpfs overlay on top (the
+# initramfs's /init, tests/vm/init, sets that up), so the command runs in
+# the same tree, with the same programs, as root, in the same directory,
+# with the same environment. Nothing it writes reaches the host except its
+# output. Build on the host: compiling under TCG is slow.
+#
+# The command's stdout and stderr come back as it runs, and its exit status
+# is this script's. When the VM itself fails (the kernel panics, it hangs
+# past --timeout, KVM does not load) the end of its console is printed and
+# the status is 125. Everything is cleaned up on every path.
+#
+# The kernel and busybox (the initramfs's shell) come from Debian's
+# packages, fetched with apt-get download on first use and kept under
+# ${GUESTD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/guestd/vm}; nothing is
+# installed on the host.
+set -euo pipefail
+
+memory=4096 cpus=2 npt=1 entropy=1 limit=3600 show_console=0 prepare=0
+usage() { sed -n '5,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--memory) memory=${2:?}; shift 2 ;;
+	--cpus) cpus=${2:?}; shift 2 ;;
+	--npt) npt=${2:?}; shift 2 ;;
+	--no-entropy) entropy=0; shift ;;
+	--timeout) limit=${2:?}; shift 2 ;;
+	--console) show_console=1; shift ;;
+	--prepare) prepare=1; shift ;;
+	--) shift; break ;;
+	-*) echo "run-in-vm: unknown option $1" >&2; usage ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || [ $prepare = 1 ] || usage
+case $npt in 0 | 1) ;; *) echo "run-in-vm: --npt takes 0 or 1" >&2; exit 2 ;; esac
+for v in "$memory" "$cpus" "$limit"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "run-in-vm: '$v' is not a positive number" >&2; exit 2; }
+done
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${GUESTD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/guestd/vm}
+say() { echo "run-in-vm: $*" >&2; }
+vm_fail() { say "$*"; exit 125; }
+
+qemu=qemu-system-x86_64
+command -v $qemu >/dev/null || vm_fail "$qemu is missing: run 'make deps'"
+for tool in apt-get dpkg-deb cpio sha256sum flock; do
+	command -v $tool >/dev/null || vm_fail "'$tool' is missing: run 'make deps'"
+done
+
+# Modules for KVM (AMD: the VM's CPU has SVM), the 9p shares over
+# virtio-pci and the overlay, in the order they must be loaded.
+MODULES="irqbypass kvm ccp kvm-amd virtio_ring virtio virtio_pci_modern_dev
+virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay"
+
+# ------------------------------------------------------------ kernel, busybox
+# fetch PACKAGE DIR: apt-get download PACKAGE and unpack it into DIR.
+fetch() {
+	local pkg=$1 dir=$2 tmp
+	tmp=$(mktemp -d "$cache/fetch.XXXXXX")
+	if ! (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1); then
+		say "apt-get download $pkg failed; updating the package lists"
+		apt-get update -qq >/dev/null 2>&1 || true
+		(cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) ||
+			{ rm -rf "$tmp"; vm_fail "cannot download Debian's $pkg"; }
+	fi
+	mkdir -p "$tmp/x"
+	dpkg-deb -x "$tmp"/*.deb "$tmp/x"
+	rm -rf "$dir"
+	mv "$tmp/x" "$dir"
+	rm -rf "$tmp"
+}
+
+mkdir -p "$cache"
+exec 9>"$cache/lock"
+flock 9
+# The kernel: the one linux-image-amd64 depends on, once; afterwards the
+# cached one (no network, no surprise upgrade in the middle of a suite).
+kpkg=$(cat "$cache/kernel-package" 2>/dev/null || true)
+if [ -z "$kpkg" ] || [ ! -f "$cache/$kpkg/.complete" ]; then
+	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+	if [ -z "$kpkg" ]; then
+		apt-get update -qq >/dev/null 2>&1 || true
+		kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+	fi
+	[ -n "$kpkg" ] || vm_fail "cannot find which kernel linux-image-amd64 depends on (apt-cache)"
+	if [ ! -f "$cache/$kpkg/.complete" ]; then
+		say "fetching Debian's $kpkg (first use; kept in $cache)"
+		fetch "$kpkg" "$cache/$kpkg.tmp"
+		kdir=$cache/$kpkg.tmp
+		mkdir -p "$kdir/vm/modules"
+		cp "$kdir"/boot/vmlinuz-* "$kdir/vm/vmlinuz"
+		for m in $MODULES; do
+			f=$(find "$kdir/lib/modules" -name "$m.ko" -print -quit)
+			[ -n "$f" ] || vm_fail "$kpkg has no $m.ko"
+			cp "$f" "$kdir/vm/modules/"
+		done
+		# Keep only what the VM needs (the package unpacks to ~400 MB).
+		mv "$kdir/vm" "$cache/$kpkg.vm"
+		rm -rf "$kdir" "$cache/$kpkg"
+		mv "$cache/$kpkg.vm" "$cache/$kpkg"
+		touch "$cache/$kpkg/.complete"
+	fi
+	echo "$kpkg" >"$cache/kernel-package"
+fi
+kdir=$cache/$kpkg
+if [ ! -f "$cache/busybox/.complete" ]; then
+	say "fetching Debian's busybox-static (first use)"
+	fetch busybox-static "$cache/busybox.tmp"
+	mkdir -p "$cache/busybox"
+	cp "$cache/busybox.tmp/bin/busybox" "$cache/busybox/busybox"
+	rm -rf "$cache/busybox.tmp"
+	touch "$cache/busybox/.complete"
+fi
+
+# The initramfs: busybox, the modules, tests/vm/init. Rebuilt when any
+# of them changes.
+ikey=$( { sha256sum "$here/init" "$cache/busybox/busybox" "$kdir"/modules/*.ko; echo "$MODULES"; } |
+	sha256sum | cut -c1-16)
+initramfs=$kdir/initramfs-$ikey.cpio
+if [ ! -f "$initramfs" ]; then
+	stage=$(mktemp -d "$cache/initramfs.XXXXXX")
+	mkdir -p "$stage/bin" "$stage/modules" "$stage/proc" "$stage/sys" "$stage/dev"
+	cp "$cache/busybox/busybox" "$stage/bin/busybox"
+	cp "$kdir"/modules/*.ko "$stage/modules/"
+	echo $MODULES | tr ' ' '\n' >"$stage/modules.order"
+	install -m 0755 "$here/init" "$stage/init"
+	rm -f "$kdir"/initramfs-*.cpio
+	(cd "$stage" && find . | cpio -o -H newc --quiet) >"$initramfs.tmp"
+	mv "$initramfs.tmp" "$initramfs"
+	rm -rf "$stage"
+fi
+flock -u 9
+exec 9>&-
+if [ $prepare = 1 ]; then
+	echo "kernel=$kdir/vmlinuz"
+	echo "kernel_package=$kpkg"
+	echo "busybox=$cache/busybox/busybox"
+	exit 0
+fi
+
+# ------------------------------------------------------------ the command
+work=$(mktemp -d /tmp/guestd-vm.XXXXXX)
+qemu_pid='' tails=()
+cleanup() {
+	local p
+	[ -n "$qemu_pid" ] && kill -KILL "$qemu_pid" 2>/dev/null
+	for p in "${tails[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+mkdir "$work/io"
+: >"$work/io/stdout"
+: >"$work/io/stderr"
+: >"$work/console.log"
+{
+	echo "# written by tests/vm/run-in-vm.sh"
+	# Everything exported here, less what describes this shell or this
+	# terminal, then the directory and the command.
+	export -p | grep -vE '^declare -x (BASH_[A-Z_]*|SHLVL|OLDPWD|PWD|_|SHELL|TERM|TERMCAP|COLUMNS|LINES|SSH_[A-Z_]*|DISPLAY|XDG_RUNTIME_DIR|DBUS_SESSION_BUS_ADDRESS)(=|$)'
+	echo "export GUESTD_IN_VM=1"
+	printf 'cd %q || exit 125\n' "$PWD"
+	printf 'exec'
+	printf ' %q' "$@"
+	printf '\n'
+} >"$work/io/cmd.sh"
+
+cpu=qemu64,+svm,+npt
+append="console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init guestd.npt=$npt norandmaps"
+if [ $entropy = 1 ]; then
+	cpu+=,+rdrand
+	append+=" random.trust_cpu=on"
+fi
+tail -n +1 -s 0.2 -f "$work/io/stdout" &
+tails+=($!)
+tail -n +1 -s 0.2 -f "$work/io/stderr" >&2 &
+tails+=($!)
+if [ $show_console = 1 ]; then
+	tail -n +1 -s 0.2 -f "$work/console.log" >&2 &
+	tails+=($!)
+fi
+
+# TCG with one host thread per CPU; -no-reboot turns a panic (panic=-1
+# reboots) into QEMU's exit.
+$qemu -accel tcg,thread=multi -cpu "$cpu" -smp "$cpus" -m "$memory" \
+	-nodefaults -no-user-config -nographic -no-reboot \
+	-serial "file:$work/console.log" \
+	-kernel "$kdir/vmlinuz" -initrd "$initramfs" -append "$append" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$work/io,mount_tag=vmio,security_model=none,multidevs=remap" \
+	</dev/null >"$work/qemu.log" 2>&1 &
+qemu_pid=$!
+start=$SECONDS
+timed_out=0
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	if [ $((SECONDS - start)) -ge "$limit" ]; then
+		timed_out=1
+		kill -KILL "$qemu_pid" 2>/dev/null
+		break
+	fi
+	sleep 0.5
+done
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=''
+# Let the readers catch up with the last lines, then stop them.
+sleep 0.5
+for p in "${tails[@]}"; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null || true
+tails=()
+
+if [ -f "$work/io/rc" ]; then
+	exit "$(cat "$work/io/rc")"
+fi
+if [ $timed_out = 1 ]; then
+	why="the VM did not finish within ${limit}s"
+elif [ -s "$work/io/vm-error" ]; then
+	why="the VM could not start the command: $(cat "$work/io/vm-error")"
+elif grep -q 'Kernel panic' "$work/console.log"; then
+	why="the VM's kernel panicked: $(grep -m1 'Kernel panic' "$work/console.log" | sed 's/^\[[^]]*\] //')"
+else
+	why="the VM ended without the command's exit status"
+fi
+{
+	echo "run-in-vm: $why"
+	echo "run-in-vm: --- the VM's console, last 60 lines"
+	tail -n 60 "$work/console.log" | sed 's/^/  | /'
+	[ -s "$work/qemu.log" ] && { echo "run-in-vm: --- QEMU"; sed 's/^/  | /' "$work/qemu.log"; }
+} >&2
+exit 125
