@@ -29,7 +29,7 @@ LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCO
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
 
-.PHONY: all check check-unit check-integration check-linux demo bench report install clean deps help fuzz guests
+.PHONY: all check check-vm check-unit check-integration check-linux demo bench report install clean deps help fuzz guests
 all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
@@ -123,8 +123,14 @@ fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- check
-check: all $(UNIT_BINS) $(B)/tests/launcher-harness $(B)/tests/bus-call $(REPLAY_BINS)
+TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/no-entropy
+check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
+
+# The tests that start guests, in the nested test VM even where /dev/kvm
+# exists (a PVM host cannot run Linux user space; the VM's KVM is stock).
+check-vm: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
+	@B=$(B) GUESTD_TEST_VM=1 tests/run-tests.sh $(UNIT_BINS)
 
 check-linux: all
 	@B=$(B) tests/linux/check-linux.sh
@@ -169,6 +175,7 @@ help:
 	@echo "make [all]      build programs and guest payloads (into $(B))"
 	@echo "make deps       install missing Debian packages"
 	@echo "make check      run the whole test suite (unit + integration)"
+	@echo "make check-vm   the tests that start guests, in the nested test VM (tests/vm/)"
 	@echo "make check-linux  build a tiny Linux kernel and boot it"
 	@echo "make demo       boot the demo guest"
 	@echo "make bench      benchmarks against QEMU, see bench/RESULTS.md"
@@ -186,6 +193,11 @@ $(B)/bench/measure: bench/measure.c
 # A D-Bus client that names the errors it gets (tests/test-daemon-hostile-bus.sh).
 $(B)/tests/bus-call: $(B)/tests/bus-call.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
+
+# Runs a command with getrandom() failing as before the entropy pool is
+# ready (tests/test-launcher-no-entropy.sh).
+$(B)/tests/no-entropy: $(B)/tests/no-entropy.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SECCOMP)
 
 # Plays guestd's side of the launcher protocol (tests/test-launcher-control.sh).
 $(B)/tests/launcher-harness: $(B)/tests/launcher-harness.o $(B)/libkmod.a $(B)/libcommon.a

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sandbox.c: see sandbox.h. */
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/kvm.h>
@@ -133,9 +134,40 @@ static void sigsys_handler(int sig, siginfo_t *si, void *context) {
         (void) syscall(SYS_exit_group, 128 + SIGSYS);
 }
 
+/* Library state that is made on first use, by calls the filter refuses,
+ * is made now, while they are still allowed. Nothing after the lock may
+ * depend on a refused call: each entry here is one that once did.
+ *
+ * json-c seeds its key hash on the first key it hashes: getrandom(
+ * GRND_NONBLOCK), and while the kernel's entropy pool is not ready (a
+ * machine just booted, no RDRAND) it falls back to stat() and open() of
+ * /dev/urandom. The launcher's first key under guestd comes from the
+ * setup message, before the lock; standalone it came with the first
+ * protocol message built after it, and the launcher died of SIGSYS.
+ *
+ * What needs no warming: glibc's stdio allocates its buffers with malloc
+ * and asks fstat() on an fd (both allowed); strerror() in the C locale
+ * (the launcher never calls setlocale) reads no catalogue; clock_gettime
+ * falls back to its system call (allowed) where the vDSO cannot serve it;
+ * a vCPU thread's malloc arena is mmap and mprotect without PROT_EXEC. */
+static int sandbox_warm_up(void) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o || json_object_object_add(o, "seed", NULL) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        json_object_put(o);
+        return 0;
+}
+
 int sandbox_lock(void) {
         struct sigaction sa = { .sa_sigaction = sigsys_handler, .sa_flags = SA_SIGINFO };
         int r;
+
+        r = sandbox_warm_up();
+        if (r < 0)
+                return log_error_errno(r, "Cannot prepare the libraries for the sandbox: %m");
 
         /* SIGSYS stays blocked inside its handler (no SA_NODEFER): that is
          * what makes the second refused call fatal. */
