@@ -26,7 +26,12 @@ _start:
         mov $3, %eax            /* power off reporting failure 3 */
         out %eax, $0xf4
 #elif defined(END_BADINSN)
-        popcnt %eax, %ebx       /* the host's emulator cannot execute it */
+        /* An x87 load from an address no RAM or device backs. Every KVM
+         * hands an access outside guest memory to its instruction
+         * emulator (with NPT/EPT too: it is MMIO), and KVM's emulator has
+         * no x87 loads: an emulation failure on any host, stock or PVM.
+         * (x87 is usable: the PVH entry state has CR0.EM clear.) */
+        flds 0xc0000000
 #else
 #error "define END_TRIPLE, END_RESET, END_FAIL or END_BADINSN"
 #endif
