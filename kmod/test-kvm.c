@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test-kvm.c: kmod/ against the host's real /dev/kvm (skips without one). */
+/* test-kvm.c: kmod/ against the host's real /dev/kvm (skips without one).
+ * guestd-test: kvm (tests/run-tests.sh runs it where KVM is) */
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>

@@ -29,7 +29,6 @@ USER_B=guestd-test-b
 # anything a distribution or systemd's DynamicUser hands out.
 LAUNCHER_UID_MIN=${LAUNCHER_UID_MIN:-3740000}
 LAUNCHER_UID_MAX=$((LAUNCHER_UID_MIN + 99))
-PY=$(command -v python3 || true)
 
 need_daemon() {
         [ -x "$GUESTD" ] || skip "guestd is not built ($GUESTD)"

@@ -4,6 +4,10 @@ set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 : "${B:?B must name the build directory, e.g. build/gcc}"
 LAUNCHER=$B/guestd-launcher
+# Debian's python3 (make deps), not a version manager's shim that may come
+# first on PATH: a shim is a shell script that runs several more, which
+# costs seconds a call in the nested test VM.
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
 GUESTS=$B/guests
 TEST_FAILS=0
 

@@ -4,13 +4,52 @@
 # Exit status convention for a test: 0 pass, 77 skip (say why on stderr),
 # anything else fail. Output of failing tests is shown; others are quiet
 # unless V=1.
+#
+# Tests that start guests say so with a line "guestd-test: kvm" (a comment
+# at the top of the script, or in the unit test's source). Where /dev/kvm
+# is missing, or with GUESTD_TEST_VM=1 (make check-vm), those run inside
+# one boot of the nested test VM (tests/vm/run-in-vm.sh), after all the
+# others have run here; the output says so. Environment: B (required),
+# ONLY=PATTERN (integration tests whose path contains it), V=1,
+# GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options).
+#
+#   tests/run-tests.sh [--kvm-only] UNIT_BINARY...
+#     --kvm-only   run only the tests that need KVM (what the VM runs)
 set -u
 cd "$(dirname "$0")/.."
 : "${B:?B must name the build directory}"
 export B
+kvm_only=0
+if [ "${1:-}" = --kvm-only ]; then kvm_only=1; shift; fi
 passed=0 failed=0 skipped=0
 failures=()
 logdir=$(mktemp -d /tmp/guestd-tests.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+
+# needs_kvm FILE: FILE (a test script or a unit test's source) says it
+# starts guests.
+needs_kvm() {
+        grep -q 'guestd-test: kvm' "$1" 2>/dev/null
+}
+unit_source() {
+        local d
+        for d in common kmod launcher launcher/devices policy daemon cli; do
+                [ -f "$d/$1.c" ] && { echo "$d/$1.c"; return; }
+        done
+}
+
+# Where the tests that need KVM run: here, or in the nested test VM.
+if [ $kvm_only = 1 ]; then
+        kvm_where=here
+elif [ "${GUESTD_TEST_VM:-0}" = 1 ]; then
+        kvm_where=vm
+        kvm_why="make check-vm (GUESTD_TEST_VM=1)"
+elif [ ! -c /dev/kvm ]; then
+        kvm_where=vm
+        kvm_why="this machine has no /dev/kvm"
+else
+        kvm_where=here
+fi
 
 run_one() {
         local name=$1; shift
@@ -28,20 +67,56 @@ run_one() {
                 skipped=$((skipped + 1)); echo "SKIP  $name: $(tail -n 1 "$log")"
         else
                 failed=$((failed + 1)); failures+=("$name"); echo "FAIL  $name (exit $rc, $t)"
-                tail -n 40 "$log" | sed 's/^/    /'
+                # The failed checks first (a daemon test's log ends with
+                # guestd's), then the end of the log.
+                grep -E '^(FAIL|SKIP):' "$log" | head -n 20 | sed 's/^/    /'
+                echo "    --- last lines of the test's output:"
+                tail -n 30 "$log" | sed 's/^/    /'
         fi
 }
 
+# Decide for each test where it runs; run the ones for here now.
+vm_units=() vm_tests=0
 for t in "$@"; do
+        kvm=0
+        needs_kvm "$(unit_source "$(basename "$t")")" && kvm=1
+        [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
+        if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_units+=("$t"); continue; fi
         run_one "unit/$(basename "$t")" "$t"
 done
 for t in tests/test-*.sh; do
         [ -e "$t" ] || continue
         [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
+        kvm=0
+        needs_kvm "$t" && kvm=1
+        [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
+        if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_tests=$((vm_tests + 1)); continue; fi
         run_one "$t" bash "$t"
 done
 
-rm -rf "$logdir"
+# The rest in one boot of the nested test VM. Its runner prints its own
+# PASS/FAIL lines and a tally "vm: N passed, N failed, N skipped".
+if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests)) -gt 0 ]; then
+        echo "=== $((${#vm_units[@]} + vm_tests)) tests that start guests run in the nested test VM ($kvm_why): tests/vm/run-in-vm.sh"
+        vmlog=$logdir/vm.log
+        # shellcheck disable=SC2086
+        tests/vm/run-in-vm.sh ${GUESTD_VM_OPTIONS:-} -- tests/run-tests.sh --kvm-only "${vm_units[@]}" 2>&1 | tee "$vmlog"
+        vm_rc=${PIPESTATUS[0]}
+        tally=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$vmlog" | tail -n 1)
+        if [ -n "$tally" ]; then
+                read -r p f s <<<"$(sed -E 's/^vm: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$tally")"
+                passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+                while read -r name; do failures+=("$name"); done < <(sed -n 's/^FAIL  \([^ ]*\) .*/\1/p' "$vmlog")
+        else
+                failed=$((failed + 1)); failures+=("nested-test-VM")
+                echo "FAIL  the nested test VM ended (status $vm_rc) before its tests did; the tests it ran are not counted"
+        fi
+fi
+
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
-echo "$passed passed, $failed failed, $skipped skipped"
+if [ $kvm_only = 1 ]; then
+        echo "vm: $passed passed, $failed failed, $skipped skipped"
+else
+        echo "$passed passed, $failed failed, $skipped skipped"
+fi
 [ $failed -eq 0 ]

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # Bad requests get a named error and change nothing: guest names that are
 # not names, impossible memory and vCPU counts, malformed or unknown
 # configuration (sent raw with busctl, as any client could), and files the

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # Check-and-start is atomic: many Start calls at once from two users never
 # take either past their quota, at any moment. Each user owns more guests
 # than it may run (mixed vCPU counts so both the running and the vCPU limit

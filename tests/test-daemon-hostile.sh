@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # Hostile guests through guestd. User A runs each hostile payload while
 # user B's guest runs beside it. Each hostile guest gets errors from its
 # devices or is ended with a clear reason, within a bounded time; B's

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # One user cannot see or touch another's guests: not by name through
 # guestctl, and not by calling the guest's object path directly on the bus
 # (which skips the name lookup). B may use the same name for a guest of

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # The life of a guest through guestd, driven by an unprivileged user with
 # guestctl: create, list and status (human and --json), start, console
 # output in `guestctl log` and on `guestctl console`, typing into the

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # Quotas through guestd: each limit (guests defined, running, vCPUs,
 # memory) refuses the request that would pass it with QuotaExceeded and a
 # message naming the limit, the usage and the request; per-user and

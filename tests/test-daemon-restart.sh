@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # guestd can die (kill -9) while guests run and lose nothing: launchers keep
 # running, and the new guestd finds them again, lists them as running,
 # their consoles go on, and guestctl stops them. Defined and stopped

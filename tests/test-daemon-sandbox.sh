@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # The launcher's sandbox as guestd builds it, inspected from outside while a
 # guest runs: its own uid and gid, no groups, no capabilities in any set,
 # no_new_privs, seccomp in filter mode, not dumpable (so its owner cannot

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # The running guestd's introspection matches dbus/org.guestd1.xml, the
 # written-down API: for org.guestd1.Manager on /org/guestd1 and
 # org.guestd1.Guest on a guest's object, the same methods with the same

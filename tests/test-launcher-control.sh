@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # The launcher under guestd (--control-fd): tests/launcher-harness plays
 # the daemon's side of the launcher protocol against a real launcher and
 # real guests: setup and a clean end, pause/unpause/stop, a daemon that

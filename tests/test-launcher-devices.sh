@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # Devices as a guest sees them: console input reaches the guest through the
 # UART, unclaimed ports and MMIO read as all-ones, and several vCPUs boot.
 source "$(dirname "$0")/lib.sh"

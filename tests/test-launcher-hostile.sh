@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # Hostile guests against the launcher alone: each either gets an error from
 # the device or is ended with a clear reason, in bounded time, and the
 # launcher never crashes (no death by signal, no hang past the timeout).

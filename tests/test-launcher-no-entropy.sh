@@ -13,7 +13,7 @@ NOENT=$B/tests/no-entropy
 [ -x "$NOENT" ] || skip "$NOENT is not built"
 
 # The stand-in works: getrandom answers EAGAIN under it.
-if "$NOENT" python3 -c 'import os; os.getrandom(1, os.GRND_NONBLOCK)' 2>/dev/null; then
+if "$NOENT" "$PY" -c 'import os; os.getrandom(1, os.GRND_NONBLOCK)' 2>/dev/null; then
         fail "no-entropy: getrandom still succeeds under it"
 else
         ok "no-entropy: getrandom fails with EAGAIN"

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 # The launcher's seccomp allowlist, standalone: payloads that use every
 # device run under it, and each forbidden call a test can ask for
 # (--test-sandbox-violation) kills the launcher with SIGSYS before it

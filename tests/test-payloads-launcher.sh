@@ -1,3 +1,4 @@
+# guestd-test: kvm
 #!/usr/bin/env bash
 # Boots every test payload (tests/guests/) under our launcher and checks its
 # output and exit status: the same cases QEMU passes in

@@ -1,3 +1,4 @@
+# guestd-test: kvm
 #!/usr/bin/env bash
 # Boots every test payload (tests/guests/) under QEMU's microvm machine and
 # checks its output and exit status: the reference our launcher is held to
