@@ -8,7 +8,7 @@
 #   dir=<output directory>
 #   vmlinux=<ELF kernel with a PVH entry note>
 #   bzimage=<bzImage, LZ4-compressed>
-#   initramfs=<uncompressed newc cpio with a tiny static /init>
+#   initramfs=<uncompressed newc cpio: Debian's static busybox and tests/linux/init>
 #   config=<the kernel .config>
 # so callers can `eval` or grep them.
 #
@@ -23,7 +23,7 @@
 #                   the tarball's version and edit-source.sh
 #   build/<key>/    object directory of a build in progress (removed after
 #                   success, kept after a failure for inspection)
-#   out/<key>/      the outputs, keyed additionally by tiny.config, init.c,
+#   out/<key>/      the outputs, keyed additionally by tiny.config, init, busybox,
 #                   the compiler and RECIPE below
 # Only the current source tree is kept; older out/ entries beyond the 4 most
 # recent are pruned.
@@ -47,11 +47,16 @@ unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL MAKE_TERMOUT MAKE_TERMERR \
 	ARCH SRCARCH CROSS_COMPILE LLVM O KBUILD_OUTPUT KCONFIG_CONFIG CC LD AR \
 	CFLAGS LDFLAGS KCFLAGS KCPPFLAGS 2>/dev/null || true
 
+# The initramfs's shell: Debian's static busybox, as the nested test VM
+# fetches it (kept in its cache).
+busybox=$("$here/../vm/run-in-vm.sh" --prepare | sed -n 's/^busybox=//p')
+[ -n "$busybox" ] && [ -x "$busybox" ] || die "cannot get Debian's busybox-static (tests/vm/run-in-vm.sh --prepare)"
+
 [ -r "$tarball" ] || die "$tarball not found: run 'make deps' (Debian package linux-source-6.1)"
 for tool in gcc make perl flex bison bc cpio tar xz lz4 sha256sum readelf flock; do
 	command -v "$tool" >/dev/null || die "'$tool' is missing: run 'make deps'"
 done
-for f in tiny.config edit-source.sh init.c; do
+for f in tiny.config edit-source.sh init; do
 	[ -r "$here/$f" ] || die "$here/$f is missing"
 done
 
@@ -61,8 +66,12 @@ tarball_id="$tarball $version $(stat -c '%s %Y' "$tarball")"
 sha() { sha256sum "$1" | cut -c1-64; }
 srckey=$(printf 'tarball %s\nedits %s\n' "$tarball_id" "$(sha "$here/edit-source.sh")" |
 	sha256sum | cut -c1-16)
-key=$(printf 'recipe %s\nsrc %s\nconfig %s\ninit %s\ncc %s\n' "$RECIPE" "$srckey" \
-	"$(sha "$here/tiny.config")" "$(sha "$here/init.c")" "$(gcc --version | head -n 1)" |
+key=$(printf 'recipe %s\nsrc %s\nconfig %s\ncc %s\n' "$RECIPE" "$srckey" \
+	"$(sha "$here/tiny.config")" "$(gcc --version | head -n 1)" |
+	sha256sum | cut -c1-16)
+# The initramfs has a key of its own: a change of /init or busybox does not
+# rebuild the kernel.
+ikey=$(printf 'init %s\nbusybox %s\nrecipe %s\n' "$(sha "$here/init")" "$(sha "$busybox")" "$RECIPE" |
 	sha256sum | cut -c1-16)
 
 src=$cache/src/$srckey/linux-source-6.1
@@ -73,13 +82,39 @@ report() {
 	echo "dir=$out"
 	echo "vmlinux=$out/vmlinux"
 	echo "bzimage=$out/bzImage"
-	echo "initramfs=$out/initramfs.cpio"
+	echo "initramfs=$out/initramfs-$ikey.cpio"
 	echo "config=$out/config"
+	echo "gen_init_cpio=$out/gen_init_cpio"
+}
+
+# make_initramfs: $out/initramfs-$ikey.cpio, written by the kernel's own
+# usr/gen_init_cpio from a list, the /dev/console node (the kernel opens
+# it for init's stdin/out/err) included, so that no root privileges are
+# needed. Busybox's applets are linked by /init itself.
+make_initramfs() {
+	local list
+	[ -f "$out/initramfs-$ikey.cpio" ] && return 0
+	list=$(mktemp)
+	cat >"$list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /bin 0755 0 0
+file /bin/busybox $busybox 0755 0 0
+slink /bin/sh busybox 0777 0 0
+file /init $here/init 0755 0 0
+EOF
+	"$out/gen_init_cpio" "$list" >"$out/initramfs-$ikey.cpio.tmp" || { rm -f "$list"; die "gen_init_cpio failed"; }
+	rm -f "$list"
+	find "$out" -maxdepth 1 -name 'initramfs-*.cpio' -delete
+	mv "$out/initramfs-$ikey.cpio.tmp" "$out/initramfs-$ikey.cpio"
 }
 
 if [ $force = 0 ] && [ -f "$out/.complete" ]; then
 	say "cached kernel $key (linux-source-6.1 $version) in $out"
 	touch "$out"
+	make_initramfs
 	report
 	exit 0
 fi
@@ -162,34 +197,11 @@ grep -qE '^ +Xen +0x[0-9a-f]+[[:space:]]+(Unknown note type: \(0x00000012\)|.*PH
 	fail "vmlinux has no PVH entry note (CONFIG_PVH?)"
 t2=$(date +%s)
 
-# ------------------------------------------------------------ initramfs
-say "building initramfs"
-stage=$obj/initramfs
-rm -rf "$stage"
-mkdir -p "$stage/root/dev" "$stage/root/proc" "$stage/root/sys"
-gcc -static -nostdlib -nostartfiles -ffreestanding -fno-pie -no-pie -Os \
-	-fno-stack-protector -fno-asynchronous-unwind-tables -mgeneral-regs-only \
-	-Wl,--build-id=none -s -o "$stage/root/init" "$here/init.c" ||
-	die "could not build the initramfs /init"
-# Plain files and directories through cpio; the /dev/console node (the
-# kernel opens it for init's stdin/out/err) as a second archive from the
-# kernel's own usr/gen_init_cpio, so that no root privileges are needed.
-# The kernel unpacks concatenated archives.
-(cd "$stage/root" && find . -mindepth 1 | LC_ALL=C sort |
-	cpio -o -H newc --owner=0:0 --reproducible --quiet) >"$stage/initramfs.cpio" ||
-	die "cpio failed"
-if [ -x "$obj/usr/gen_init_cpio" ]; then
-	printf 'nod /dev/console 0600 0 0 c 5 1\n' >"$stage/console.list"
-	"$obj/usr/gen_init_cpio" "$stage/console.list" >>"$stage/initramfs.cpio" ||
-		die "gen_init_cpio failed"
-else
-	say "note: no usr/gen_init_cpio, initramfs has no /dev/console"
-fi
-
 # ------------------------------------------------------------ publish
 rm -rf "$out" "$out.tmp"
 mkdir -p "$out.tmp"
-cp "$obj/vmlinux" "$obj/arch/x86/boot/bzImage" "$obj/System.map" "$stage/initramfs.cpio" "$out.tmp/"
+[ -x "$obj/usr/gen_init_cpio" ] || fail "the build left no usr/gen_init_cpio"
+cp "$obj/vmlinux" "$obj/arch/x86/boot/bzImage" "$obj/System.map" "$obj/usr/gen_init_cpio" "$out.tmp/"
 cp "$obj/.config" "$out.tmp/config"
 cp "$log" "$out.tmp/build.log"
 {
@@ -200,6 +212,7 @@ cp "$log" "$out.tmp/build.log"
 } >"$out.tmp/info"
 touch "$out.tmp/.complete"
 mv "$out.tmp" "$out"
+make_initramfs
 rm -rf "$obj"
 # Keep the 4 most recent outputs.
 find "$cache/out" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | tail -n +5 |
@@ -209,5 +222,5 @@ t3=$(date +%s)
 say "built in $((t3 - t0)) s (kernel compile $((t2 - t1)) s):"
 say "  vmlinux   $out/vmlinux ($(stat -c %s "$out/vmlinux") bytes)"
 say "  bzImage   $out/bzImage ($(stat -c %s "$out/bzImage") bytes, LZ4)"
-say "  initramfs $out/initramfs.cpio ($(stat -c %s "$out/initramfs.cpio") bytes)"
+say "  initramfs $out/initramfs-$ikey.cpio ($(stat -c %s "$out/initramfs-$ikey.cpio") bytes)"
 report

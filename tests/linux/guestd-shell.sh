@@ -1,0 +1,43 @@
+# guestd: the tiny Linux kernel's shell through guestd, as an unprivileged
+# user (run by tests/linux/check-linux.sh, which builds the kernel and
+# passes it in LINUX_VMLINUX, LINUX_INITRAMFS and LINUX_CMDLINE).
+#
+# The test user creates and starts the guest with guestctl, the console log
+# shows the shell's prompt, a command typed through `guestctl console` runs
+# in the guest and its answer comes back, and `guestctl stop` ends it.
+# Exit status: 0 pass, 1 fail, 77 skip (as the integration tests).
+source "$(dirname "$0")/../lib.sh"
+source tests/daemon-lib.sh
+: "${LINUX_VMLINUX:?}" "${LINUX_INITRAMFS:?}" "${LINUX_CMDLINE:?}"
+need_launcher
+need_daemon
+daemon_setup
+install -m 0644 "$LINUX_VMLINUX" "$G/vmlinux"
+install -m 0644 "$LINUX_INITRAMFS" "$G/initramfs.cpio"
+write_policy '{"defaults": {"max_guests": 2, "max_running": 1, "max_vcpus": 2, "max_memory_mib": 256}}'
+daemon_start
+
+expect_exit 0 "create the Linux guest" "${CTL_A[@]}" create linux --kernel "$G/vmlinux" \
+        --initrd "$G/initramfs.cpio" --memory 128 --vcpus 1 --cmdline "$LINUX_CMDLINE"
+expect_exit 0 "start it" "${CTL_A[@]}" start linux
+check "it runs" wait_state a linux running 30
+check "the kernel runs /init" wait_log a linux 'Run /init as init process' 180
+check "the shell starts" wait_log a linux 'guestd-init: starting a shell' 60
+check "its prompt is on the console" wait_log a linux 'guestd-shell# ' 60
+
+# Typed through guestctl console (stdin not a terminal: it is typed, and
+# guestctl leaves once stdin has ended and the guest is quiet for 5 s).
+printf 'echo guestd-console-$((6 * 7)) $(id -u)\n' |
+        timeout 90 "${CTL_A[@]}" console linux --idle 5000 >"$TMP/console" 2>"$TMP/console.err"
+rc=$?
+check "guestctl console ended by itself" [ $rc = 0 ]
+# The guest's shell computed it (what was typed has the expression).
+expect_grep "$TMP/console" 'guestd-console-42 0' "the command ran in the guest and its answer came back"
+check "the answer is in the console log too" wait_log a linux 'guestd-console-42 0' 10
+
+expect_exit 0 "guestctl stop" "${CTL_A[@]}" stop linux
+check "the guest stopped" wait_state a linux stopped 30
+ctl_a status linux >"$TMP/status" 2>&1
+expect_grep "$TMP/status" 'stopped' "status says stopped"
+check "no launcher is left" [ -z "$(launcher_pids)" ]
+finish
