@@ -40,4 +40,14 @@ expect_grep() {
         local file=$1 pattern=$2 name=$3
         if grep -q -- "$pattern" "$file"; then ok "$name"; else fail "$name: no '$pattern' in $(basename "$file")"; sed 's/^/    /' "$file" | tail -n 10 >&2; fi
 }
+# in_nested_vm_cannot WHAT WHY: true (and says so, loudly) when this runs
+# in the nested test VM, where WHAT cannot run for the reason WHY. For a
+# part of a test; the rest of the test still runs.
+in_nested_vm_cannot() {
+        [ "${GUESTD_IN_VM:-0}" = 1 ] || return 1
+        echo "SKIP (part, nested test VM): $1: $2" >&2
+        echo "SKIP (part, nested test VM): $1: $2"
+        return 0
+}
+SERIAL_FLOOD_WHY="a guest flooding COM1 (rep outsb) stalls the nested VM's one emulated CPU for minutes (QEMU TCG's SVM); runs on every host with /dev/kvm"
 finish() { [ "$TEST_FAILS" -eq 0 ] || { echo "$TEST_FAILS check(s) failed" >&2; exit 1; }; exit 0; }

@@ -62,6 +62,8 @@ run_one() {
         t=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1fs", b - a }')
         if [ $rc -eq 0 ]; then
                 passed=$((passed + 1)); echo "PASS  $name ($t)"
+                # A part that cannot run here says so: shown, never hidden.
+                grep '^SKIP (part' "$log" | sort -u | sed 's/^/    /'
                 [ "${V:-0}" = 1 ] && sed 's/^/    /' "$log"
         elif [ $rc -eq 77 ]; then
                 skipped=$((skipped + 1)); echo "SKIP  $name: $(tail -n 1 "$log")"

@@ -18,6 +18,19 @@ expect_exit 0 "B creates bystander" "${CTL_B[@]}" create bystander --kernel "$G/
 expect_exit 0 "B starts bystander" "${CTL_B[@]}" start bystander
 check "bystander runs" wait_state b bystander running 20
 last_count() { ctl_b log bystander | sed -n 's/^count \([0-9]*\)$/\1/p' | tail -n 1; }
+# counted_past N: the bystander's count goes past N within 60 s. (Not a
+# wait for line N+1: a fast guest may have printed it long enough ago that
+# it left the 64 KiB of log guestd keeps.)
+counted_past() {
+        local i n
+        for i in $(seq 600); do
+                n=$(last_count)
+                [ -n "$n" ] && [ "$n" -gt "$1" ] && return 0
+                sleep 0.1
+        done
+        echo "    bystander: still at count ${n:-none} after 60 s (was ${1})" >&2
+        return 1
+}
 
 # name payload final-state reason-pattern log-pattern [extra create options]
 # A guest that crashes at once may do so before Start is answered: then
@@ -48,7 +61,7 @@ run_hostile() {
                 check "$name: console says '$logpat'" wait_log a "$name" "$logpat" 5
         fi
         check "$name: bystander still running" [ "$(guest_state b bystander)" = running ]
-        check "$name: bystander still counting" wait_log b bystander "count $((${before:-0} + 1))$" 20
+        check "$name: bystander still counting" counted_past "${before:-0}"
 }
 
 run_hostile virtq hostile-virtq stopped "powered off" "cases, all refused; an honest read still works" --disk "$G/a-disk.img"
@@ -59,6 +72,7 @@ run_hostile badinsn end-badinsn crashed "emulation failure .*instruction bytes" 
 
 # The flood: it never ends by itself. guestd keeps only the last 64 KiB;
 # its own memory and the launchers' stay bounded; stop still works.
+if ! in_nested_vm_cannot "the serial flood under guestd" "$SERIAL_FLOOD_WHY"; then
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 rss_before=$(rss "$GUESTD_PID")
 expect_exit 0 "flood: create" "${CTL_A[@]}" create flood --kernel "$G/hostile-serial.elf" --memory 16
@@ -83,6 +97,7 @@ wait "$slow" 2>/dev/null
 expect_exit 0 "flood: stop --force" "${CTL_A[@]}" stop flood --force
 check "flood: stopped within 10 s" wait_state a flood stopped 10
 check "flood: bystander still running" [ "$(guest_state b bystander)" = running ]
+fi
 expect_exit 0 "stop bystander" "${CTL_B[@]}" stop bystander
 check "bystander stopped" wait_state b bystander stopped 20
 check "guestd is alive" kill -0 "$GUESTD_PID"
