@@ -36,8 +36,8 @@ as_a id
 as_a sh -c 'exec 3<>/dev/kvm' 2>&1 | sed 's/^/  /'
 echo "guestd pid $GUESTD_PID on $BUS; policy: max 1 running guest, 2 vCPUs, 256 MiB per user"
 
-say "Create the demo guest (it counts, 60 lines) and start it"
-run create demo --kernel "$G/count.elf" --memory 32 --cmdline "count.max=60"
+say "Create the demo guest (it counts until stopped) and start it"
+run create demo --kernel "$G/count.elf" --memory 32 --cmdline "count.delay=1000000"
 run start demo
 wait_state a demo running 20 >/dev/null
 run list
