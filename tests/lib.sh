@@ -49,5 +49,5 @@ in_nested_vm_cannot() {
         echo "SKIP (part, nested test VM): $1: $2"
         return 0
 }
-SERIAL_FLOOD_WHY="a guest flooding COM1 (rep outsb) stalls the nested VM's one emulated CPU for minutes (QEMU TCG's SVM); runs on every host with /dev/kvm"
+SERIAL_FLOOD_WHY="a guest writing to COM1 as fast as it can stalls the nested VM's one emulated CPU, its timers included (QEMU 7.2 TCG's SVM), for many minutes; runs on every host with /dev/kvm"
 finish() { [ "$TEST_FAILS" -eq 0 ] || { echo "$TEST_FAILS check(s) failed" >&2; exit 1; }; exit 0; }

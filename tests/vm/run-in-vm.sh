@@ -42,6 +42,12 @@
 # one CPU, and there faster than on two. Guests with several vCPUs still
 # run (their threads share the CPU).
 #
+# A limit of this VM, on one CPU or two: a guest that exits to its VMM as
+# fast as it can (COM1 written in a tight loop) stalls the VM's CPU, its
+# timers included, for many minutes; a `timeout` in the VM then never
+# fires. Tests keep such guests bounded here, or say they skip that part
+# (tests/lib.sh: in_nested_vm_cannot).
+#
 # The kernel and busybox (the initramfs's shell) come from Debian's
 # packages, fetched with apt-get download on first use and kept under
 # ${GUESTD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/guestd/vm}; nothing is
