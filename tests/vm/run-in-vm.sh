@@ -8,8 +8,9 @@
 #     --cpus N         its CPUs (default 1: see "One CPU" below)
 #     --npt 0|1        0: kvm-amd npt=0, so KVM shadows all guest memory,
 #                      kernel mode included (default 1)
-#     --no-entropy     a CPU without RDRAND and no random.trust_cpu: the
-#                      VM's entropy pool is not ready for a while after boot
+#     --no-entropy     a CPU without RDRAND and no random.trust_cpu (6.1
+#                      still had its pool ready by the first command here:
+#                      tests/no-entropy is the dependable way to test that)
 #     --timeout S      end the VM after S seconds (default 3600)
 #     --console        show the VM's kernel console on stderr as it comes
 #   tests/vm/run-in-vm.sh --prepare
@@ -55,7 +56,7 @@
 set -euo pipefail
 
 memory=4096 cpus=1 npt=1 entropy=1 limit=3600 show_console=0 prepare=0
-usage() { sed -n '5,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--memory) memory=${2:?}; shift 2 ;;
