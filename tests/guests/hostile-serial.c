@@ -9,7 +9,8 @@
  * The launcher may drop what nobody reads; it must not buffer without
  * bound, slow the host down or stop serving its guestd. Options:
  * hostile-serial.mib=N stops after about N MiB and powers off with 0
- * (default 0: for ever, until stopped).
+ * (default 0: for ever, until stopped); hostile-serial.regs=0 leaves the
+ * other UART registers alone (the data flood only).
  */
 #include "runtime.h"
 
@@ -20,6 +21,7 @@ static char page[4096];
 int guest_main(void)
 {
         uint64_t mib = cmdline_get_uint(boot_info()->cmdline, "hostile-serial.mib", 0), sent = 0;
+        uint64_t regs = cmdline_get_uint(boot_info()->cmdline, "hostile-serial.regs", 1);
 
         console_puts("hostile-serial: flooding COM1\n");
         for (unsigned i = 0; i < sizeof(page); i++)
@@ -29,7 +31,7 @@ int guest_main(void)
                 uint64_t n = sizeof(page);
                 __asm__ volatile("rep outsb" : "+S"(p), "+c"(n) : "d"((uint16_t) COM1) : "memory");
                 sent += sizeof(page);
-                if (round % 16 == 0)
+                if (regs && round % 16 == 0)
                         for (unsigned reg = 1; reg < 8; reg++) {
                                 outb((uint16_t) (COM1 + reg), (uint8_t) (round * 37 + reg * 11));
                                 (void) inb((uint16_t) (COM1 + reg));
