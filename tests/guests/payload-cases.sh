@@ -93,9 +93,9 @@ payload_common_cases() {
         # count
         payload_case "count, 3 lines" ok "$g/count.elf" "count.max=3 count.delay=1000" \
                 '+^count 0$' '+^count 2$' '-^count 3$'
-        # In the nested test VM a guest that prints as fast as it can
-        # stalls the VM's one emulated CPU, timers and all, so the timeout
-        # never comes: there it prints a line every few milliseconds.
+        # In the nested test VM this case once stalled the VM's CPU,
+        # timers and all, printing flat out (not reproduced alone since):
+        # there it prints a line every few milliseconds.
         local forever_delay=1000
         [ "${GUESTD_IN_VM:-0}" = 1 ] && forever_delay=1000000
         payload_case "count, forever" timeout "$g/count.elf" "count.delay=$forever_delay" timeout=3 \

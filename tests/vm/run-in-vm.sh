@@ -43,11 +43,12 @@
 # one CPU, and there faster than on two. Guests with several vCPUs still
 # run (their threads share the CPU).
 #
-# A limit of this VM, on one CPU or two: a guest that exits to its VMM as
-# fast as it can (COM1 written in a tight loop) stalls the VM's CPU, its
-# timers included, for many minutes; a `timeout` in the VM then never
-# fires. Tests keep such guests bounded here, or say they skip that part
-# (tests/lib.sh: in_nested_vm_cannot).
+# A limit of this VM: a guest that writes garbage to the UART's registers,
+# interrupt enables included, while it runs with interrupts off
+# (hostile-serial) stalls the VM's CPU, its timers included, for many
+# minutes; a `timeout` in the VM then never fires. A data flood alone does
+# not. Tests run the flood as data only here and say so (tests/lib.sh:
+# serial_flood_cmdline).
 #
 # The kernel and busybox (the initramfs's shell) come from Debian's
 # packages, fetched with apt-get download on first use and kept under
