@@ -34,7 +34,10 @@ all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
 # Debian packages the build, tests, demo and benchmarks need. `make deps`
-# installs the missing ones (as root, or through sudo).
+# installs the missing ones (as root, or through sudo). qemu-system-x86 is
+# the QEMU the comparisons and benchmarks run; the nested test VM runs
+# Debian 12's backport of QEMU 10, which tests/vm/run-in-vm.sh fetches and
+# unpacks into its cache (7.2 brings the libraries it needs).
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
 	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd

@@ -42,9 +42,10 @@ expect_grep() {
 }
 # The COM1 flood (hostile-serial) also writes garbage to the other UART
 # registers, the interrupt enables among them. In the nested test VM that
-# part stalls the VM's one emulated CPU, its timers included, for many
-# minutes (QEMU 7.2 TCG's SVM, while the launcher raises the UART's IRQ to
-# a guest with interrupts off): there the flood is data only, and says so.
+# part stalls the VM's one emulated CPU, its timers included (QEMU's TCG
+# SVM, 7.2 and 10 alike, while the launcher raises the UART's IRQ to a
+# guest with interrupts off; tests/vm/run-in-vm.sh): there the flood is
+# data only, and says so.
 # Prints the extra kernel command line for hostile-serial.
 serial_flood_cmdline() {
         if [ "${GUESTD_IN_VM:-0}" = 1 ]; then
