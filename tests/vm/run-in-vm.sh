@@ -40,15 +40,16 @@
 # /tmp/guestd-vm.*, where it can be read while the VM runs) are printed and
 # the status is 125. Everything is cleaned up on every path.
 #
-# One CPU: with two, QEMU 7.2's emulated SVM (TCG, one thread per CPU)
-# broke the VM's kernel while many guests were started and killed: both
+# One CPU: with two, QEMU's emulated SVM (TCG, one thread per CPU) breaks
+# the VM's kernel while many guests are started and killed. QEMU 7.2: both
 # CPUs in soft lockups within minutes (tests/test-daemon-hostile-bus.sh's
 # flood), or a panic "corrupted stack end detected inside scheduler" in a
-# guestd-launcher vCPU thread returning from KVM_RUN. Neither is ours: the
-# kernel stack is not the launcher's to write, and the same suite runs on
-# one CPU, and there faster than on two. Not measured again since the VM
-# moved to QEMU 10. Guests with several vCPUs still run (their threads
-# share the CPU).
+# guestd-launcher thread. QEMU 10: a one-vCPU `count` guest triple-faulted,
+# then the same panic, within 6 minutes of the suite (while the UART
+# garbage that stalls one CPU, see below, ran three times unharmed on two).
+# Neither is ours: the kernel stack is not the launcher's to write, and the
+# same suite runs on one CPU. Guests with several vCPUs still run (their
+# threads share the CPU).
 #
 # A limit of this VM: a guest that writes garbage to the UART's registers,
 # interrupt enables included, while it runs with interrupts off
