@@ -17,17 +17,19 @@ WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon -Ipolicy
 ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -MMD -MP
 # Libraries from Debian's -dev packages, found with pkg-config.
-PKG_CFLAGS = $(shell pkg-config --cflags libsystemd json-c libcap-ng libseccomp 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags libsystemd json-c libcap-ng libseccomp zlib 2>/dev/null)
 LIBS_JSON = $(shell pkg-config --libs json-c 2>/dev/null)
 LIBS_SYSTEMD = $(shell pkg-config --libs libsystemd 2>/dev/null)
 LIBS_CAPNG = $(shell pkg-config --libs libcap-ng 2>/dev/null)
 LIBS_SECCOMP = $(shell pkg-config --libs libseccomp 2>/dev/null)
+# zlib: CRC-32 for snapshot files (launcher/snapshot.c).
+LIBS_ZLIB = $(shell pkg-config --libs zlib 2>/dev/null)
 # The launcher is linked statically: it is executed in an empty root,
 # where no dynamic loader or shared library can be found.
-LDLIBS_LAUNCHER = -static -pthread $(shell pkg-config --static --libs json-c libseccomp 2>/dev/null)
+LDLIBS_LAUNCHER = -static -pthread $(shell pkg-config --static --libs json-c libseccomp zlib 2>/dev/null)
 LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
-LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
+LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 
 .PHONY: all check check-vm check-unit check-integration check-linux demo bench report install clean deps help fuzz guests
 all: deps-check programs guests
@@ -39,7 +41,7 @@ all: deps-check programs guests
 # Debian 12's backport of QEMU 10, which tests/vm/run-in-vm.sh fetches and
 # unpacks into its cache (7.2 brings the libraries it needs).
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
-	libseccomp-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
+	libseccomp-dev zlib1g-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
 	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
