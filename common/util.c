@@ -45,6 +45,25 @@ int pread_full(int fd, void *buf, size_t len, uint64_t offset) {
         return 0;
 }
 
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset) {
+        const uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = pwrite(fd, p, len, (off_t) offset);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                len -= (size_t) n;
+                offset += (uint64_t) n;
+        }
+        return 0;
+}
+
 int safe_atou64(const char *s, uint64_t *ret) {
         char *end;
         unsigned long long v;

@@ -82,6 +82,9 @@ int read_available(int fd, void *buf, size_t size, unsigned max_reads, void (*si
 int loop_write(int fd, const void *buf, size_t len);
 /* Read exactly len bytes at offset (pread); -EIO on a short file. */
 int pread_full(int fd, void *buf, size_t len, uint64_t offset);
+/* Write all of len bytes at offset (pwrite), retrying on EINTR and short
+ * writes. */
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
 /* Parse a decimal unsigned integer with range check; -EINVAL/-ERANGE. */
 int safe_atou64(const char *s, uint64_t *ret);
 

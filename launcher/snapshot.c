@@ -44,25 +44,6 @@ static uint32_t header_crc(const struct snapshot_header *h) {
         return crc32_update((uint32_t) crc32(0, Z_NULL, 0), &copy, sizeof(copy));
 }
 
-static int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset) {
-        const uint8_t *p = buf;
-
-        while (len > 0) {
-                ssize_t n = pwrite(fd, p, len, (off_t) offset);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        return -EIO;
-                p += n;
-                len -= (size_t) n;
-                offset += (uint64_t) n;
-        }
-        return 0;
-}
-
 static bool page_is_zero(const uint8_t *p) {
         const uint64_t *w = (const uint64_t *) (const void *) p;
 
