@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kmod/kvm.c: open, probe and create through /dev/kvm; see kvm.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -252,4 +254,38 @@ const char *kvm_ioctl_to_string(unsigned long request) {
                 if (kvm_ioctl_names[i].request == request)
                         return kvm_ioctl_names[i].name;
         return NULL;
+}
+
+int kvm_msr_index_list(int kvm_fd, uint32_t **ret_indices, unsigned *ret_n) {
+        struct kvm_msr_list probe = { .nmsrs = 0 };
+        struct kvm_msr_list *list;
+        uint32_t *indices;
+
+        /* Asked for 0 entries, KVM says E2BIG and how many there are. */
+        if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) == 0) {
+                *ret_indices = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (errno != E2BIG)
+                return -errno;
+        list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(list->indices[0]));
+        if (!list)
+                return -ENOMEM;
+        list->nmsrs = probe.nmsrs;
+        if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
+                int r = -errno;
+                free(list);
+                return r;
+        }
+        indices = malloc((list->nmsrs > 0 ? list->nmsrs : 1) * sizeof(*indices));
+        if (!indices) {
+                free(list);
+                return -ENOMEM;
+        }
+        memcpy(indices, list->indices, list->nmsrs * sizeof(*indices));
+        *ret_indices = indices;
+        *ret_n = list->nmsrs;
+        free(list);
+        return 0;
 }

@@ -58,5 +58,9 @@ void kvm_machine_init(struct kvm_machine *m);
 /* The name of a KVM ioctl request ("KVM_CREATE_VCPU"), or NULL. */
 const char *kvm_ioctl_to_string(unsigned long request);
 
+/* KVM_GET_MSR_INDEX_LIST: the MSRs KVM can save and restore, in a
+ * malloc'd array (*ret_indices, *ret_n), for vCPU snapshots. */
+int kvm_msr_index_list(int kvm_fd, uint32_t **ret_indices, unsigned *ret_n);
+
 /* KVM_SET_NR_MMU_PAGES on a VM fd (minimum 64 pages, see HOST-KVM.md). */
 int kvm_set_nr_mmu_pages(int vm_fd, uint64_t pages);
