@@ -3,7 +3,8 @@
  * the next instruction: a real-mode loop writes 0, 1, 2 to a port, is saved
  * while its third OUT is still pending, and the copy writes 3, 4. An MSR
  * and the LAPIC's TPR come along, a waiting AP stays waiting, and a state
- * KVM refuses is named.
+ * KVM refuses is named. The machine's state (vm-state.c) too: the PIC's
+ * mask, an IOAPIC route and the PIT's count arrive, the clock continues.
  * guestd-test: kvm (tests/run-tests.sh runs it where KVM is) */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -16,6 +17,7 @@
 #include "kvm.h"
 #include "test.h"
 #include "vcpu-state.h"
+#include "vm-state.h"
 
 #define RAM_SIZE (1 * MiB)
 #define CODE_GPA 0x1000
@@ -101,6 +103,10 @@ int main(void) {
         /* out PORT, al; inc al; jmp back to the out */
         static const uint8_t code[] = { 0xe6, PORT, 0xfe, 0xc0, 0xeb, 0xfa };
         static struct vcpu_state saved, ap, bad;
+        static struct vm_state vm_saved, vm_bad;
+        struct kvm_irqchip chip;
+        struct kvm_pit_state2 pit;
+        struct kvm_clock_data clock;
         struct machine a, b;
         struct kvm_regs regs;
         struct kvm_sregs sregs;
@@ -136,6 +142,20 @@ int main(void) {
         lapic.regs[LAPIC_TPR] = 0x20;
         CHECK_EQ(ioctl(a.m.vcpu_fds[0], KVM_SET_LAPIC, &lapic), 0);
 
+        /* Machine state with values a fresh machine does not have. */
+        chip = (struct kvm_irqchip){ .chip_id = KVM_IRQCHIP_PIC_MASTER };
+        CHECK_EQ(ioctl(a.m.vm_fd, KVM_GET_IRQCHIP, &chip), 0);
+        chip.chip.pic.imr = 0xa5;
+        CHECK_EQ(ioctl(a.m.vm_fd, KVM_SET_IRQCHIP, &chip), 0);
+        chip = (struct kvm_irqchip){ .chip_id = KVM_IRQCHIP_IOAPIC };
+        CHECK_EQ(ioctl(a.m.vm_fd, KVM_GET_IRQCHIP, &chip), 0);
+        chip.chip.ioapic.redirtbl[3].bits = UINT64_C(0x10033); /* vector 0x33, masked */
+        CHECK_EQ(ioctl(a.m.vm_fd, KVM_SET_IRQCHIP, &chip), 0);
+        CHECK_EQ(ioctl(a.m.vm_fd, KVM_GET_PIT2, &pit), 0);
+        pit.channels[0].count = 0x1234;
+        pit.channels[0].mode = 2;
+        CHECK_EQ(ioctl(a.m.vm_fd, KVM_SET_PIT2, &pit), 0);
+
         CHECK_EQ(next_out(&a), 0);
         CHECK_EQ(next_out(&a), 1);
         CHECK_EQ(next_out(&a), 2);
@@ -158,9 +178,33 @@ int main(void) {
         CHECK_EQ(vcpu_state_save(a.m.vm_fd, a.m.vcpu_fds[1], a.run[1], msrs, n_msrs, &ap), 0);
         CHECK(ap.mp_state.mp_state == KVM_MP_STATE_UNINITIALIZED || ap.mp_state.mp_state == KVM_MP_STATE_INIT_RECEIVED);
 
+        CHECK_EQ(vm_state_save(a.m.vm_fd, &vm_saved), 0);
+        CHECK_EQ(vm_saved.pic_master.chip.pic.imr, 0xa5);
+
         /* A second machine, the same RAM, the saved state: on from 3. */
         CHECK_EQ(machine_make(kvm_fd, &b), 0);
         memcpy(b.ram, a.ram, RAM_SIZE);
+        vm_bad = vm_saved;
+        vm_bad.version = VM_STATE_VERSION + 1;
+        CHECK_EQ(vm_state_restore(b.m.vm_fd, &vm_bad), -EINVAL);
+        vm_bad = vm_saved;
+        vm_bad.ioapic.chip_id = KVM_IRQCHIP_PIC_MASTER;
+        CHECK_EQ(vm_state_restore(b.m.vm_fd, &vm_bad), -EINVAL);
+        CHECK_EQ(vm_state_restore(b.m.vm_fd, &vm_saved), 0);
+        chip = (struct kvm_irqchip){ .chip_id = KVM_IRQCHIP_PIC_MASTER };
+        CHECK_EQ(ioctl(b.m.vm_fd, KVM_GET_IRQCHIP, &chip), 0);
+        CHECK_EQ(chip.chip.pic.imr, 0xa5);
+        chip = (struct kvm_irqchip){ .chip_id = KVM_IRQCHIP_IOAPIC };
+        CHECK_EQ(ioctl(b.m.vm_fd, KVM_GET_IRQCHIP, &chip), 0);
+        CHECK_EQ(chip.chip.ioapic.redirtbl[3].bits, 0x10033);
+        CHECK_EQ(ioctl(b.m.vm_fd, KVM_GET_PIT2, &pit), 0);
+        CHECK_EQ(pit.channels[0].count, 0x1234);
+        CHECK_EQ(pit.channels[0].mode, 2);
+        /* The clock goes on from the saved time: not back, and not by the
+         * host's time since (at most a few seconds here). */
+        CHECK_EQ(ioctl(b.m.vm_fd, KVM_GET_CLOCK, &clock), 0);
+        CHECK(clock.clock >= vm_saved.clock.clock);
+        CHECK(clock.clock < vm_saved.clock.clock + UINT64_C(10) * 1000000000);
         CHECK_EQ(vcpu_state_restore(b.m.vcpu_fds[0], &saved, &refused), 0);
         CHECK_EQ(vcpu_state_restore(b.m.vcpu_fds[1], &ap, &refused), 0);
         CHECK_EQ(get_msr(b.m.vcpu_fds[0], MSR_SYSENTER_CS), 0x1234);
@@ -185,6 +229,14 @@ int main(void) {
         bad.msrs[bad.n_msrs++] = (struct kvm_msr_entry){ .index = 0x4badbeef, .data = 1 };
         CHECK_EQ(vcpu_state_restore(b.m.vcpu_fds[0], &bad, &refused), -EIO);
         CHECK_EQ(refused, 0x4badbeef);
+
+        /* The clock is the record's: an hour later in the record, an hour
+         * later in the guest. */
+        vm_bad = vm_saved;
+        vm_bad.clock.clock += UINT64_C(3600) * 1000000000;
+        CHECK_EQ(vm_state_restore(b.m.vm_fd, &vm_bad), 0);
+        CHECK_EQ(ioctl(b.m.vm_fd, KVM_GET_CLOCK, &clock), 0);
+        CHECK(clock.clock >= vm_bad.clock.clock && clock.clock < vm_bad.clock.clock + UINT64_C(10) * 1000000000);
 
         machine_free(&a);
         machine_free(&b);
