@@ -28,6 +28,13 @@ struct guest_memory {
 
 /* Creates the memfd of size bytes (multiple of 2 MiB) and maps it. */
 int guest_memory_create(struct guest_memory *m, uint64_t size);
+/* Resume: maps size bytes of RAM privately from fd at offset (a
+ * snapshot's RAM image, page-aligned). Pages are read from the file when
+ * the guest first touches them, so this costs the same for any size; what
+ * the guest writes stays in this process (copy on write), the file never
+ * changes. There is no memfd then (fd -EBADF): a later snapshot reads RAM
+ * through the mapping (snapshot_write_memory_mapped()). */
+int guest_memory_map_snapshot(struct guest_memory *m, int fd, uint64_t offset, uint64_t size);
 /* Unmaps and closes; safe on a zeroed or half-made struct. */
 void guest_memory_destroy(struct guest_memory *m);
 

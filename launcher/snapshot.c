@@ -74,6 +74,25 @@ int snapshot_writer_start(struct snapshot_writer *w, int fd, uint64_t memory_siz
         return 0;
 }
 
+/* Writes the n bytes at buf, RAM offset at, leaving zero pages as holes
+ * (runs of non-zero pages in one call). */
+static int write_pages(struct snapshot_writer *w, const uint8_t *buf, uint64_t n, uint64_t at) {
+        for (uint64_t page = 0; page < n; page += PAGE) {
+                uint64_t run = 0;
+
+                while (page + run < n && !page_is_zero(buf + page + run))
+                        run += PAGE;
+                if (run > 0) {
+                        int r = pwrite_full(w->fd, buf + page, (size_t) run, SNAPSHOT_HEADER_SIZE + at + page);
+                        if (r < 0)
+                                return r;
+                        w->memory_written_bytes += run;
+                        page += run - PAGE;
+                }
+        }
+        return 0;
+}
+
 /* Copies [start, end) of memfd, page by page, leaving zero pages as
  * holes. */
 static int copy_range(struct snapshot_writer *w, int memfd, uint8_t *buf, uint64_t start, uint64_t end) {
@@ -82,22 +101,16 @@ static int copy_range(struct snapshot_writer *w, int memfd, uint8_t *buf, uint64
                 int r = pread_full(memfd, buf, (size_t) n, at);
                 if (r < 0)
                         return r;
-                for (uint64_t page = 0; page < n; page += PAGE) {
-                        uint64_t run = 0;
-                        /* Write runs of non-zero pages in one call. */
-                        while (page + run < n && !page_is_zero(buf + page + run))
-                                run += PAGE;
-                        if (run > 0) {
-                                r = pwrite_full(w->fd, buf + page, (size_t) run, SNAPSHOT_HEADER_SIZE + at + page);
-                                if (r < 0)
-                                        return r;
-                                w->memory_written_bytes += run;
-                                page += run - PAGE;
-                        }
-                }
+                r = write_pages(w, buf, n, at);
+                if (r < 0)
+                        return r;
                 at += n;
         }
         return 0;
+}
+
+int snapshot_write_memory_mapped(struct snapshot_writer *w, const uint8_t *host) {
+        return write_pages(w, host, w->memory_size, 0);
 }
 
 int snapshot_write_memory(struct snapshot_writer *w, int memfd) {

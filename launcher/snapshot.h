@@ -86,6 +86,10 @@ int snapshot_writer_start(struct snapshot_writer *w, int fd, uint64_t memory_siz
 /* Copies RAM from memfd (memory_size bytes): only its allocated ranges
  * (SEEK_DATA), and of those only the pages that are not all zeros. */
 int snapshot_write_memory(struct snapshot_writer *w, int memfd);
+/* The same from RAM mapped at host (memory_size bytes), for a guest
+ * that has no memfd (resumed from a snapshot, guest_memory_map_snapshot()):
+ * every page is read, the zero ones left as holes. */
+int snapshot_write_memory_mapped(struct snapshot_writer *w, const uint8_t *host);
 /* Appends a record; -E2BIG past SNAPSHOT_MAX_STATE_SIZE or
  * SNAPSHOT_MAX_RECORDS. */
 int snapshot_write_record(struct snapshot_writer *w, uint32_t type, uint32_t index, const void *data, uint64_t size);

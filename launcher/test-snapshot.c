@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-snapshot.c: the snapshot container: a round trip keeps records and
  * RAM (and RAM's holes); a file cut short at any length, a flipped bit, a
- * foreign version or a record out of bounds is refused with its reason. */
+ * foreign version or a record out of bounds is refused with its reason.
+ * Resume's RAM: mapped privately from the file, written to without
+ * changing it, and snapshotted again from the mapping. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "memory.h"
 #include "snapshot.h"
 #include "test.h"
 #include "util.h"
@@ -248,6 +251,44 @@ int main(void) {
                 patch(bad, offsetof(struct snapshot_header, n_records), &n, sizeof(n));
                 reseal_header(bad);
                 CHECK_EQ(open_expect(bad, "the header says 4"), -EBADMSG);
+        }
+
+        /* Resume's RAM, then a second suspend of the resumed guest. */
+        {
+                struct guest_memory m;
+                _cleanup_close_ int again = temp_file();
+                uint8_t other[4096];
+                struct snapshot s2;
+
+                memset(other, 0x5a, sizeof(other));
+                CHECK_EQ(guest_memory_map_snapshot(&m, fd, 4095, RAM), -EINVAL);
+                CHECK_EQ(guest_memory_map_snapshot(&m, fd, 4096, RAM + 2 * MiB), -EINVAL); /* past the file's end */
+                CHECK_EQ(guest_memory_map_snapshot(&m, fd, 4096, RAM), 0);
+                CHECK_EQ(m.fd, -EBADF);
+                CHECK(memcmp(guest_memory_ptr(&m, 1000 * 4096, 4096), page, sizeof(page)) == 0);
+                CHECK_EQ(guest_memory_write(&m, 5 * 4096, other, sizeof(other)), 0);
+                CHECK_EQ(guest_memory_write(&m, 2000 * 4096, other, sizeof(other)), 0);
+                /* The snapshot file did not change. */
+                CHECK_EQ(pread_full(fd, back, sizeof(back), 4096 + 5 * 4096), 0);
+                CHECK(memcmp(back, page, sizeof(page)) == 0);
+
+                CHECK_EQ(snapshot_writer_start(&w, again, RAM), 0);
+                CHECK_EQ(snapshot_write_memory_mapped(&w, m.host), 0);
+                CHECK_EQ(w.memory_written_bytes, 4 * 4096); /* pages 0, 5, 1000, 2000 */
+                CHECK_EQ(snapshot_writer_finish(&w), 0);
+                guest_memory_destroy(&m);
+                CHECK_EQ(snapshot_open(again, &s2, NULL), 0);
+                snapshot_close(&s2);
+                CHECK_EQ(pread_full(again, back, sizeof(back), 4096 + 0), 0);
+                CHECK(memcmp(back, page, sizeof(page)) == 0);
+                CHECK_EQ(pread_full(again, back, sizeof(back), 4096 + 5 * 4096), 0);
+                CHECK(memcmp(back, other, sizeof(other)) == 0);
+                CHECK_EQ(pread_full(again, back, sizeof(back), 4096 + 1000 * 4096), 0);
+                CHECK(memcmp(back, page, sizeof(page)) == 0);
+                CHECK_EQ(pread_full(again, back, sizeof(back), 4096 + 2000 * 4096), 0);
+                CHECK(memcmp(back, other, sizeof(other)) == 0);
+                CHECK_EQ(pread_full(again, back, sizeof(back), 4096 + 7 * 4096), 0);
+                CHECK(back[0] == 0 && memcmp(back, back + 1, sizeof(back) - 1) == 0);
         }
 
         /* Not a regular file. */
