@@ -13,6 +13,7 @@ static const char *const guest_exit_table[] = {
         [GUEST_EXIT_INTERNAL_ERROR] = "KVM internal error",
         [GUEST_EXIT_GUEST_FAILURE] = "guest reported failure",
         [GUEST_EXIT_STOPPED] = "stopped by request",
+        [GUEST_EXIT_SUSPENDED] = "suspended to a snapshot",
 };
 
 const char *guest_exit_to_string(enum guest_exit e) {

@@ -36,6 +36,7 @@ enum guest_exit {
         GUEST_EXIT_INTERNAL_ERROR = 5, /* KVM internal error, e.g. emulation failure */
         GUEST_EXIT_GUEST_FAILURE = 6,  /* guest powered off reporting failure */
         GUEST_EXIT_STOPPED = 7,        /* stopped by request (guestd's stop) */
+        GUEST_EXIT_SUSPENDED = 8,      /* suspended: its state is in a snapshot file */
 };
 const char *guest_exit_to_string(enum guest_exit e);
 

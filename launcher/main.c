@@ -14,8 +14,8 @@
  *
  * Exit status: how the guest ended (see enum guest_exit): 0 powered off,
  * 1 launcher error, 3 reset requested, 4 triple fault, 5 KVM internal
- * error, 6 guest powered off reporting failure, 7 stopped by request; a
- * one-line reason goes to stderr.
+ * error, 6 guest powered off reporting failure, 7 stopped by request,
+ * 8 suspended to a snapshot; a one-line reason goes to stderr.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,13 +49,17 @@ static void help(void) {
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
                "  --control-fd N       run under guestd: everything comes over this launcher\n"
                "                       protocol socket (the other options are not used)\n"
+               "  --snapshot FILE      where a suspend writes the guest's state\n"
+               "  --suspend-after MS   suspend the guest to --snapshot after MS milliseconds\n"
+               "  --resume FILE        continue a suspended guest from its snapshot (instead of\n"
+               "                       --kernel; --memory, --vcpus and --disk as when it was suspended)\n"
                "  --test-sandbox-violation=CALL  test only: once sandboxed, make a forbidden\n"
                "                       call (ioctl-create-vcpu, open, socket, ...) and die of it\n"
                "  -v, --verbose        log more\n"
                "  -h, --help           show this help\n\n"
                "Exit status: 0 guest powered off, 1 launcher error, 3 reset requested,\n"
                "4 triple fault, 5 KVM internal error, 6 guest reported failure,\n"
-               "7 stopped by request.\n",
+               "7 stopped by request, 8 suspended to a snapshot.\n",
                VM_MAX_DISKS);
 }
 
@@ -248,7 +252,8 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
 }
 
 static int run_daemon_mode(int control_fd) {
-        struct vm_config config = { .kernel_fd = -EBADF, .initrd_fd = -EBADF, .control_fd = -EBADF, .listen_fd = -EBADF };
+        struct vm_config config = { .kernel_fd = -EBADF, .initrd_fd = -EBADF, .control_fd = -EBADF, .listen_fd = -EBADF,
+                                    .snapshot_fd = -EBADF, .resume_fd = -EBADF };
         _cleanup_free_ char *cmdline = NULL, *test_violation = NULL;
         struct kvm_machine machine;
         struct vm_result result;
@@ -281,7 +286,7 @@ static int run_daemon_mode(int control_fd) {
 int main(int argc, char *argv[]) {
         enum {
                 ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD,
-                ARG_TEST_VIOLATION,
+                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME,
         };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
@@ -294,6 +299,9 @@ int main(int argc, char *argv[]) {
                 { "stats", no_argument, NULL, ARG_STATS },
                 { "control-fd", required_argument, NULL, ARG_CONTROL_FD },
                 { "test-sandbox-violation", required_argument, NULL, ARG_TEST_VIOLATION },
+                { "snapshot", required_argument, NULL, ARG_SNAPSHOT },
+                { "suspend-after", required_argument, NULL, ARG_SUSPEND_AFTER },
+                { "resume", required_argument, NULL, ARG_RESUME },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -301,12 +309,13 @@ int main(int argc, char *argv[]) {
         struct vm_config config = {
                 .memory_bytes = 64 * MiB, .kernel_fd = -EBADF, .initrd_fd = -EBADF, .cmdline = "",
                 .console_in_fd = STDIN_FILENO, .console_out_fd = STDOUT_FILENO,
-                .control_fd = -EBADF, .listen_fd = -EBADF,
+                .control_fd = -EBADF, .listen_fd = -EBADF, .snapshot_fd = -EBADF, .resume_fd = -EBADF,
         };
         struct kvm_machine machine;
         struct kvm_probe_info info;
         struct vm_result result;
         _cleanup_close_ int kvm_fd = -EBADF;
+        _cleanup_free_ uint32_t *msr_indices = NULL;
         const char *msg = NULL;
         uint64_t v, vcpus = 1;
         bool stats = false;
@@ -376,6 +385,26 @@ int main(int argc, char *argv[]) {
                         }
                         control_fd = (int) v;
                         break;
+                case ARG_SNAPSHOT:
+                        config.snapshot_fd = safe_close(config.snapshot_fd);
+                        config.snapshot_fd = open(optarg, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+                        if (config.snapshot_fd < 0) {
+                                log_error_errno(-errno, "Cannot create the snapshot file %s: %m", optarg);
+                                return GUEST_EXIT_LAUNCHER_ERROR;
+                        }
+                        break;
+                case ARG_SUSPEND_AFTER:
+                        if (safe_atou64(optarg, &config.suspend_after_ms) < 0 || config.suspend_after_ms == 0 ||
+                            config.suspend_after_ms > UINT64_C(1) << 40) {
+                                log_error("--suspend-after takes a positive number of milliseconds, not '%s'", optarg);
+                                return GUEST_EXIT_LAUNCHER_ERROR;
+                        }
+                        break;
+                case ARG_RESUME:
+                        config.resume_fd = safe_close(config.resume_fd);
+                        if (open_file("snapshot", optarg, &config.resume_fd) < 0)
+                                return GUEST_EXIT_LAUNCHER_ERROR;
+                        break;
                 case ARG_TEST_VIOLATION:
                         if (!protocol_test_violation_known(optarg)) {
                                 log_error("--test-sandbox-violation: unknown call '%s'", optarg);
@@ -411,8 +440,16 @@ int main(int argc, char *argv[]) {
                 (void) fcntl(control_fd, F_SETFD, FD_CLOEXEC);
                 return run_daemon_mode(control_fd);
         }
-        if (config.kernel_fd < 0) {
-                log_error("--kernel is required; try --help.");
+        if (config.kernel_fd < 0 && config.resume_fd < 0) {
+                log_error("--kernel (or --resume) is required; try --help.");
+                return GUEST_EXIT_LAUNCHER_ERROR;
+        }
+        if (config.resume_fd >= 0 && (config.kernel_fd >= 0 || config.initrd_fd >= 0 || *config.cmdline)) {
+                log_error("--resume continues a guest: no --kernel, --initrd or --cmdline with it.");
+                return GUEST_EXIT_LAUNCHER_ERROR;
+        }
+        if (config.suspend_after_ms > 0 && config.snapshot_fd < 0) {
+                log_error("--suspend-after needs --snapshot FILE to write to.");
                 return GUEST_EXIT_LAUNCHER_ERROR;
         }
 
@@ -434,6 +471,14 @@ int main(int argc, char *argv[]) {
         if (r < 0) {
                 log_error_errno(r, "Failed to create the virtual machine: %m");
                 return GUEST_EXIT_LAUNCHER_ERROR;
+        }
+        if (config.snapshot_fd >= 0) {
+                r = kvm_msr_index_list(kvm_fd, &msr_indices, &config.n_msrs);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to get KVM's list of MSRs: %m");
+                        return GUEST_EXIT_LAUNCHER_ERROR;
+                }
+                config.msr_indices = msr_indices;
         }
         /* From here on the launcher works only with fds, as under guestd. */
         kvm_fd = safe_close(kvm_fd);

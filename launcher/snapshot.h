@@ -57,11 +57,9 @@ struct snapshot_header {
  * resume code interprets payloads and checks their sizes. */
 enum snapshot_record_type {
         SNAPSHOT_RECORD_MACHINE = 1, /* memory size, vCPU count, disks: must match on resume */
-        SNAPSHOT_RECORD_VCPU = 2,    /* index: the vCPU */
-        SNAPSHOT_RECORD_IRQCHIP = 3, /* index: KVM_IRQCHIP_* */
-        SNAPSHOT_RECORD_PIT = 4,
-        SNAPSHOT_RECORD_CLOCK = 5,
-        SNAPSHOT_RECORD_DEVICE = 6, /* index: the device, in registration order */
+        SNAPSHOT_RECORD_VCPU = 2,    /* index: the vCPU (struct vcpu_state) */
+        SNAPSHOT_RECORD_VM = 3,      /* irqchip, PIT, clock (struct vm_state) */
+        SNAPSHOT_RECORD_DEVICE = 4,  /* index: the device (vm.c's order) */
 };
 
 struct snapshot_record {
@@ -88,7 +86,10 @@ int snapshot_writer_start(struct snapshot_writer *w, int fd, uint64_t memory_siz
 int snapshot_write_memory(struct snapshot_writer *w, int memfd);
 /* The same from RAM mapped at host (memory_size bytes), for a guest
  * that has no memfd (resumed from a snapshot, guest_memory_map_snapshot()):
- * every page is read, the zero ones left as holes. */
+ * every page is read, the zero ones left as holes. Reading faults in the
+ * old snapshot's holes too (zero-filled page cache, and on tmpfs real
+ * pages): a cost in the size of the guest, not of what it touched, until
+ * this asks mincore() which pages exist. */
 int snapshot_write_memory_mapped(struct snapshot_writer *w, const uint8_t *host);
 /* Appends a record; -E2BIG past SNAPSHOT_MAX_STATE_SIZE or
  * SNAPSHOT_MAX_RECORDS. */

@@ -133,7 +133,7 @@ int main(void) {
         p = snapshot_find(&s, SNAPSHOT_RECORD_VCPU, 0, &size);
         CHECK(p && size == 0);
         CHECK(snapshot_find(&s, SNAPSHOT_RECORD_VCPU, 2, NULL) == NULL);
-        CHECK(snapshot_find(&s, SNAPSHOT_RECORD_CLOCK, 0, NULL) == NULL);
+        CHECK(snapshot_find(&s, SNAPSHOT_RECORD_VM, 0, NULL) == NULL);
         CHECK_EQ(s.header.memory_offset, 4096);
         CHECK_EQ(s.header.memory_size, RAM);
         snapshot_close(&s);

@@ -42,8 +42,11 @@
 #include "protocol.h"
 #include "sandbox.h"
 #include "serial.h"
+#include "snapshot.h"
+#include "vcpu-state.h"
 #include "vcpu.h"
 #include "virtio-blk.h"
+#include "vm-state.h"
 #include "vm.h"
 
 #define VM_IO_FLUSH_MS 20
@@ -81,6 +84,27 @@ struct vm {
         int disk_fds[VM_MAX_DISKS];
         bool disk_read_only[VM_MAX_DISKS];
         unsigned n_disks;
+
+        /* Suspend (not owned): where to, when (standalone), which MSRs. */
+        int snapshot_fd;
+        usec_t suspend_at;
+        const uint32_t *msr_indices;
+        unsigned n_msrs;
+};
+
+/* The snapshot's machine record: what a resume must rebuild the same. */
+struct vm_snapshot_machine {
+        uint64_t memory_bytes;
+        uint32_t n_vcpus;
+        uint32_t n_disks;
+};
+
+/* Snapshot records of the devices, in this order (index of
+ * SNAPSHOT_RECORD_DEVICE); disk i is VM_DEVICE_DISK0 + i. */
+enum {
+        VM_DEVICE_SERIAL = 0,
+        VM_DEVICE_I8042 = 1,
+        VM_DEVICE_DISK0 = 2,
 };
 
 static void vm_irq_line(struct device_host *host, unsigned irq, int level) {
@@ -357,13 +381,12 @@ static void vm_control_unpause(struct vm *vm, struct protocol_message *m) {
         vm_control_send_state(vm);
 }
 
-/* Ends the guest in order: no vCPU runs (so no virtio-blk request is half
- * done), then what the guest wrote is on stable storage, then exit. */
-static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
-        char reason[sizeof(vm->result.reason)] = "stopped by request";
+/* With the vCPUs paused: puts what the guest wrote to its disks on
+ * stable storage. Returns the first failure, naming the disk in
+ * *ret_disk. */
+static int vm_flush_disks(struct vm *vm, unsigned *ret_disk) {
+        int first = 0;
 
-        vm_pause_vcpus(vm);
-        serial_flush(vm->serial);
         for (unsigned i = 0; i < vm->n_disks; i++) {
                 if (vm->disk_read_only[i])
                         continue;
@@ -373,10 +396,200 @@ static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
                 while (r == -EINTR);
                 if (r < 0) {
                         log_error_errno(r, "Failed to flush disk %u: %m", i);
-                        snprintf(reason, sizeof(reason), "stopped by request; flushing disk %u failed: %s", i, strerror(-r));
+                        if (first == 0) {
+                                first = r;
+                                *ret_disk = i;
+                        }
                 }
         }
+        return first;
+}
+
+/* Ends the guest in order: no vCPU runs (so no virtio-blk request is half
+ * done), then what the guest wrote is on stable storage, then exit. */
+static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
+        char reason[sizeof(vm->result.reason)] = "stopped by request";
+        unsigned disk = 0;
+        int r;
+
+        vm_pause_vcpus(vm);
+        serial_flush(vm->serial);
+        r = vm_flush_disks(vm, &disk);
+        if (r < 0)
+                snprintf(reason, sizeof(reason), "stopped by request; flushing disk %u failed: %s", disk, strerror(-r));
         vm_end(vm, GUEST_EXIT_STOPPED, reason);
+}
+
+/* ---------------------------------------------------------------- suspend
+ *
+ * With every vCPU parked (so no device access is half done and the disks'
+ * queues are quiet) the whole machine goes into one snapshot file
+ * (snapshot.h): the machine record, each vCPU, the in-kernel irqchip, PIT
+ * and clock, each device, then RAM. The disks are flushed first, so that
+ * what the snapshot's guest believes written is on them. */
+static int vm_snapshot_write(struct vm *vm, int fd) {
+        struct vm_snapshot_machine machine = {
+                .memory_bytes = vm->mem.size, .n_vcpus = vm->machine->n_vcpus, .n_disks = vm->n_disks,
+        };
+        _cleanup_free_ struct vcpu_state *vcpu = NULL;
+        struct snapshot_writer w;
+        struct vm_state vms;
+        struct serial_state serial;
+        struct i8042_state i8042;
+        unsigned disk = 0;
+        int r;
+
+        r = vm_flush_disks(vm, &disk);
+        if (r < 0)
+                return log_error_errno(r, "Cannot suspend: flushing disk %u failed: %m", disk);
+        vcpu = malloc(sizeof(*vcpu));
+        if (!vcpu)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = snapshot_writer_start(&w, fd, vm->mem.size);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start the snapshot: %m");
+        r = snapshot_write_record(&w, SNAPSHOT_RECORD_MACHINE, 0, &machine, sizeof(machine));
+        for (unsigned i = 0; r >= 0 && i < vm->machine->n_vcpus; i++) {
+                r = vcpu_state_save(vm->machine->vm_fd, vm->vcpus[i].fd, vm->vcpus[i].run, vm->msr_indices, vm->n_msrs, vcpu);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot save vCPU %u's state: %m", i);
+                r = snapshot_write_record(&w, SNAPSHOT_RECORD_VCPU, i, vcpu, sizeof(*vcpu));
+        }
+        if (r >= 0) {
+                r = vm_state_save(vm->machine->vm_fd, &vms);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot save the irqchip, PIT and clock: %m");
+                r = snapshot_write_record(&w, SNAPSHOT_RECORD_VM, 0, &vms, sizeof(vms));
+        }
+        if (r >= 0) {
+                serial_save(vm->serial, &serial);
+                r = snapshot_write_record(&w, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_SERIAL, &serial, sizeof(serial));
+        }
+        if (r >= 0) {
+                i8042_save(vm->i8042, &i8042);
+                r = snapshot_write_record(&w, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_I8042, &i8042, sizeof(i8042));
+        }
+        for (unsigned i = 0; r >= 0 && i < vm->n_disks; i++) {
+                struct virtio_mmio_state d;
+                virtio_blk_save(vm->disks[i], &d);
+                r = snapshot_write_record(&w, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_DISK0 + i, &d, sizeof(d));
+        }
+        if (r >= 0)
+                r = vm->mem.fd >= 0 ? snapshot_write_memory(&w, vm->mem.fd) : snapshot_write_memory_mapped(&w, vm->mem.host);
+        if (r >= 0)
+                r = snapshot_writer_finish(&w);
+        if (r < 0)
+                return log_error_errno(r, "Cannot write the snapshot: %m");
+        log_info("Snapshot written: %" PRIu64 " KiB of RAM, %" PRIu64 " bytes of state", w.memory_written_bytes / 1024,
+                 w.state_offset - w.state_start);
+        return 0;
+}
+
+/* Suspends the guest to vm->snapshot_fd and ends it; if that fails the
+ * guest runs on as before (nothing is lost). */
+static void vm_suspend(struct vm *vm) {
+        bool was_paused = vm->paused;
+        int r;
+
+        vm_pause_vcpus(vm);
+        if (vm_exiting(vm))
+                return;
+        serial_flush(vm->serial);
+        r = vm_snapshot_write(vm, vm->snapshot_fd);
+        if (r >= 0) {
+                do
+                        r = fdatasync(vm->snapshot_fd) < 0 ? -errno : 0;
+                while (r == -EINTR);
+                if (r < 0)
+                        log_error_errno(r, "Cannot put the snapshot on stable storage: %m");
+        }
+        if (r < 0) {
+                log_error("Suspend failed; the guest goes on running");
+                if (!was_paused)
+                        vm_unpause_vcpus(vm);
+                return;
+        }
+        vm_end(vm, GUEST_EXIT_SUSPENDED, "suspended to a snapshot");
+}
+
+/* ---------------------------------------------------------------- resume
+ *
+ * The snapshot's record of a part, checked for its size. */
+static const void *vm_snapshot_part(const struct snapshot *s, uint32_t type, uint32_t index, uint64_t size, const char *what) {
+        uint64_t got = 0;
+        const void *p = snapshot_find(s, type, index, &got);
+
+        if (!p)
+                log_error("The snapshot has no %s", what);
+        else if (got != size) {
+                log_error("The snapshot's %s is %" PRIu64 " bytes, this launcher's is %" PRIu64, what, got, size);
+                p = NULL;
+        }
+        return p;
+}
+
+/* Opens the snapshot and checks that it is of a machine built like this
+ * one; maps its RAM. */
+static int vm_resume_memory(struct vm *vm, int fd, uint64_t memory_bytes, struct snapshot *s) {
+        const struct vm_snapshot_machine *m;
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        r = snapshot_open(fd, s, &why);
+        if (r < 0)
+                return log_error_errno(r, "Cannot resume: %s", why ? why : "cannot read the snapshot");
+        m = vm_snapshot_part(s, SNAPSHOT_RECORD_MACHINE, 0, sizeof(*m), "machine record");
+        if (!m)
+                return -EBADMSG;
+        if (m->memory_bytes != s->header.memory_size)
+                return log_error_errno(-EBADMSG, "Cannot resume: corrupt snapshot: its machine record and its header disagree on the memory size");
+        if (m->memory_bytes != memory_bytes || m->n_vcpus != vm->machine->n_vcpus || m->n_disks != vm->n_disks)
+                return log_error_errno(-EINVAL, "Cannot resume: the snapshot is of a guest with %" PRIu64 " MiB, %u vCPUs and %u disks; this one has %" PRIu64 " MiB, %u vCPUs and %u disks",
+                                       m->memory_bytes / MiB, m->n_vcpus, m->n_disks, memory_bytes / MiB, vm->machine->n_vcpus, vm->n_disks);
+        r = guest_memory_map_snapshot(&vm->mem, fd, s->header.memory_offset, s->header.memory_size);
+        if (r < 0)
+                return log_error_errno(r, "Cannot map the snapshot's RAM: %m");
+        return 0;
+}
+
+/* After the devices exist and the vCPUs are set up: every part's state. */
+static int vm_resume_state(struct vm *vm, const struct snapshot *s) {
+        const struct vm_state *vms;
+        const struct serial_state *serial;
+        const struct i8042_state *i8042;
+        uint32_t msr = 0;
+        int r;
+
+        vms = vm_snapshot_part(s, SNAPSHOT_RECORD_VM, 0, sizeof(*vms), "irqchip, PIT and clock");
+        serial = vm_snapshot_part(s, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_SERIAL, sizeof(*serial), "serial port");
+        i8042 = vm_snapshot_part(s, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_I8042, sizeof(*i8042), "i8042");
+        if (!vms || !serial || !i8042)
+                return -EBADMSG;
+        r = vm_state_restore(vm->machine->vm_fd, vms);
+        if (r < 0)
+                return log_error_errno(r, "Cannot restore the irqchip, PIT and clock: %m");
+        if ((r = serial_restore(vm->serial, serial)) < 0 || (r = i8042_restore(vm->i8042, i8042)) < 0)
+                return log_error_errno(r, "The snapshot's serial port or i8042 state is invalid: %m");
+        for (unsigned i = 0; i < vm->n_disks; i++) {
+                const struct virtio_mmio_state *d =
+                        vm_snapshot_part(s, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_DISK0 + i, sizeof(*d), "disk");
+                if (!d)
+                        return -EBADMSG;
+                r = virtio_blk_restore(vm->disks[i], d);
+                if (r < 0)
+                        return log_error_errno(r, "The snapshot's state of disk %u is invalid: %m", i);
+        }
+        for (unsigned i = 0; i < vm->machine->n_vcpus; i++) {
+                const struct vcpu_state *v = vm_snapshot_part(s, SNAPSHOT_RECORD_VCPU, i, sizeof(*v), "vCPU");
+                if (!v)
+                        return -EBADMSG;
+                r = vcpu_state_restore(vm->vcpus[i].fd, v, &msr);
+                if (r == -EIO)
+                        return log_error_errno(r, "Cannot restore vCPU %u: KVM refuses MSR 0x%x", i, msr);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot restore vCPU %u: %m", i);
+        }
+        return 0;
 }
 
 struct vm_control_handler {
@@ -495,6 +708,10 @@ static void vm_io_loop(struct vm *vm) {
                                 vm_control_receive(vm);
                 }
                 serial_flush(vm->serial);
+                if (vm->suspend_at > 0 && now_usec() >= vm->suspend_at) {
+                        vm->suspend_at = 0;
+                        vm_suspend(vm);
+                }
         }
         serial_flush(vm->serial);
 }
@@ -532,9 +749,14 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
                 .control_fd = config->control_fd,
                 .listen_fd = config->listen_fd,
                 .control_attached = true, /* setup came on it */
+                .snapshot_fd = config->snapshot_fd,
+                .msr_indices = config->msr_indices,
+                .n_msrs = config->n_msrs,
         };
+        bool resume = config->resume_fd >= 0;
+        struct snapshot snap = { .state = NULL };
         char cmdline[VM_CMDLINE_MAX];
-        struct boot_entry entry;
+        struct boot_entry entry = { .entry = 0 };
         unsigned started = 0;
         int r;
 
@@ -560,10 +782,16 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
                 vm.disk_read_only[i] = config->disks[i].read_only;
         }
 
-        r = guest_memory_create(&vm.mem, config->memory_bytes);
-        if (r < 0) {
-                log_error_errno(r, "Failed to create %" PRIu64 " MiB of guest memory: %m", config->memory_bytes / MiB);
-                goto out;
+        if (resume) {
+                r = vm_resume_memory(&vm, config->resume_fd, config->memory_bytes, &snap);
+                if (r < 0)
+                        goto out;
+        } else {
+                r = guest_memory_create(&vm.mem, config->memory_bytes);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to create %" PRIu64 " MiB of guest memory: %m", config->memory_bytes / MiB);
+                        goto out;
+                }
         }
         r = vm_set_memory(&vm);
         if (r < 0) {
@@ -573,23 +801,36 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
         r = vm_add_devices(&vm, config, cmdline, sizeof(cmdline));
         if (r < 0)
                 goto out;
-        r = boot_load(&vm.mem, config->kernel_fd, config->initrd_fd, cmdline, &entry);
-        config->kernel_fd = safe_close(config->kernel_fd);
-        config->initrd_fd = safe_close(config->initrd_fd);
-        if (r < 0)
-                goto out;
-        r = mptable_write(&vm.mem, machine->n_vcpus);
-        if (r < 0) {
-                log_error_errno(r, "Failed to write the MP table: %m");
-                goto out;
+        if (!resume) {
+                r = boot_load(&vm.mem, config->kernel_fd, config->initrd_fd, cmdline, &entry);
+                config->kernel_fd = safe_close(config->kernel_fd);
+                config->initrd_fd = safe_close(config->initrd_fd);
+                if (r < 0)
+                        goto out;
+                r = mptable_write(&vm.mem, machine->n_vcpus);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to write the MP table: %m");
+                        goto out;
+                }
+                log_debug("Booting %s kernel, entry 0x%" PRIx64 ", command line: %s", entry.protocol, entry.entry, cmdline);
         }
-        log_debug("Booting %s kernel, entry 0x%" PRIx64 ", command line: %s", entry.protocol, entry.entry, cmdline);
 
         for (unsigned i = 0; i < machine->n_vcpus; i++) {
-                r = vcpu_setup(&vm.vcpus[i], machine->vcpu_fds[i], machine->vcpu_mmap_size, i == 0 ? &entry : NULL);
+                r = vcpu_setup(&vm.vcpus[i], machine->vcpu_fds[i], machine->vcpu_mmap_size, i == 0 && !resume ? &entry : NULL);
                 if (r < 0)
                         goto out;
         }
+        /* Resume: the snapshot's state over what setup put there; its RAM
+         * already holds the kernel, the boot data and the MP table. */
+        if (resume) {
+                r = vm_resume_state(&vm, &snap);
+                snapshot_close(&snap);
+                if (r < 0)
+                        goto out;
+                log_info("Resumed from the snapshot");
+        }
+        if (config->suspend_after_ms > 0)
+                vm.suspend_at = now_usec() + config->suspend_after_ms * 1000;
         /* The vCPU threads start paused: each parks before its first
          * KVM_RUN. Once all are parked, the sandbox is locked on every
          * thread, and only then does the first guest instruction run. */
@@ -634,6 +875,7 @@ out:
                 snprintf(reason, sizeof(reason), "launcher error: failed to set up the machine: %s", strerror(-r));
                 vm_control_send_exited(&vm, GUEST_EXIT_LAUNCHER_ERROR, reason);
         }
+        snapshot_close(&snap);
         vm_free(&vm);
         return r;
 }

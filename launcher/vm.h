@@ -44,6 +44,17 @@ struct vm_config {
          * since a reconnecting daemon replaces them while the guest runs. */
         int control_fd;
         int listen_fd;
+        /* Suspend and resume (snapshot.h). snapshot_fd: where a suspend
+         * writes (-EBADF: none); suspend_after_ms: standalone mode suspends
+         * by itself this long after the start (0: never). resume_fd: a
+         * snapshot to resume from instead of booting kernel_fd (-EBADF:
+         * boot). msr_indices: the MSRs to save (KVM_GET_MSR_INDEX_LIST,
+         * which the sandbox cannot ask for). */
+        int snapshot_fd;
+        uint64_t suspend_after_ms;
+        int resume_fd;
+        const uint32_t *msr_indices;
+        unsigned n_msrs;
         /* Test only: a forbidden call to make once the sandbox is locked
          * (sandbox.h); NULL normally. */
         const char *test_violation;

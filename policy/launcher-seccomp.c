@@ -34,9 +34,16 @@ static const unsigned long ioctl_requests[] = {
         KVM_GET_REGS,  /* name the instruction at rip when emulation fails */
         KVM_GET_SREGS, /* ... and translate rip through the guest's paging */
         KVM_TRANSLATE, /* ... (KVM_EXIT_INTERNAL_ERROR report) */
+        /* Suspend: read the vCPUs' and the VM's state (never set it: a
+         * resume sets it before the sandbox is locked). */
+        KVM_GET_MP_STATE, KVM_GET_XSAVE, KVM_GET_XCRS, KVM_GET_DEBUGREGS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS,
+        KVM_GET_MSRS, KVM_GET_IRQCHIP, KVM_GET_PIT2, KVM_GET_CLOCK,
+        KVM_CHECK_EXTENSION, /* ... which of those this KVM has */
 };
 static const char *const ioctl_request_names[] = {
         "KVM_RUN", "KVM_IRQ_LINE", "KVM_GET_REGS", "KVM_GET_SREGS", "KVM_TRANSLATE",
+        "KVM_GET_MP_STATE", "KVM_GET_XSAVE", "KVM_GET_XCRS", "KVM_GET_DEBUGREGS", "KVM_GET_LAPIC", "KVM_GET_VCPU_EVENTS",
+        "KVM_GET_MSRS", "KVM_GET_IRQCHIP", "KVM_GET_PIT2", "KVM_GET_CLOCK", "KVM_CHECK_EXTENSION",
 };
 _Static_assert(ELEMENTSOF(ioctl_requests) == ELEMENTSOF(ioctl_request_names), "one name per request");
 
@@ -69,6 +76,10 @@ const struct launcher_seccomp_entry launcher_seccomp_allowlist[] = {
         { "preadv", "virtio-blk reads into guest memory", .arg = ANY },
         { "pwritev", "virtio-blk writes from guest memory", .arg = ANY },
         { "fdatasync", "virtio-blk flush and an orderly stop: a guest that asked for a barrier gets one", .arg = ANY },
+        { "pread64", "suspend: guest memory from its memfd", .arg = ANY },
+        { "pwrite64", "suspend: the snapshot file", .arg = ANY },
+        { "ftruncate", "suspend: the snapshot file, emptied first and sized last", .arg = ANY },
+        { "lseek", "suspend: SEEK_DATA/SEEK_HOLE over the guest memory's memfd (only what the guest touched)", .arg = ANY },
         { "poll", "the I/O loop waits on the console, the control socket and its eventfd", .arg = ANY },
         { "ppoll", "poll() as some C libraries make it", .arg = ANY },
 

@@ -1,0 +1,98 @@
+# guestd-test: kvm
+# Suspend to a snapshot and resume, standalone (issue 9; through guestd
+# later): a counting guest goes on from the next number, twice (the second
+# suspend is of a resumed guest, whose RAM is mapped from the first
+# snapshot), with two vCPUs too; memtouch's verify passes find its memory
+# intact; a snapshot that is corrupt, truncated, not a snapshot, or of
+# another machine is refused with its reason.
+source "$(dirname "$0")/lib.sh"
+need_launcher
+need_kvm
+
+L=("$LAUNCHER" --memory 16)
+COUNT=(--kernel "$GUESTS/count.elf" --cmdline "count.delay=3000000")
+
+# The count lines of the files, in order, each N exactly one more than the
+# one before, starting at 0. A line cut by a suspend continues in the next
+# file, so the files are joined as they are.
+consecutive() {
+        cat "$@" | awk '
+                /^count [0-9]+$/ { if ($2 != n) { printf "count %s after count %d\n", $2, n - 1; bad = 1; exit 1 } n++ }
+                END { if (!bad) printf "%d\n", n }'
+}
+
+# Only what the guest touched takes space: 16 MiB of RAM, well under
+# 1 MiB on disk. (Checked before a resume reads the file through its
+# mapping: on tmpfs that fills its holes.)
+sparse() { # NAME FILE
+        local used size
+        used=$(du -k "$2" | cut -f1)
+        size=$(stat -c %s "$2")
+        if [ "$used" -lt 1024 ] && [ "$size" -gt $((16 * 1024 * 1024)) ]; then
+                ok "$1: the snapshot is sparse: $size bytes long, $used KiB on disk"
+        else
+                fail "$1: the snapshot takes $used KiB on disk for $size bytes"
+        fi
+}
+
+suspend_resume() { # NAME EXTRA-OPTIONS...
+        local name=$1 n
+        shift
+        expect_exit 8 "$name: suspended" "${L[@]}" "$@" "${COUNT[@]}" --snapshot "$TMP/snap1" --suspend-after 2000
+        cp "$TMP/out" "$TMP/count1"
+        expect_grep "$TMP/err" "suspended to a snapshot" "$name: the reason says suspended"
+        sparse "$name" "$TMP/snap1"
+        cp "$TMP/snap1" "$TMP/snap1-$#"
+        expect_exit 8 "$name: resumed, then suspended again" "${L[@]}" "$@" --resume "$TMP/snap1" --snapshot "$TMP/snap2" --suspend-after 2000
+        cp "$TMP/out" "$TMP/count2"
+        expect_grep "$TMP/err" "Resumed from the snapshot" "$name: resumed"
+        sparse "$name, suspended again" "$TMP/snap2"
+        TEST_TIMEOUT=3 expect_exit 124 "$name: resumed again, runs until killed" "${L[@]}" "$@" --resume "$TMP/snap2"
+        cp "$TMP/out" "$TMP/count3"
+        n=$(consecutive "$TMP/count1" "$TMP/count2" "$TMP/count3")
+        if [[ $n =~ ^[0-9]+$ ]] && [ "$(grep -c '^count' "$TMP/count2")" -gt 0 ] && [ "$(grep -c '^count' "$TMP/count3")" -gt 0 ]; then
+                ok "$name: counted 0 to $((n - 1)) across two suspends, no number repeated or missed"
+        else
+                fail "$name: the count did not go on: ${n:-nothing}"
+        fi
+}
+suspend_resume "one vCPU"
+suspend_resume "two vCPUs" --vcpus 2
+
+# memtouch writes and verifies 8 MiB over and over: every verify after the
+# resume finds what was written before the suspend.
+MT=(--kernel "$GUESTS/memtouch.elf" --cmdline "memtouch.mib=8 memtouch.passes=0")
+expect_exit 8 "memtouch: suspended" "${L[@]}" "${MT[@]}" --snapshot "$TMP/mt" --suspend-after 3000
+TEST_TIMEOUT=6 expect_exit 124 "memtouch: resumed" "${L[@]}" --resume "$TMP/mt"
+verified=$(grep -c 'verify): checksum .*, 0 mismatches' "$TMP/out")
+if [ "$verified" -gt 0 ] && ! grep -q 'mismatches' <(grep -v ', 0 mismatches' "$TMP/out"); then
+        ok "memtouch: $verified verify passes after the resume, no mismatch"
+else
+        fail "memtouch after the resume: $verified clean verify passes"
+        sed 's/^/    /' "$TMP/out" | tail -n 5 >&2
+fi
+
+# Refusals, each with its reason; the snapshot file is left as it was.
+# snap1-0: the one-vCPU guest's first snapshot.
+mv "$TMP/snap1-0" "$TMP/snap1"
+sum=$(sha256sum <"$TMP/snap1")
+expect_exit 1 "another memory size" "$LAUNCHER" --memory 32 --resume "$TMP/snap1"
+expect_grep "$TMP/err" "the snapshot is of a guest with 16 MiB, 1 vCPUs and 0 disks; this one has 32 MiB" "another memory size: named"
+expect_exit 1 "another vCPU count" "${L[@]}" --vcpus 2 --resume "$TMP/snap1"
+expect_grep "$TMP/err" "this one has 16 MiB, 2 vCPUs" "another vCPU count: named"
+[ "$(sha256sum <"$TMP/snap1")" = "$sum" ] && ok "a refused resume leaves the snapshot as it was" || fail "a refused resume changed the snapshot"
+cp "$TMP/snap1" "$TMP/corrupt"
+printf '\xff' | dd of="$TMP/corrupt" bs=1 seek=$((4096 + 16 * 1024 * 1024 + 200)) conv=notrunc status=none
+expect_exit 1 "corrupt state" "${L[@]}" --resume "$TMP/corrupt"
+expect_grep "$TMP/err" "corrupt snapshot: the records' checksum does not match" "corrupt state: named"
+cp "$TMP/snap1" "$TMP/short"
+truncate -s $((4096 + 16 * 1024 * 1024 + 100)) "$TMP/short"
+expect_exit 1 "truncated" "${L[@]}" --resume "$TMP/short"
+expect_grep "$TMP/err" "truncated" "truncated: named"
+expect_exit 1 "not a snapshot" "${L[@]}" --resume "$GUESTS/count.elf"
+expect_grep "$TMP/err" "not a guestd snapshot" "not a snapshot: named"
+expect_exit 1 "--resume with --kernel" "${L[@]}" --resume "$TMP/snap1" --kernel "$GUESTS/count.elf"
+expect_grep "$TMP/err" "no --kernel, --initrd or --cmdline with it" "--resume with --kernel: named"
+expect_exit 1 "--suspend-after without --snapshot" "${L[@]}" "${COUNT[@]}" --suspend-after 10
+expect_grep "$TMP/err" "needs --snapshot" "--suspend-after without --snapshot: named"
+finish
