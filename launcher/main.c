@@ -49,7 +49,7 @@ static void help(void) {
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
                "  --control-fd N       run under guestd: everything comes over this launcher\n"
                "                       protocol socket (the other options are not used)\n"
-               "  --snapshot FILE      where a suspend writes the guest's state\n"
+               "  --snapshot FILE      where a suspend writes the guest's state; SIGUSR2 suspends\n"
                "  --suspend-after MS   suspend the guest to --snapshot after MS milliseconds\n"
                "  --resume FILE        continue a suspended guest from its snapshot (instead of\n"
                "                       --kernel; --memory, --vcpus and --disk as when it was suspended)\n"

@@ -485,6 +485,22 @@ static int vm_snapshot_write(struct vm *vm, int fd) {
         return 0;
 }
 
+/* Standalone with --snapshot, SIGUSR2 asks for a suspend (as a person or
+ * a test would: kill -USR2). The handler only notes it and wakes the I/O
+ * loop, which suspends. */
+static volatile sig_atomic_t vm_suspend_requested;
+static int vm_suspend_wake_fd = -EBADF;
+
+static void vm_suspend_signal(int sig) {
+        uint64_t one = 1;
+        int saved = errno;
+
+        vm_suspend_requested = 1;
+        if (vm_suspend_wake_fd >= 0)
+                (void) !write(vm_suspend_wake_fd, &one, sizeof(one));
+        errno = saved;
+}
+
 /* Suspends the guest to vm->snapshot_fd and ends it; if that fails the
  * guest runs on as before (nothing is lost). */
 static void vm_suspend(struct vm *vm) {
@@ -708,8 +724,9 @@ static void vm_io_loop(struct vm *vm) {
                                 vm_control_receive(vm);
                 }
                 serial_flush(vm->serial);
-                if (vm->suspend_at > 0 && now_usec() >= vm->suspend_at) {
+                if ((vm->suspend_at > 0 && now_usec() >= vm->suspend_at) || vm_suspend_requested) {
                         vm->suspend_at = 0;
+                        vm_suspend_requested = 0;
                         vm_suspend(vm);
                 }
         }
@@ -831,6 +848,11 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
         }
         if (config->suspend_after_ms > 0)
                 vm.suspend_at = now_usec() + config->suspend_after_ms * 1000;
+        if (!vm.daemon_mode && vm.snapshot_fd >= 0) {
+                struct sigaction sa = { .sa_handler = vm_suspend_signal, .sa_flags = SA_RESTART };
+                vm_suspend_wake_fd = vm.wake_fd;
+                sigaction(SIGUSR2, &sa, NULL);
+        }
         /* The vCPU threads start paused: each parks before its first
          * KVM_RUN. Once all are parked, the sandbox is locked on every
          * thread, and only then does the first guest instruction run. */
@@ -876,6 +898,9 @@ out:
                 vm_control_send_exited(&vm, GUEST_EXIT_LAUNCHER_ERROR, reason);
         }
         snapshot_close(&snap);
+        /* The handler stays (the sandbox allows no sigaction now); it
+         * only finds no fd to wake. */
+        vm_suspend_wake_fd = -EBADF;
         vm_free(&vm);
         return r;
 }

@@ -59,6 +59,15 @@ suspend_resume() { # NAME EXTRA-OPTIONS...
 suspend_resume "one vCPU"
 suspend_resume "two vCPUs" --vcpus 2
 
+# SIGUSR2 suspends a guest started with --snapshot, as a person would.
+"${L[@]}" "${COUNT[@]}" --snapshot "$TMP/usr2" >"$TMP/out" 2>"$TMP/err" </dev/null &
+pid=$!
+sleep 1
+kill -USR2 $pid
+wait $pid
+rc=$?
+[ $rc = 8 ] && ok "SIGUSR2 suspends (exit 8)" || { fail "SIGUSR2: exit $rc, wanted 8"; tail -n 3 "$TMP/err" >&2; }
+
 # memtouch writes and verifies 8 MiB over and over: every verify after the
 # resume finds what was written before the suspend.
 MT=(--kernel "$GUESTS/memtouch.elf" --cmdline "memtouch.mib=8 memtouch.passes=0")

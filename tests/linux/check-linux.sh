@@ -294,6 +294,45 @@ boot_shell() {
 	return $ok
 }
 
+# boot_suspend NAME COMMAND...: (vcpus, disk: as in COMMAND) the disk round trip with a suspend in the
+# middle (guestd-launcher only): the guest writes its block and syncs,
+# then ticks five times a second (guestd.wait); at its fourth tick the
+# launcher gets SIGUSR2 and suspends (status 8); resumed from the snapshot
+# it goes on ticking from the next number, reads the block back and ends.
+# The host checks the block, as for boot_disk.
+boot_suspend() {
+	local name=$1 ok=0 first last want got
+	shift
+	session_start "$name" "$@" --snapshot "$work/$name.snap" \
+		--cmdline "$tiny_cmdline guestd.mode=disk guestd.seed=$seed guestd.wait=6"
+	if ! session_expect 'guestd-init: tick 3$'; then
+		fail "$name: the guest never reached its ticks"
+		ok=1
+	fi
+	pkill -USR2 -P "$session_pid" -x guestd-launcher
+	session_end 60
+	[ "$rc" = 8 ] || { fail "$name: the suspend ended with status $rc, wanted 8"; ok=1; }
+	mv "$log" "$work/$name-1.log"
+	session_start "$name" "$launcher" --memory 128 --console stdio --vcpus "$vcpus" --disk "$disk" --resume "$work/$name.snap"
+	session_expect 'guestd-init: (disk round trip ok|FAILED)' 120 || { fail "$name: no end of the round trip after the resume"; ok=1; }
+	session_end 60
+	[ "$rc" = 3 ] || { fail "$name: the resumed guest ended with status $rc, wanted 3"; ok=1; }
+	grep -q 'guestd-init: disk round trip ok' "$log" || { fail "$name: the round trip failed after the resume"; ok=1; }
+	grep -q 'guestd-init: user space runs' "$log" && { fail "$name: the resumed guest booted again"; ok=1; }
+	# The ticks: consecutive across the suspend, none twice, none missed.
+	if ! cat "$work/$name-1.log" "$log" | sed -nE 's/.*guestd-init: tick ([0-9]+)$/\1/p' |
+		awk '$1 != n { exit 1 } { n++ } END { exit n == 30 ? 0 : 1 }'; then
+		fail "$name: the ticks did not go on from where the suspend stopped them"
+		ok=1
+	fi
+	want=$(sed -nE 's/.*guestd-init: writing sector 2048 \(sha256 ([0-9a-f]{64})\).*/\1/p' "$work/$name-1.log" | head -n 1)
+	got=$(dd if="$disk" bs=512 skip=2048 count=1 status=none | sha256sum | cut -d' ' -f1)
+	[ -n "$want" ] && [ "$got" = "$want" ] || { fail "$name: sector 2048 of the image is not the block the guest wrote"; ok=1; }
+	cat "$work/$name-1.log" "$log" >"$work/$name.both" && mv "$work/$name.both" "$log"
+	summary+=("$(printf '%-18s suspended at its 4th tick, resumed, round trip %s' "$name" "$([ $ok = 0 ] && echo ok || echo FAILED)")")
+	return $ok
+}
+
 # expect_status NAME RC: the VMM's exit status. guestd-launcher reports
 # the i8042 reset as 3; QEMU (-no-reboot) exits 0 on the guest's reset.
 expect_status() {
@@ -311,6 +350,10 @@ else
 	boot_disk $name "${L[@]}" --kernel "$vmlinux" --vcpus $vcpus --disk "$disk" \
 		--cmdline "$tiny_cmdline guestd.mode=disk guestd.seed=$seed" || show_tail
 	expect_status $name 3 || show_tail
+	name=launcher_suspend vcpus=2
+	echo "the tiny vmlinux ($vcpus vCPUs) under guestd-launcher, suspended between its disk write and read, resumed"
+	seed=$RANDOM$RANDOM
+	boot_suspend $name "${L[@]}" --kernel "$vmlinux" --vcpus $vcpus --disk "$disk" || show_tail
 	name=launcher_bzimage vcpus=1
 	echo "booting the tiny LZ4 bzImage under guestd-launcher: to the shell"
 	boot_shell $name "${L[@]}" --kernel "$bzimage" --cmdline "$tiny_cmdline guestd.mode=shell" || show_tail
