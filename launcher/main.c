@@ -441,7 +441,7 @@ int main(int argc, char *argv[]) {
                 return run_daemon_mode(control_fd);
         }
         if (config.kernel_fd < 0 && config.resume_fd < 0) {
-                log_error("--kernel (or --resume) is required; try --help.");
+                log_error("--kernel is required (or --resume FILE); try --help.");
                 return GUEST_EXIT_LAUNCHER_ERROR;
         }
         if (config.resume_fd >= 0 && (config.kernel_fd >= 0 || config.initrd_fd >= 0 || *config.cmdline)) {
