@@ -62,7 +62,9 @@ suspend_resume "two vCPUs" --vcpus 2
 # SIGUSR2 suspends a guest started with --snapshot, as a person would.
 "${L[@]}" "${COUNT[@]}" --snapshot "$TMP/usr2" >"$TMP/out" 2>"$TMP/err" </dev/null &
 pid=$!
-sleep 1
+# Once the guest counts, the handler is in place (it is set before the
+# first guest instruction runs).
+for _ in $(seq 300); do grep -q '^count 1$' "$TMP/out" && break; sleep 0.1; done
 kill -USR2 $pid
 wait $pid
 rc=$?
