@@ -88,8 +88,10 @@ int snapshot_write_memory(struct snapshot_writer *w, int memfd);
  * that has no memfd (resumed from a snapshot, guest_memory_map_snapshot()):
  * every page is read, the zero ones left as holes. Reading faults in the
  * old snapshot's holes too (zero-filled page cache, and on tmpfs real
- * pages): a cost in the size of the guest, not of what it touched, until
- * this asks mincore() which pages exist. */
+ * pages): a cost in the size of the guest, not of what it touched.
+ * mincore() cannot cut it (a written page that went to swap reads as
+ * absent); dirty tracking can (KVM_MEM_LOG_DIRTY_PAGES plus the pages
+ * the devices write). */
 int snapshot_write_memory_mapped(struct snapshot_writer *w, const uint8_t *host);
 /* Appends a record; -E2BIG past SNAPSHOT_MAX_STATE_SIZE or
  * SNAPSHOT_MAX_RECORDS. */
