@@ -22,12 +22,12 @@ LIBS_JSON = $(shell pkg-config --libs json-c 2>/dev/null)
 LIBS_SYSTEMD = $(shell pkg-config --libs libsystemd 2>/dev/null)
 LIBS_CAPNG = $(shell pkg-config --libs libcap-ng 2>/dev/null)
 LIBS_SECCOMP = $(shell pkg-config --libs libseccomp 2>/dev/null)
-# zlib: CRC-32 for snapshot files (launcher/snapshot.c).
+# zlib: CRC-32 for snapshot files (common/snapshot.c).
 LIBS_ZLIB = $(shell pkg-config --libs zlib 2>/dev/null)
 # The launcher is linked statically: it is executed in an empty root,
 # where no dynamic loader or shared library can be found.
 LDLIBS_LAUNCHER = -static -pthread $(shell pkg-config --static --libs json-c libseccomp zlib 2>/dev/null)
-LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP)
+LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 

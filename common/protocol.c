@@ -44,6 +44,8 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_EXITED]  = { "exited",  PROTOCOL_TO_DAEMON,   0, 0 },
         [PROTOCOL_ERROR]   = { "error",   PROTOCOL_TO_DAEMON,   0, 0 },
         [PROTOCOL_VIOLATION] = { "violation", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_SUSPEND] = { "suspend", PROTOCOL_TO_LAUNCHER, 1, 1 },
+        [PROTOCOL_PROGRESS] = { "progress", PROTOCOL_TO_DAEMON, 0, 0 },
 };
 
 const char *protocol_type_to_string(enum protocol_type t) {

@@ -14,10 +14,14 @@
  *
  * Messages (D = daemon, L = launcher):
  *   setup    D->L  the machine: body {guest, memory_mib, vcpus, cmdline,
- *                  initrd (bool), disks: [{read_only, id}]}; fds, in
- *                  order: /dev/kvm, kernel, initrd (if any), disk 0..n-1,
- *                  console (a stream socket), listen (a listening unix
- *                  socket on which a restarted daemon reconnects). The
+ *                  initrd (bool), disks: [{read_only, id}], resume
+ *                  (bool, optional: false)}; fds, in order: /dev/kvm,
+ *                  kernel, initrd (if any), disk 0..n-1, console (a stream
+ *                  socket), listen (a listening unix socket on which a
+ *                  restarted daemon reconnects). With resume true the
+ *                  second fd is a snapshot (read-only) instead of the
+ *                  kernel, there is no initrd, and the guest goes on from
+ *                  where it was suspended instead of booting. The
  *                  launcher's stdout and stderr are a pipe guestd reads. First
  *                  and only once. The launcher creates the VM and exactly
  *                  `vcpus` vCPUs on /dev/kvm before it runs anything, then
@@ -29,6 +33,14 @@
  *                  becomes the launcher's stdout and stderr); body {}.
  *   pause, unpause, stop   D->L  body {}; stop ends the guest in order
  *                  (vCPUs stopped, disks flushed) and the launcher exits.
+ *   suspend  D->L  body {}; fds: [snapshot] (an empty regular file, read
+ *                  and write). The launcher stops the vCPUs, flushes the
+ *                  disks, writes the snapshot (snapshot.h) with
+ *                  "progress" on the way, fdatasyncs it and ends with
+ *                  "exited" 8 (suspended). If it cannot, it sends "error"
+ *                  and then "state", and the guest goes on as before.
+ *   progress L->D  body {done, total}: bytes of guest RAM a suspend has
+ *                  copied so far.
  *   state    L->D  body {state: "running"|"paused", pid}: after setup,
  *                  after attach, and after each pause/unpause.
  *   exited   L->D  body {exit: <enum guest_exit number>, exit_name,
@@ -64,6 +76,8 @@ enum protocol_type {
         PROTOCOL_EXITED,
         PROTOCOL_ERROR,
         PROTOCOL_VIOLATION,
+        PROTOCOL_SUSPEND,
+        PROTOCOL_PROGRESS,
         _PROTOCOL_TYPE_MAX,
         _PROTOCOL_TYPE_INVALID = -EINVAL,
 };

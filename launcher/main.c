@@ -153,13 +153,13 @@ static int take_fd(struct protocol_message *m, size_t *next) {
 /* Reads "setup" from the control socket and turns it into config and
  * machine; every fd it carried ends up in one of them or closed. */
 static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_machine *machine, char **ret_cmdline,
-                        char **ret_test_violation) {
+                        char **ret_test_violation, uint32_t **ret_msr_indices) {
         _cleanup_(protocol_message_done) struct protocol_message m = { .body = NULL };
         struct json_object *disks;
         const char *guest, *cmdline;
         uint64_t memory_mib, vcpus;
         size_t n_disks, want_fds, next = 0;
-        bool initrd;
+        bool initrd, resume = false;
         int r;
 
         r = protocol_recv(control_fd, PROTOCOL_TO_LAUNCHER, &m);
@@ -180,6 +180,10 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
                 return setup_fail(control_fd, "'cmdline' must be a string of at most %d characters", LAUNCHER_CMDLINE_MAX);
         if (protocol_get_bool(m.body, "initrd", &initrd) < 0)
                 return setup_fail(control_fd, "'initrd' must be true or false");
+        if (json_object_object_get_ex(m.body, "resume", NULL) && protocol_get_bool(m.body, "resume", &resume) < 0)
+                return setup_fail(control_fd, "'resume' must be true or false");
+        if (resume && initrd)
+                return setup_fail(control_fd, "a resumed guest has no initrd: it is in the snapshot's RAM");
         if (json_object_object_get_ex(m.body, "test_violation", NULL)) {
                 const char *what;
                 if (protocol_get_string(m.body, "test_violation", &what) < 0 || !protocol_test_violation_known(what))
@@ -194,7 +198,7 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
         if (n_disks > VM_MAX_DISKS)
                 return setup_fail(control_fd, "%zu disks, at most %d are supported", n_disks, VM_MAX_DISKS);
 
-        /* /dev/kvm, kernel, initrd, disks, console, listen. */
+        /* /dev/kvm, kernel (or snapshot), initrd, disks, console, listen. */
         want_fds = 1 + 1 + initrd + n_disks + 2;
         if (m.n_fds != want_fds)
                         return setup_fail(control_fd, "%zu fds for %s initrd and %zu disks: want %zu", m.n_fds, initrd ? "an" : "no",
@@ -231,9 +235,18 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
                 r = kvm_machine_create(kvm_fd, vcpus, machine);
                 if (r < 0)
                         return setup_fail(control_fd, "failed to create the virtual machine: %s", strerror(-r));
+                /* The MSRs a suspend saves: only /dev/kvm can list them,
+                 * and it is gone once the guest runs. */
+                r = kvm_msr_index_list(kvm_fd, ret_msr_indices, &config->n_msrs);
+                if (r < 0)
+                        return setup_fail(control_fd, "failed to get KVM's list of MSRs: %s", strerror(-r));
+                config->msr_indices = *ret_msr_indices;
         }
         config->memory_bytes = memory_mib * MiB;
-        config->kernel_fd = take_fd(&m, &next);
+        if (resume)
+                config->resume_fd = take_fd(&m, &next);
+        else
+                config->kernel_fd = take_fd(&m, &next);
         config->initrd_fd = initrd ? take_fd(&m, &next) : -EBADF;
         config->cmdline = *ret_cmdline;
         config->n_disks = n_disks;
@@ -247,7 +260,8 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
         config->listen_fd = take_fd(&m, &next);
         config->control_fd = control_fd;
         config->test_violation = *ret_test_violation;
-        log_info("Guest %s: %" PRIu64 " MiB, %" PRIu64 " vCPUs, %zu disks", guest, memory_mib, vcpus, n_disks);
+        log_info("Guest %s: %" PRIu64 " MiB, %" PRIu64 " vCPUs, %zu disks%s", guest, memory_mib, vcpus, n_disks,
+                 resume ? ", resuming from a snapshot" : "");
         return 0;
 }
 
@@ -255,6 +269,7 @@ static int run_daemon_mode(int control_fd) {
         struct vm_config config = { .kernel_fd = -EBADF, .initrd_fd = -EBADF, .control_fd = -EBADF, .listen_fd = -EBADF,
                                     .snapshot_fd = -EBADF, .resume_fd = -EBADF };
         _cleanup_free_ char *cmdline = NULL, *test_violation = NULL;
+        _cleanup_free_ uint32_t *msr_indices = NULL;
         struct kvm_machine machine;
         struct vm_result result;
         int r;
@@ -264,7 +279,7 @@ static int run_daemon_mode(int control_fd) {
         signal(SIGPIPE, SIG_IGN);
         kvm_machine_init(&machine);
 
-        r = daemon_setup(control_fd, &config, &machine, &cmdline, &test_violation);
+        r = daemon_setup(control_fd, &config, &machine, &cmdline, &test_violation, &msr_indices);
         if (r < 0) {
                 safe_close(control_fd);
                 return GUEST_EXIT_LAUNCHER_ERROR;
@@ -275,6 +290,7 @@ static int run_daemon_mode(int control_fd) {
         kvm_machine_close(&machine);
         safe_close(config.kernel_fd);
         safe_close(config.initrd_fd);
+        safe_close(config.resume_fd);
         for (unsigned i = 0; i < config.n_disks; i++)
                 safe_close(config.disks[i].fd);
         if (r < 0)

@@ -107,6 +107,14 @@ enum {
         VM_DEVICE_DISK0 = 2,
 };
 
+/* guestd bounds a snapshot's size before it is written (snapshot.h). */
+#define VM_RECORD_MAX(payload) (sizeof(struct snapshot_record) + (sizeof(payload) + 7) / 8 * 8)
+_Static_assert(VM_RECORD_MAX(struct vcpu_state) <= SNAPSHOT_STATE_PER_VCPU_MAX, "a vCPU's record fits guestd's bound");
+_Static_assert(VM_RECORD_MAX(struct vm_snapshot_machine) + VM_RECORD_MAX(struct vm_state) + VM_RECORD_MAX(struct serial_state) +
+                       VM_RECORD_MAX(struct i8042_state) + VM_MAX_DISKS * VM_RECORD_MAX(struct virtio_mmio_state) <=
+               SNAPSHOT_STATE_FIXED_MAX,
+               "the machine's records fit guestd's bound");
+
 static void vm_irq_line(struct device_host *host, unsigned irq, int level) {
         struct vm *vm = (struct vm *) host;
         struct kvm_irq_level l = { .irq = irq, .level = level };
@@ -427,7 +435,20 @@ static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
  * (snapshot.h): the machine record, each vCPU, the in-kernel irqchip, PIT
  * and clock, each device, then RAM. The disks are flushed first, so that
  * what the snapshot's guest believes written is on them. */
-static int vm_snapshot_write(struct vm *vm, int fd) {
+/* How far a suspend has got, for guestd (the I/O thread's connection). */
+static void vm_snapshot_progress(void *userdata, uint64_t done, uint64_t total) {
+        struct vm *vm = userdata;
+        struct json_object *body = json_object_new_object();
+
+        if (!body)
+                return;
+        json_object_object_add(body, "done", json_object_new_int64((int64_t) done));
+        json_object_object_add(body, "total", json_object_new_int64((int64_t) total));
+        vm_control_send(vm, PROTOCOL_PROGRESS, body);
+        json_object_put(body);
+}
+
+static int vm_snapshot_write(struct vm *vm, int fd, char *why, size_t why_size) {
         struct vm_snapshot_machine machine = {
                 .memory_bytes = vm->mem.size, .n_vcpus = vm->machine->n_vcpus, .n_disks = vm->n_disks,
         };
@@ -439,26 +460,35 @@ static int vm_snapshot_write(struct vm *vm, int fd) {
         unsigned disk = 0;
         int r;
 
+#define FAIL(r, ...)                                                           \
+        do {                                                                   \
+                snprintf(why, why_size, __VA_ARGS__);                          \
+                log_error("Cannot suspend: %s", why);                          \
+                return (r);                                                    \
+        } while (0)
+
         r = vm_flush_disks(vm, &disk);
         if (r < 0)
-                return log_error_errno(r, "Cannot suspend: flushing disk %u failed: %m", disk);
+                FAIL(r, "flushing disk %u failed: %s", disk, strerror(-r));
         vcpu = malloc(sizeof(*vcpu));
         if (!vcpu)
-                return log_error_errno(-ENOMEM, "Out of memory");
+                FAIL(-ENOMEM, "out of memory");
         r = snapshot_writer_start(&w, fd, vm->mem.size);
         if (r < 0)
-                return log_error_errno(r, "Cannot start the snapshot: %m");
+                FAIL(r, "cannot start the snapshot: %s", strerror(-r));
+        if (vm->daemon_mode)
+                snapshot_writer_set_progress(&w, vm_snapshot_progress, vm);
         r = snapshot_write_record(&w, SNAPSHOT_RECORD_MACHINE, 0, &machine, sizeof(machine));
         for (unsigned i = 0; r >= 0 && i < vm->machine->n_vcpus; i++) {
                 r = vcpu_state_save(vm->machine->vm_fd, vm->vcpus[i].fd, vm->vcpus[i].run, vm->msr_indices, vm->n_msrs, vcpu);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot save vCPU %u's state: %m", i);
+                        FAIL(r, "cannot save vCPU %u's state: %s", i, strerror(-r));
                 r = snapshot_write_record(&w, SNAPSHOT_RECORD_VCPU, i, vcpu, sizeof(*vcpu));
         }
         if (r >= 0) {
                 r = vm_state_save(vm->machine->vm_fd, &vms);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot save the irqchip, PIT and clock: %m");
+                        FAIL(r, "cannot save the irqchip, PIT and clock: %s", strerror(-r));
                 r = snapshot_write_record(&w, SNAPSHOT_RECORD_VM, 0, &vms, sizeof(vms));
         }
         if (r >= 0) {
@@ -479,7 +509,8 @@ static int vm_snapshot_write(struct vm *vm, int fd) {
         if (r >= 0)
                 r = snapshot_writer_finish(&w);
         if (r < 0)
-                return log_error_errno(r, "Cannot write the snapshot: %m");
+                FAIL(r, "writing the snapshot failed: %s", strerror(-r));
+#undef FAIL
         log_info("Snapshot written: %" PRIu64 " KiB of RAM, %" PRIu64 " bytes of state", w.memory_written_bytes / 1024,
                  w.state_offset - w.state_start);
         return 0;
@@ -501,31 +532,47 @@ static void vm_suspend_signal(int sig) {
         errno = saved;
 }
 
-/* Suspends the guest to vm->snapshot_fd and ends it; if that fails the
- * guest runs on as before (nothing is lost). */
-static void vm_suspend(struct vm *vm) {
+/* Suspends the guest to fd and ends it. If that fails the guest goes on
+ * as before (nothing is lost): -errno, and a sentence in why. */
+static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
         bool was_paused = vm->paused;
         int r;
 
         vm_pause_vcpus(vm);
-        if (vm_exiting(vm))
-                return;
+        if (vm_exiting(vm)) {
+                snprintf(why, why_size, "the guest is ending");
+                return -ESHUTDOWN;
+        }
         serial_flush(vm->serial);
-        r = vm_snapshot_write(vm, vm->snapshot_fd);
+        r = vm_snapshot_write(vm, fd, why, why_size);
         if (r >= 0) {
                 do
-                        r = fdatasync(vm->snapshot_fd) < 0 ? -errno : 0;
+                        r = fdatasync(fd) < 0 ? -errno : 0;
                 while (r == -EINTR);
-                if (r < 0)
-                        log_error_errno(r, "Cannot put the snapshot on stable storage: %m");
+                if (r < 0) {
+                        snprintf(why, why_size, "cannot put the snapshot on stable storage: %s", strerror(-r));
+                        log_error("Cannot suspend: %s", why);
+                }
         }
         if (r < 0) {
-                log_error("Suspend failed; the guest goes on running");
+                log_error("Suspend failed; the guest goes on %s", was_paused ? "paused" : "running");
                 if (!was_paused)
                         vm_unpause_vcpus(vm);
-                return;
+                return r;
         }
         vm_end(vm, GUEST_EXIT_SUSPENDED, "suspended to a snapshot");
+        return 0;
+}
+
+/* guestd's "suspend": the snapshot file comes with it. */
+static void vm_control_suspend(struct vm *vm, struct protocol_message *m) {
+        _cleanup_close_ int fd = TAKE_FD(m->fds[0]);
+        char why[200];
+
+        if (vm_suspend(vm, fd, why, sizeof(why)) < 0) {
+                vm_control_send_error(vm, why);
+                vm_control_send_state(vm);
+        }
 }
 
 /* ---------------------------------------------------------------- resume
@@ -623,6 +670,7 @@ static const struct vm_control_handler vm_control_handlers[_PROTOCOL_TYPE_MAX] =
         [PROTOCOL_UNPAUSE] = { .handle = vm_control_unpause, .allowed = STATE(VM_CONTROL_PAUSED),
                                .refused = STATE(VM_CONTROL_RUNNING), .refusal = "the guest is not paused" },
         [PROTOCOL_STOP]    = { .handle = vm_control_stop, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
+        [PROTOCOL_SUSPEND] = { .handle = vm_control_suspend, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
 };
 
 static void vm_control_receive(struct vm *vm) {
@@ -725,9 +773,10 @@ static void vm_io_loop(struct vm *vm) {
                 }
                 serial_flush(vm->serial);
                 if ((vm->suspend_at > 0 && now_usec() >= vm->suspend_at) || vm_suspend_requested) {
+                        char why[200];
                         vm->suspend_at = 0;
                         vm_suspend_requested = 0;
-                        vm_suspend(vm);
+                        (void) vm_suspend(vm, vm->snapshot_fd, why, sizeof(why));
                 }
         }
         serial_flush(vm->serial);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * snapshot.h: the file a suspended guest lives in (issue 9), the container
- * only: what goes into the records (vCPU state, irqchip, clock, devices)
- * is the suspend code's business; this module lays the file out, checks
- * it on the way back and never trusts a length it read.
+ * snapshot.h: the file a suspended guest lives in, the container only:
+ * what goes into the records (vCPU state, irqchip, clock, devices) is the
+ * launcher's business; this module lays the file out, checks it on the
+ * way back and never trusts a length it read. The launcher writes and
+ * resumes snapshots; guestd checks one (snapshot_open) before it commits
+ * it after a crash and before it hands it to a launcher to resume.
  *
  * Layout (integers little-endian, as on x86):
  *
@@ -76,11 +78,34 @@ struct snapshot_writer {
         uint32_t n_records;
         uint32_t state_crc32;
         uint64_t memory_written_bytes; /* RAM that took space in the file */
+        /* Optional: called as RAM is copied (done, out of memory_size
+         * bytes), at most every SNAPSHOT_PROGRESS_STEP bytes and once at
+         * the end. */
+        void (*progress)(void *userdata, uint64_t done, uint64_t total);
+        void *progress_userdata;
+        uint64_t progress_reported;
 };
+
+#define SNAPSHOT_PROGRESS_STEP (UINT64_C(16) << 20)
+
+/* The most state (records) a launcher writes: the fixed records and one
+ * per vCPU. guestd bounds a snapshot's size by it before the launcher
+ * writes anything (snapshot_max_file_size()); the launcher checks its
+ * records fit (vm.c). */
+#define SNAPSHOT_STATE_FIXED_MAX (UINT64_C(256) << 10)
+#define SNAPSHOT_STATE_PER_VCPU_MAX (UINT64_C(64) << 10)
+
+/* The largest file a snapshot of this machine can be. */
+static inline uint64_t snapshot_max_file_size(uint64_t memory_size, unsigned n_vcpus) {
+        return SNAPSHOT_HEADER_SIZE + memory_size + SNAPSHOT_STATE_FIXED_MAX + (uint64_t) n_vcpus * SNAPSHOT_STATE_PER_VCPU_MAX;
+}
 
 /* Starts a snapshot of memory_size bytes of RAM (a multiple of 4096) in
  * fd, a regular file opened for writing, which is emptied first. */
 int snapshot_writer_start(struct snapshot_writer *w, int fd, uint64_t memory_size);
+/* Reports progress through callback (may be NULL) from now on. */
+void snapshot_writer_set_progress(struct snapshot_writer *w, void (*callback)(void *userdata, uint64_t done, uint64_t total),
+                                  void *userdata);
 /* Copies RAM from memfd (memory_size bytes): only its allocated ranges
  * (SEEK_DATA), and of those only the pages that are not all zeros. */
 int snapshot_write_memory(struct snapshot_writer *w, int memfd);

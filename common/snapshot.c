@@ -74,6 +74,22 @@ int snapshot_writer_start(struct snapshot_writer *w, int fd, uint64_t memory_siz
         return 0;
 }
 
+void snapshot_writer_set_progress(struct snapshot_writer *w, void (*callback)(void *userdata, uint64_t done, uint64_t total),
+                                  void *userdata) {
+        w->progress = callback;
+        w->progress_userdata = userdata;
+        w->progress_reported = 0;
+}
+
+/* RAM up to done has been copied. */
+static void report_progress(struct snapshot_writer *w, uint64_t done) {
+        if (!w->progress || (done < w->memory_size && done - w->progress_reported < SNAPSHOT_PROGRESS_STEP) ||
+            done <= w->progress_reported)
+                return;
+        w->progress_reported = done;
+        w->progress(w->progress_userdata, done, w->memory_size);
+}
+
 /* Writes the n bytes at buf, RAM offset at, leaving zero pages as holes
  * (runs of non-zero pages in one call). */
 static int write_pages(struct snapshot_writer *w, const uint8_t *buf, uint64_t n, uint64_t at) {
@@ -89,6 +105,7 @@ static int write_pages(struct snapshot_writer *w, const uint8_t *buf, uint64_t n
                         w->memory_written_bytes += run;
                         page += run - PAGE;
                 }
+                report_progress(w, at + page + PAGE);
         }
         return 0;
 }
@@ -110,7 +127,10 @@ static int copy_range(struct snapshot_writer *w, int memfd, uint8_t *buf, uint64
 }
 
 int snapshot_write_memory_mapped(struct snapshot_writer *w, const uint8_t *host) {
-        return write_pages(w, host, w->memory_size, 0);
+        int r = write_pages(w, host, w->memory_size, 0);
+        if (r >= 0)
+                report_progress(w, w->memory_size);
+        return r;
 }
 
 int snapshot_write_memory(struct snapshot_writer *w, int memfd) {
@@ -145,7 +165,9 @@ int snapshot_write_memory(struct snapshot_writer *w, int memfd) {
                 if (r < 0)
                         return r;
                 at = align_up((uint64_t) hole, PAGE);
+                report_progress(w, MIN(at, w->memory_size));
         }
+        report_progress(w, w->memory_size);
         return 0;
 }
 
