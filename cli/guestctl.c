@@ -53,6 +53,7 @@ enum exit_status {
         EXIT_INVALID_ARGUMENT = 8, /* org.guestd1.Error.InvalidArgument */
         EXIT_EXISTS = 9,           /* org.guestd1.Error.Exists */
         EXIT_KVM_UNAVAILABLE = 10, /* org.guestd1.Error.KvmUnavailable */
+        EXIT_BAD_SNAPSHOT = 11,    /* org.guestd1.Error.BadSnapshot */
 };
 
 static const struct {
@@ -66,6 +67,7 @@ static const struct {
         { ERROR_PREFIX "InvalidArgument", EXIT_INVALID_ARGUMENT },
         { ERROR_PREFIX "Exists", EXIT_EXISTS },
         { ERROR_PREFIX "KvmUnavailable", EXIT_KVM_UNAVAILABLE },
+        { ERROR_PREFIX "BadSnapshot", EXIT_BAD_SNAPSHOT },
         { SD_BUS_ERROR_ACCESS_DENIED, EXIT_ACCESS_DENIED },
         { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_UNREACHABLE },
         { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_UNREACHABLE },
@@ -499,6 +501,7 @@ static const struct {
         { "Memory", "memory_mib", "Memory" },
         { "VCpus", "vcpus", "vCPUs" },
         { "Config", "config", "Config" },
+        { "SnapshotSize", "snapshot_bytes", "Snapshot" },
 };
 
 static const char *property_json_key(const char *property, bool label) {
@@ -649,6 +652,10 @@ static int verb_status(int argc, char **argv) {
                         printf("%*s: %s MiB\n", (int) width, label, json_object_get_string(value2));
                 else if (strcmp(key2, "state_reason") == 0 && json_object_get_string_len(value2) == 0)
                         continue;
+                else if (strcmp(key2, "snapshot_bytes") == 0) {
+                        if (json_object_get_uint64(value2) > 0)
+                                printf("%*s: %.1f MiB on disk\n", (int) width, label, (double) json_object_get_uint64(value2) / MiB);
+                }
                 else
                         printf("%*s: %s\n", (int) width, label, json_object_get_string(value2));
         }
@@ -662,6 +669,136 @@ static int verb_start(int argc, char **argv) {
 
 static int verb_stop(int argc, char **argv) {
         return guest_call_simple(argv[1], "Stop", "b", (int) arg_force);
+}
+
+/* ---------------------------------------------------------------- suspend, resume */
+
+/* How long Suspend and Resume may take: writing a large guest's memory
+ * to disk is bounded by the disk, not by the bus's default 25 s. */
+#define LONG_CALL_USEC (30ULL * 60 * 1000000)
+
+struct long_call {
+        const char *name;
+        const char *what; /* "Suspending" */
+        bool done;
+        bool bar_shown;
+        sd_bus_error error;
+        int r;
+};
+
+static int long_call_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        struct long_call *c = userdata;
+
+        c->done = true;
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                c->r = -sd_bus_message_get_errno(m) ?: -EIO;
+                (void) sd_bus_error_copy(&c->error, sd_bus_message_get_error(m));
+        }
+        return 0;
+}
+
+/* "Suspending web [##########..........]  50%  128/256 MiB" on stderr. */
+static void progress_draw(struct long_call *c, uint64_t done, uint64_t total) {
+        const unsigned width = 30;
+        unsigned filled;
+        char bar[64];
+
+        if (total == 0)
+                return;
+        filled = (unsigned) (done * width / total);
+        for (unsigned i = 0; i < width; i++)
+                bar[i] = i < filled ? '#' : '.';
+        bar[width] = 0;
+        fprintf(stderr, "\r%s %s [%s] %3u%%  %" PRIu64 "/%" PRIu64 " MiB", c->what, c->name, bar, (unsigned) (done * 100 / total),
+                done / MiB, total / MiB);
+        fflush(stderr);
+        c->bar_shown = true;
+}
+
+/* PropertiesChanged on the guest: Progress moves the bar. */
+static int long_call_properties(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        struct long_call *c = userdata;
+        const char *iface, *property;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &iface);
+        if (r < 0 || strcmp(iface, GUEST_IFACE) != 0)
+                return 0;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r > 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                uint64_t done, total;
+                r = sd_bus_message_read(m, "s", &property);
+                if (r >= 0 && strcmp(property, "Progress") == 0) {
+                        r = sd_bus_message_read(m, "v", "(tt)", &done, &total);
+                        if (r >= 0)
+                                progress_draw(c, done, total);
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        return 0;
+}
+
+/* Calls method (Suspend or Resume) on the guest and waits for its answer,
+ * drawing Progress as a bar where stderr is a terminal (never with
+ * --json). */
+static int guest_call_long(const char *name, const char *method, const char *what) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *reply_slot = NULL, *match_slot = NULL;
+        _cleanup_free_ char *path = NULL;
+        struct long_call c = { .name = name, .what = what, .error = SD_BUS_ERROR_NULL };
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        r = guest_lookup(bus, name, &path);
+        if (r != EXIT_OK)
+                return r;
+        if (!arg_json && isatty(STDERR_FILENO)) {
+                r = sd_bus_match_signal(bus, &match_slot, BUS_NAME, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                        long_call_properties, &c);
+                if (r < 0)
+                        log_debug_errno(r, "No progress bar (cannot watch the guest): %m");
+        }
+        r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, path, GUEST_IFACE, method);
+        if (r >= 0)
+                r = sd_bus_call_async(bus, &reply_slot, call, long_call_reply, &c, LONG_CALL_USEC);
+        if (r < 0) {
+                log_error_errno(r, "Cannot call %s: %m", method);
+                return EXIT_UNREACHABLE;
+        }
+        while (!c.done) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0 && !c.done)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0)
+                        break;
+        }
+        if (c.bar_shown)
+                fputc('\n', stderr);
+        if (!c.done) {
+                log_error_errno(r, "Lost guestd while waiting for %s: %m", method);
+                return EXIT_UNREACHABLE;
+        }
+        if (c.r < 0) {
+                r = bus_call_failed(&c.error, c.r, method);
+                sd_bus_error_free(&c.error);
+                return r;
+        }
+        return EXIT_OK;
+}
+
+static int verb_suspend(int argc, char **argv) {
+        return guest_call_long(argv[1], "Suspend", "Suspending");
+}
+
+static int verb_resume(int argc, char **argv) {
+        return guest_call_long(argv[1], "Resume", "Resuming");
 }
 
 static int verb_pause(int argc, char **argv) {
@@ -943,9 +1080,14 @@ static const struct verb verbs[] = {
         { "status", verb_status, 1, 1, OPT_JSON, "status NAME [--json]", "Show a guest's state and configuration." },
         { "start", verb_start, 1, 1, 0, "start NAME", "Start a guest, within your quota." },
         { "stop", verb_stop, 1, 1, OPT_FORCE, "stop NAME [--force]",
-          "Stop a guest in order; --force kills it at once." },
+          "Stop a guest in order; --force kills it at once (of a suspended guest: discards its snapshot)." },
         { "pause", verb_pause, 1, 1, 0, "pause NAME", "Freeze a running guest's vCPUs." },
         { "unpause", verb_unpause, 1, 1, 0, "unpause NAME", "Let a paused guest run again." },
+        { "suspend", verb_suspend, 1, 1, OPT_JSON, "suspend NAME [--json]",
+          "Save a running or paused guest whole to a snapshot (charged to your snapshot storage) and end it: it then holds no "
+          "memory, vCPUs or running quota. A progress bar shows on a terminal; --json: none." },
+        { "resume", verb_resume, 1, 1, OPT_JSON, "resume NAME [--json]",
+          "Start a suspended guest again from its snapshot, where it stopped (the snapshot is deleted once it runs)." },
         { "console", verb_console, 1, 1, OPT_IDLE, "console NAME [--idle MS]",
           "Attach to the guest's serial console; Ctrl-] leaves. With stdin not a terminal: stdin is typed, and "
           "guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds (default 1000; "

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "manager.h"
 #include "quota.h"
+#include "snapshots.h"
 #include "supervise.h"
 
 #define NAME_RULE "use 1-64 characters from A-Z a-z 0-9 _ . -, not starting with '.' or '-'"
@@ -189,6 +190,11 @@ static int method_remove_guest(sd_bus_message *msg, void *userdata, sd_bus_error
         r = guest_remove_file(g, m->guests_dir_fd);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot remove the guest record: %s.", strerror(-r));
+        /* The record first: a snapshot without one is removed at the next
+         * start (snapshots_clean()), a record without its snapshot would
+         * be a guest that cannot resume. */
+        if (g->state == GUEST_SUSPENDED)
+                (void) snapshots_remove(m->snapshots_dir_fd, g);
         log_info("Guest %s removed by uid %u", g->id, (unsigned) c.uid);
         /* Announce while the object still exists: sd-bus looks up its
          * interfaces for InterfacesRemoved. */
@@ -308,7 +314,8 @@ static const sd_bus_vtable manager_vtable[] = {
 
 /* ------------------------------------------------------------ Guest */
 
-static int guest_start_common(sd_bus_message *msg, struct guest *g, sd_bus_error *error) {
+/* Start and Resume: one path (a resume is a start with the snapshot). */
+static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume, sd_bus_error *error) {
         struct manager *m = g->manager;
         _cleanup_(caller_done) struct caller owner = {};
         _cleanup_free_ char *quota_message = NULL;
@@ -316,7 +323,7 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, sd_bus_error
         struct quota_usage usage;
         int r;
 
-        r = verb_check(g, GUEST_VERB_START, error);
+        r = verb_check(g, resume ? GUEST_VERB_RESUME : GUEST_VERB_START, error);
         if (r < 0)
                 return r;
         /* The owner's quota and the owner's rights on the files, also
@@ -332,13 +339,45 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, sd_bus_error
                 return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded.");
         /* Check and charge in this one callback: supervise_start() moves
          * the guest to "starting" before returning. */
-        r = supervise_start(m, g, &owner, msg, error);
+        r = supervise_start(m, g, &owner, resume, msg, error);
         /* 1: handled, answered later (sd-bus takes 0 as "no such method"). */
         return r < 0 ? r : 1;
 }
 
 static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return guest_start_common(msg, userdata, error);
+        return guest_start_common(msg, userdata, false, error);
+}
+
+static int method_resume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return guest_start_common(msg, userdata, true, error);
+}
+
+static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        struct manager *m = g->manager;
+        _cleanup_(caller_done) struct caller owner = {};
+        _cleanup_free_ char *quota_message = NULL;
+        struct policy_limits limits;
+        struct quota_usage usage;
+        int r;
+
+        r = verb_check(g, GUEST_VERB_SUSPEND, error);
+        if (r < 0)
+                return r;
+        /* Room for the largest snapshot this guest can make, before
+         * anything is written; charged (state suspending) in this same
+         * callback. */
+        owner.uid = g->owner;
+        r = caller_load_account(&owner, error);
+        if (r < 0)
+                return r;
+        manager_resolve_limits(m, &owner, &limits);
+        quota_usage_compute(m->guests, m->n_guests, g->owner, &usage);
+        r = quota_check_suspend(&limits, &usage, g->name, quota_snapshot_reserve_mib(g), &quota_message);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded (max_snapshot_mib).");
+        r = supervise_suspend(g, msg, error);
+        return r < 0 ? r : 1;
 }
 
 static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -351,6 +390,20 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = verb_check(g, GUEST_VERB_STOP, error);
         if (r < 0)
                 return r;
+        if (g->state == GUEST_SUSPENDED) {
+                if (!force)
+                        return sd_bus_error_setf(error, GUESTD_ERROR_BAD_STATE,
+                                                 "Guest '%s' is suspended, not running; resume it, or stop it with force to discard its snapshot.",
+                                                 g->name);
+                r = supervise_discard_snapshot(g, error);
+                if (r < 0)
+                        return r;
+                return sd_bus_reply_method_return(msg, NULL);
+        }
+        if (g->state == GUEST_SUSPENDING && !force)
+                return sd_bus_error_setf(error, GUESTD_ERROR_BAD_STATE,
+                                         "Guest '%s' is being suspended; wait until it is suspended, or stop it with force (its snapshot is then lost).",
+                                         g->name);
         r = supervise_stop(g, force, msg, error);
         return r < 0 ? r : 1;
 }
@@ -413,12 +466,20 @@ static int property_state(sd_bus *bus, const char *path, const char *interface, 
         return sd_bus_message_append(reply, "s", guest_state_to_string(g->state));
 }
 
+static int property_progress(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                             void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+        return sd_bus_message_append(reply, "(tt)", g->progress_done, g->progress_total);
+}
+
 static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unpause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Suspend", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_suspend, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_resume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", console), method_open_console,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log), method_get_console_log,
@@ -430,6 +491,8 @@ static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_PROPERTY("Memory", "t", NULL, offsetof(struct guest, config.memory_mib), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VCpus", "u", NULL, offsetof(struct guest, config.vcpus), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Config", "s", NULL, offsetof(struct guest, config_json), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SnapshotSize", "t", NULL, offsetof(struct guest, snapshot_bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Progress", "(tt)", property_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,
 };
 

@@ -19,6 +19,8 @@ static const char *const guest_state_table[_GUEST_STATE_MAX] = {
         [GUEST_STOPPING] = "stopping",
         [GUEST_STOPPED] = "stopped",
         [GUEST_CRASHED] = "crashed",
+        [GUEST_SUSPENDING] = "suspending",
+        [GUEST_SUSPENDED] = "suspended",
 };
 
 const char *guest_state_to_string(enum guest_state s) {
@@ -35,21 +37,27 @@ enum guest_state guest_state_from_string(const char *s) {
 }
 
 bool guest_state_is_active(enum guest_state s) {
-        return s == GUEST_STARTING || s == GUEST_RUNNING || s == GUEST_PAUSED || s == GUEST_STOPPING;
+        return s == GUEST_STARTING || s == GUEST_RUNNING || s == GUEST_PAUSED || s == GUEST_STOPPING || s == GUEST_SUSPENDING;
 }
 
 #define S(x) (1u << (x))
 /* transitions[from] = the states the daemon may move a guest to. Every
  * active state can end in stopped or crashed: a launcher may die at any
- * moment, and what it said last decides which. */
+ * moment, and what it said last decides which. A suspend that fails goes
+ * back to running or paused; a resume that fails (starting) goes back to
+ * suspended, its snapshot kept; Stop(force) discards a snapshot. */
 static const unsigned guest_transitions[_GUEST_STATE_MAX] = {
         [GUEST_DEFINED] = S(GUEST_STARTING),
-        [GUEST_STARTING] = S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
-        [GUEST_RUNNING] = S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
-        [GUEST_PAUSED] = S(GUEST_RUNNING) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+        [GUEST_STARTING] = S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) |
+                           S(GUEST_SUSPENDED),
+        [GUEST_RUNNING] = S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDING),
+        [GUEST_PAUSED] = S(GUEST_RUNNING) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDING),
         [GUEST_STOPPING] = S(GUEST_STOPPED) | S(GUEST_CRASHED),
         [GUEST_STOPPED] = S(GUEST_STARTING),
         [GUEST_CRASHED] = S(GUEST_STARTING) | S(GUEST_STOPPED),
+        [GUEST_SUSPENDING] = S(GUEST_SUSPENDED) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) |
+                             S(GUEST_CRASHED),
+        [GUEST_SUSPENDED] = S(GUEST_STARTING) | S(GUEST_STOPPED),
 };
 
 bool guest_state_transition_allowed(enum guest_state from, enum guest_state to) {
@@ -71,10 +79,13 @@ static const struct {
                         [GUEST_RUNNING] = "Guest '%s' is running already.",
                         [GUEST_PAUSED] = "Guest '%s' is running already (paused); unpause it.",
                         [GUEST_STOPPING] = "Guest '%s' is stopping; wait until it has stopped, then start it again.",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; resume it once it is suspended.",
+                        [GUEST_SUSPENDED] = "Guest '%s' is suspended; resume it (or discard its snapshot with stop --force).",
                 },
         },
+        /* suspending and suspended: only with force (bus.c). */
         [GUEST_VERB_STOP] = {
-                S(GUEST_STARTING) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING),
+                S(GUEST_STARTING) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_SUSPENDING) | S(GUEST_SUSPENDED),
                 {
                         [GUEST_DEFINED] = "Guest '%s' is not running; it has never been started.",
                         [GUEST_STOPPED] = "Guest '%s' is stopped already.",
@@ -90,6 +101,8 @@ static const struct {
                         [GUEST_STOPPING] = "Guest '%s' is stopping; it cannot be paused.",
                         [GUEST_STOPPED] = "Guest '%s' is stopped; start it first.",
                         [GUEST_CRASHED] = "Guest '%s' crashed; start it first.",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended.",
+                        [GUEST_SUSPENDED] = "Guest '%s' is suspended; resume it first.",
                 },
         },
         [GUEST_VERB_UNPAUSE] = {
@@ -101,15 +114,19 @@ static const struct {
                         [GUEST_STOPPING] = "Guest '%s' is stopping, not paused.",
                         [GUEST_STOPPED] = "Guest '%s' is stopped; start it first.",
                         [GUEST_CRASHED] = "Guest '%s' crashed; start it first.",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended, not paused.",
+                        [GUEST_SUSPENDED] = "Guest '%s' is suspended, not paused; resume it.",
                 },
         },
+        /* A suspended guest's snapshot goes with it. */
         [GUEST_VERB_REMOVE] = {
-                S(GUEST_DEFINED) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
+                S(GUEST_DEFINED) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDED),
                 {
                         [GUEST_STARTING] = "Guest '%s' is starting; stop it first.",
                         [GUEST_RUNNING] = "Guest '%s' is running; stop it first.",
                         [GUEST_PAUSED] = "Guest '%s' is paused; stop it first.",
                         [GUEST_STOPPING] = "Guest '%s' is stopping; wait until it has stopped.",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; wait until it is suspended.",
                 },
         },
         [GUEST_VERB_CONSOLE] = {
@@ -119,6 +136,33 @@ static const struct {
                         [GUEST_STOPPING] = "Guest '%s' is stopping; GetConsoleLog shows what it printed.",
                         [GUEST_STOPPED] = "Guest '%s' is stopped; start it first (GetConsoleLog shows what it printed last).",
                         [GUEST_CRASHED] = "Guest '%s' crashed; start it again (GetConsoleLog shows what it printed last).",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; GetConsoleLog shows what it printed.",
+                        [GUEST_SUSPENDED] = "Guest '%s' is suspended; resume it first (GetConsoleLog shows what it printed last).",
+                },
+        },
+        [GUEST_VERB_SUSPEND] = {
+                S(GUEST_RUNNING) | S(GUEST_PAUSED),
+                {
+                        [GUEST_DEFINED] = "Guest '%s' is not running; there is nothing to suspend.",
+                        [GUEST_STARTING] = "Guest '%s' is starting; wait until it runs, then suspend it.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping; it cannot be suspended.",
+                        [GUEST_STOPPED] = "Guest '%s' is stopped; there is nothing to suspend.",
+                        [GUEST_CRASHED] = "Guest '%s' crashed; there is nothing to suspend.",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended already.",
+                        [GUEST_SUSPENDED] = "Guest '%s' is suspended already.",
+                },
+        },
+        [GUEST_VERB_RESUME] = {
+                S(GUEST_SUSPENDED),
+                {
+                        [GUEST_DEFINED] = "Guest '%s' is not suspended; start it.",
+                        [GUEST_STARTING] = "Guest '%s' is starting already.",
+                        [GUEST_RUNNING] = "Guest '%s' is running, not suspended.",
+                        [GUEST_PAUSED] = "Guest '%s' is paused, not suspended; unpause it.",
+                        [GUEST_STOPPING] = "Guest '%s' is stopping, not suspended.",
+                        [GUEST_STOPPED] = "Guest '%s' is stopped, not suspended; start it.",
+                        [GUEST_CRASHED] = "Guest '%s' crashed, it is not suspended; start it.",
+                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; resume it once it is suspended.",
                 },
         },
 };
@@ -224,6 +268,7 @@ struct guest *guest_free(struct guest *g) {
         free(g->object_path);
         free(g->exit_reason);
         free(g->protocol_error);
+        free(g->suspend_error);
         free(g);
         return NULL;
 }
@@ -262,6 +307,8 @@ struct json_object *guest_to_json(const struct guest *g) {
         json_object_object_add(o, "launcher_pid", json_object_new_int64(g->launcher_pid));
         json_object_object_add(o, "launcher_uid", json_object_new_int64(g->launcher_uid));
         json_object_object_add(o, "created_usec", json_object_new_int64((int64_t) g->created_usec));
+        json_object_object_add(o, "snapshot_bytes", json_object_new_int64((int64_t) g->snapshot_bytes));
+        json_object_object_add(o, "resuming", json_object_new_boolean(g->resuming));
         return o;
 }
 
@@ -279,8 +326,8 @@ static int get_int(struct json_object *o, const char *key, int64_t min, int64_t 
 
 int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error) {
         _cleanup_(guest_freep) struct guest *g = guest_alloc();
-        struct json_object *name, *config, *state, *reason;
-        int64_t owner, pid, luid, created;
+        struct json_object *name, *config, *state, *reason, *resuming;
+        int64_t owner, pid, luid, created, snapshot_bytes = 0;
         enum guest_state s;
         int r;
 
@@ -297,6 +344,13 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
             get_int(o, "launcher_uid", 0, UINT32_MAX - 1, &luid) < 0 || get_int(o, "created_usec", 0, INT64_MAX, &created) < 0) {
                 if (ret_error)
                         *ret_error = strdup("missing or mistyped field");
+                return -EINVAL;
+        }
+        /* Records written before suspend existed have neither field. */
+        if ((json_object_object_get_ex(o, "snapshot_bytes", NULL) && get_int(o, "snapshot_bytes", 0, INT64_MAX, &snapshot_bytes) < 0) ||
+            (json_object_object_get_ex(o, "resuming", &resuming) && !json_object_is_type(resuming, json_type_boolean))) {
+                if (ret_error)
+                        *ret_error = strdup("mistyped snapshot_bytes or resuming");
                 return -EINVAL;
         }
         s = guest_state_from_string(json_object_get_string(state));
@@ -321,6 +375,8 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
         g->launcher_pid = (pid_t) pid;
         g->launcher_uid = (uid_t) luid;
         g->created_usec = (uint64_t) created;
+        g->snapshot_bytes = (uint64_t) snapshot_bytes;
+        g->resuming = json_object_object_get_ex(o, "resuming", &resuming) && json_object_get_boolean(resuming);
         *ret = TAKE_PTR(g);
         return 0;
 }

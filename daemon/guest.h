@@ -34,14 +34,16 @@ enum guest_state {
         GUEST_STOPPING,
         GUEST_STOPPED,
         GUEST_CRASHED,
+        GUEST_SUSPENDING, /* the launcher writes the snapshot */
+        GUEST_SUSPENDED,  /* no launcher; the guest lives in its snapshot */
         _GUEST_STATE_MAX,
         _GUEST_STATE_INVALID = -EINVAL,
 };
 
 const char *guest_state_to_string(enum guest_state s);
 enum guest_state guest_state_from_string(const char *s);
-/* starting, running, paused, stopping: a launcher exists and the guest is
- * charged for running, vCPUs and memory. */
+/* starting, running, paused, stopping, suspending: a launcher exists and
+ * the guest is charged for running, vCPUs and memory. */
 bool guest_state_is_active(enum guest_state s);
 bool guest_state_transition_allowed(enum guest_state from, enum guest_state to);
 
@@ -53,6 +55,8 @@ enum guest_verb {
         GUEST_VERB_UNPAUSE,
         GUEST_VERB_REMOVE,
         GUEST_VERB_CONSOLE,
+        GUEST_VERB_SUSPEND,
+        GUEST_VERB_RESUME,
         _GUEST_VERB_MAX,
 };
 
@@ -85,6 +89,12 @@ struct guest {
         pid_t launcher_pid; /* 0 if none */
         uid_t launcher_uid; /* meaningful while launcher_pid > 0 */
         uint64_t created_usec; /* CLOCK_REALTIME */
+        /* Suspend and resume (snapshot files: supervise.h). snapshot_bytes:
+         * the space the committed snapshot takes on disk (its blocks), 0 if
+         * the guest has none; resuming: the launcher now starting was
+         * given the snapshot, which is kept until the guest runs. */
+        uint64_t snapshot_bytes;
+        bool resuming;
 
         /* Run time only. */
         char *object_path;
@@ -106,6 +116,8 @@ struct guest {
         char *protocol_error;    /* set when we ended the launcher for misbehaving */
         struct pending_call *pending; /* method calls answered when the launcher answers */
         bool removed;            /* RemoveGuest ran; freed when unreferenced */
+        char *suspend_error;     /* why the launcher could not suspend ("error") */
+        uint64_t progress_done, progress_total; /* of a suspend under way: RAM copied */
 };
 
 /* Makes a guest from a checked name and configuration (state "defined").

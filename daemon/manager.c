@@ -12,6 +12,7 @@
 #include "console.h"
 #include "log.h"
 #include "manager.h"
+#include "snapshots.h"
 #include "supervise.h"
 
 /* ------------------------------------------------------------ callers */
@@ -162,7 +163,7 @@ void manager_guest_changed(struct manager *m, struct guest *g) {
         if (!m->bus)
                 return;
         m->internal_lookup = true;
-        r = sd_bus_emit_properties_changed(m->bus, g->object_path, "org.guestd1.Guest", "State", "StateReason", NULL);
+        r = sd_bus_emit_properties_changed(m->bus, g->object_path, "org.guestd1.Guest", "State", "StateReason", "SnapshotSize", NULL);
         m->internal_lookup = false;
         if (r < 0)
                 log_debug_errno(r, "Guest %s: cannot emit PropertiesChanged: %m", g->id);
@@ -213,7 +214,7 @@ int manager_new(struct manager **ret) {
 
         if (!m)
                 return -ENOMEM;
-        m->guests_dir_fd = -EBADF;
+        m->guests_dir_fd = m->snapshots_dir_fd = -EBADF;
         m->launcher_uid_first = GUESTD_LAUNCHER_UID_FIRST;
         m->launcher_uid_last = GUESTD_LAUNCHER_UID_LAST;
         *ret = m;
@@ -231,6 +232,7 @@ struct manager *manager_free(struct manager *m) {
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         safe_close(m->guests_dir_fd);
+        safe_close(m->snapshots_dir_fd);
         free(m->bus_address);
         free(m->state_dir);
         free(m->runtime_dir);
@@ -316,7 +318,7 @@ static int check_launcher_uids(struct manager *m) {
 }
 
 int manager_startup(struct manager *m) {
-        _cleanup_free_ char *guests_dir = NULL;
+        _cleanup_free_ char *guests_dir = NULL, *snapshots_dir = NULL;
         int r;
 
         r = check_launcher_uids(m);
@@ -331,12 +333,14 @@ int manager_startup(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot make the event loop: %m");
 
-        if (asprintf(&guests_dir, "%s/guests", m->state_dir) < 0 || asprintf(&m->launchers_dir, "%s/launchers", m->runtime_dir) < 0 ||
+        if (asprintf(&guests_dir, "%s/guests", m->state_dir) < 0 || asprintf(&snapshots_dir, "%s/snapshots", m->state_dir) < 0 || asprintf(&m->launchers_dir, "%s/launchers", m->runtime_dir) < 0 ||
             asprintf(&m->sandbox_dir, "%s/sandbox", m->runtime_dir) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = mkdir_mode(m->state_dir, 0700);
         if (r >= 0)
                 r = mkdir_mode(guests_dir, 0700);
+        if (r >= 0)
+                r = mkdir_mode(snapshots_dir, 0700);
         if (r >= 0)
                 r = mkdir_mode(m->runtime_dir, 0755);
         if (r >= 0)
@@ -348,6 +352,9 @@ int manager_startup(struct manager *m) {
         m->guests_dir_fd = open(guests_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (m->guests_dir_fd < 0)
                 return log_error_errno(-errno, "Cannot open %s: %m", guests_dir);
+        m->snapshots_dir_fd = open(snapshots_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (m->snapshots_dir_fd < 0)
+                return log_error_errno(-errno, "Cannot open %s: %m", snapshots_dir);
 
         r = manager_reload_policy(m, NULL);
         if (r < 0 && !m->policy)
@@ -360,6 +367,9 @@ int manager_startup(struct manager *m) {
          * guest's state is what its launcher says. */
         for (size_t i = 0; i < m->n_guests; i++)
                 (void) supervise_reattach(m, m->guests[i]);
+        /* Now that each guest's state is settled: snapshot files no guest
+         * needs (a suspend or a resume that ended while guestd was down). */
+        snapshots_clean(m->snapshots_dir_fd, m->guests, m->n_guests);
 
         return bus_setup(m);
 }

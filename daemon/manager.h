@@ -41,6 +41,7 @@
 #define GUESTD_ERROR_EXISTS "org.guestd1.Error.Exists"
 #define GUESTD_ERROR_KVM_UNAVAILABLE "org.guestd1.Error.KvmUnavailable"
 #define GUESTD_ERROR_FAILED "org.guestd1.Error.Failed"
+#define GUESTD_ERROR_BAD_SNAPSHOT "org.guestd1.Error.BadSnapshot"
 
 struct manager {
         sd_event *event;
@@ -57,7 +58,8 @@ struct manager {
         uint64_t launcher_uid_cursor; /* where pick_launcher_uid() looks next; starts at random */
         char *test_violation; /* --test-sandbox-violation, tests only */
 
-        int guests_dir_fd; /* state_dir/guests */
+        int guests_dir_fd;    /* state_dir/guests */
+        int snapshots_dir_fd; /* state_dir/snapshots (snapshots.h) */
         struct policy *policy;
         struct guest **guests;
         size_t n_guests;

@@ -3,9 +3,17 @@
 #include <stdio.h>
 
 #include "quota.h"
+#include "snapshot.h"
 #include "util.h"
 
+uint64_t quota_snapshot_reserve_mib(const struct guest *g) {
+        uint64_t bytes = snapshot_max_file_size(g->config.memory_mib * MiB, g->config.vcpus);
+        return (bytes + MiB - 1) / MiB;
+}
+
 void quota_usage_compute(struct guest *const *guests, size_t n_guests, uid_t owner, struct quota_usage *ret) {
+        uint64_t snapshot_bytes = 0, reserved_mib = 0;
+
         *ret = (struct quota_usage) {};
         for (size_t i = 0; i < n_guests; i++) {
                 const struct guest *g = guests[i];
@@ -13,12 +21,37 @@ void quota_usage_compute(struct guest *const *guests, size_t n_guests, uid_t own
                 if (g->owner != owner)
                         continue;
                 ret->guests++;
+                /* A snapshot being written counts at the most it can take;
+                 * a written one (suspended, or resuming until the guest
+                 * runs) at what it takes. */
+                if (g->state == GUEST_SUSPENDING)
+                        reserved_mib += quota_snapshot_reserve_mib(g);
+                else
+                        snapshot_bytes += g->snapshot_bytes;
                 if (!guest_state_is_active(g->state))
                         continue;
                 ret->running++;
                 ret->vcpus += g->config.vcpus;
                 ret->memory_mib += g->config.memory_mib;
         }
+        ret->snapshot_mib = reserved_mib + (snapshot_bytes + MiB - 1) / MiB;
+}
+
+int quota_check_suspend(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, uint64_t need_mib,
+                        char **ret_message) {
+        uint64_t max = limits->value[POLICY_MAX_SNAPSHOT_MIB];
+
+        if (ret_message)
+                *ret_message = NULL;
+        if (usage->snapshot_mib + need_mib <= max)
+                return 0;
+        if (ret_message && asprintf(ret_message,
+                                    "Suspending '%s' needs room for a snapshot of up to %" PRIu64 " MiB (its memory and state); "
+                                    "your snapshots use %" PRIu64 " of your %" PRIu64 " MiB (max_snapshot_mib). "
+                                    "Resume or remove a suspended guest, or ask for a larger quota.",
+                                    name, need_mib, usage->snapshot_mib, max) < 0)
+                *ret_message = NULL;
+        return -EDQUOT;
 }
 
 

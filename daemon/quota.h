@@ -20,10 +20,10 @@
 
 struct quota_usage {
         uint64_t guests;     /* records, any state */
-        uint64_t running;    /* starting, running, paused, stopping */
+        uint64_t running;    /* starting, running, paused, stopping, suspending */
         uint64_t vcpus;      /* of the running ones */
         uint64_t memory_mib; /* of the running ones */
-        uint64_t snapshot_mib;
+        uint64_t snapshot_mib; /* the blocks snapshots take, and the most a suspend under way can write */
 };
 
 void quota_usage_compute(struct guest *const *guests, size_t n_guests, uid_t owner, struct quota_usage *ret);
@@ -31,6 +31,14 @@ void quota_usage_compute(struct guest *const *guests, size_t n_guests, uid_t own
 /* 0 if one more guest may be defined; else -EDQUOT with a sentence naming
  * the limit, the usage and the request. */
 int quota_check_create(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, char **ret_message);
+/* The snapshot storage a suspend of g reserves: the largest snapshot its
+ * memory and vCPUs can make (snapshot.h), in MiB rounded up. A suspend is
+ * checked against it before anything is written; the launcher cannot
+ * write more (RLIMIT_FSIZE, supervise.c). */
+uint64_t quota_snapshot_reserve_mib(const struct guest *g);
+/* 0 if a snapshot of need_mib fits the snapshot storage limit. */
+int quota_check_suspend(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, uint64_t need_mib,
+                        char **ret_message);
 /* 0 if a guest with vcpus and memory_mib may start. */
 int quota_check_start(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, unsigned vcpus,
                       uint64_t memory_mib, char **ret_message);

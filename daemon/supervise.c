@@ -23,6 +23,8 @@
 #include "kvm.h"
 #include "log.h"
 #include "protocol.h"
+#include "snapshot.h"
+#include "snapshots.h"
 #include "supervise.h"
 
 /* Our own errno-like code for "wrong file type" (no errno says it). */
@@ -38,6 +40,7 @@ enum {
         EXIT_INTERNAL_ERROR = 5,
         EXIT_GUEST_FAILURE = 6,
         EXIT_STOPPED = 7,
+        EXIT_SUSPENDED = 8,
 };
 
 static const struct {
@@ -364,8 +367,11 @@ struct spawn_failure {
  * guest RAM plus the launcher itself and a stack per thread; an fd for each
  * vCPU, file and socket it holds, with room; its vCPU threads, the main
  * thread and nothing more (the count is per uid, and the uid is the
- * launcher's alone); no core file. */
-static void launcher_limits(const struct guest_config *c, struct rlimit ret[static 4], int resources[static 4]) {
+ * launcher's alone); no core file; no file larger than fsize (see
+ * file_size_limit()). */
+#define LAUNCHER_N_LIMITS 5
+static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct rlimit ret[static LAUNCHER_N_LIMITS],
+                            int resources[static LAUNCHER_N_LIMITS]) {
         uint64_t as = c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB;
 
         resources[0] = RLIMIT_AS;
@@ -376,6 +382,26 @@ static void launcher_limits(const struct guest_config *c, struct rlimit ret[stat
         ret[2] = (struct rlimit) { c->vcpus + SUPERVISE_NPROC_MARGIN, c->vcpus + SUPERVISE_NPROC_MARGIN };
         resources[3] = RLIMIT_CORE;
         ret[3] = (struct rlimit) { 0, 0 };
+        resources[4] = RLIMIT_FSIZE;
+        ret[4] = (struct rlimit) { fsize, fsize };
+}
+
+/* RLIMIT_FSIZE for the launcher: a snapshot file lies in guestd's state
+ * directory, on the host's disk, so a taken-over launcher must not be able
+ * to write more into it than the suspend reserved of its owner's quota
+ * (quota_snapshot_reserve_mib()). The limit is per process, and the
+ * guest's disks are written by the same process: it is at least the
+ * largest writable disk file (a launcher never writes past a disk's size;
+ * block devices are not subject to it). */
+static uint64_t file_size_limit(const struct guest_config *c, const int *disk_fds) {
+        uint64_t limit = snapshot_max_file_size(c->memory_mib * MiB, c->vcpus);
+
+        for (size_t i = 0; i < c->n_disks; i++) {
+                struct stat st;
+                if (!c->disks[i].read_only && fstat(disk_fds[i], &st) >= 0 && S_ISREG(st.st_mode))
+                        limit = MAX(limit, (uint64_t) st.st_size);
+        }
+        return limit;
 }
 
 /* The child between clone and exec: it becomes the sandbox, step by step,
@@ -383,12 +409,13 @@ static void launcher_limits(const struct guest_config *c, struct rlimit ret[stat
  * launcher from an fd (the launcher is a static binary: the empty root
  * has no dynamic loader). Runs in a fresh PID namespace as its PID 1, in
  * fresh mount, IPC, UTS, network and cgroup namespaces. */
-_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, int control_fd, int log_fd, int report_fd) {
+_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd,
+                                     int report_fd) {
         struct spawn_failure f = {};
         char *argv[] = { (char *) "guestd-launcher", (char *) "--control-fd", (char *) "3", NULL };
         char *envp[] = { NULL };
-        struct rlimit limits[4];
-        int resources[4];
+        struct rlimit limits[LAUNCHER_N_LIMITS];
+        int resources[LAUNCHER_N_LIMITS];
         sigset_t all;
         int exe_fd;
 
@@ -471,7 +498,7 @@ _noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t 
         if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 FAIL("close_range");
 
-        launcher_limits(&g->config, limits, resources);
+        launcher_limits(&g->config, fsize, limits, resources);
         for (size_t i = 0; i < ELEMENTSOF(limits); i++)
                 if (setrlimit(resources[i], &limits[i]) < 0)
                         FAIL("setrlimit");
@@ -520,8 +547,8 @@ static pid_t clone_sandboxed(int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
-static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, int control_fd, int log_fd, pid_t *ret_pid,
-                          int *ret_pidfd, sd_bus_error *error) {
+static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd,
+                          pid_t *ret_pid, int *ret_pidfd, sd_bus_error *error) {
         struct spawn_failure f = {};
         int pipefd[2], pidfd = -EBADF;
         ssize_t n;
@@ -541,7 +568,7 @@ static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, int con
         }
         if (pid == 0) {
                 safe_close(pipefd[0]);
-                launcher_child(m, g, uid, control_fd, log_fd, pipefd[1]);
+                launcher_child(m, g, uid, fsize, control_fd, log_fd, pipefd[1]);
         }
         safe_close(pipefd[1]);
         /* End of file: exec worked (the pipe was close-on-exec). */
@@ -566,6 +593,106 @@ static void guest_kill(struct guest *g) {
         g->kill_requested = true;
         if (g->pidfd >= 0 && pidfd_send_signal(g->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
                 log_warning_errno(-errno, "Guest %s: cannot kill launcher %d: %m", g->id, (int) g->launcher_pid);
+}
+
+/* ------------------------------------------------------------ suspend and resume */
+
+static void progress_changed(struct guest *g, uint64_t done, uint64_t total) {
+        struct manager *m = g->manager;
+
+        g->progress_done = done;
+        g->progress_total = total;
+        if (!m->bus)
+                return;
+        m->internal_lookup = true;
+        (void) sd_bus_emit_properties_changed(m->bus, g->object_path, "org.guestd1.Guest", "Progress", NULL);
+        m->internal_lookup = false;
+}
+
+/* The launcher goes on as new_state: its half-written snapshot goes, the
+ * guest is charged as running again, Suspend fails with the reason. */
+static void suspend_failed(struct guest *g, enum guest_state new_state) {
+        struct manager *m = g->manager;
+        _cleanup_free_ char *reason = NULL, *text = NULL;
+        const char *why = g->suspend_error ? g->suspend_error : "the launcher went on without finishing the snapshot";
+
+        (void) snapshots_remove_new(m->snapshots_dir_fd, g);
+        if (asprintf(&reason, "suspend failed: %s", why) < 0)
+                reason = NULL;
+        (void) guest_set_state(g, new_state, reason ? reason : "suspend failed");
+        manager_guest_changed(m, g);
+        progress_changed(g, 0, 0);
+        if (asprintf(&text, "Guest '%s' could not be suspended: %s; it goes on %s.", g->name, why,
+                     new_state == GUEST_PAUSED ? "paused" : "running") < 0)
+                text = NULL;
+        pending_answer(g, GUEST_VERB_SUSPEND, GUESTD_ERROR_FAILED, text ? text : "The guest could not be suspended; it goes on.");
+        g->suspend_error = (free(g->suspend_error), NULL);
+}
+
+/* The resumed guest runs: its snapshot is deleted (the record follows
+ * with the state change). */
+static void resume_done(struct guest *g) {
+        int r = snapshots_remove(g->manager->snapshots_dir_fd, g);
+
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot remove the snapshot it resumed from (removed at guestd's next start): %m", g->id);
+        g->snapshot_bytes = 0;
+        g->resuming = false;
+}
+
+/* The suspending guest's launcher is gone: commit its snapshot if it
+ * wrote a whole one. Returns true if the guest is suspended now. */
+static bool suspend_commit(struct guest *g, char **ret_error) {
+        struct manager *m = g->manager;
+        uint64_t bytes = 0;
+        int r;
+
+        r = snapshots_commit(m->snapshots_dir_fd, g, &bytes, ret_error);
+        if (r < 0) {
+                log_error("Guest %s: no usable snapshot: %s", g->id, *ret_error ? *ret_error : strerror(-r));
+                (void) snapshots_remove_new(m->snapshots_dir_fd, g);
+                return false;
+        }
+        g->snapshot_bytes = bytes;
+        log_info("Guest %s: snapshot committed, %" PRIu64 " KiB on disk", g->id, bytes / 1024);
+        return true;
+}
+
+int supervise_suspend(struct guest *g, sd_bus_message *call, sd_bus_error *error) {
+        struct manager *m = g->manager;
+        int fd, r;
+
+        if (g->control_fd < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The launcher of '%s' is not reachable.", g->name);
+        fd = snapshots_create_new(m->snapshots_dir_fd, g);
+        if (fd < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot create the snapshot file of '%s': %s.", g->name,
+                                         strerror(-fd));
+        r = protocol_send(g->control_fd, PROTOCOL_SUSPEND, NULL, &fd, 1);
+        safe_close(fd);
+        if (r < 0) {
+                (void) snapshots_remove_new(m->snapshots_dir_fd, g);
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot reach the launcher of '%s': %s.", g->name, strerror(-r));
+        }
+        g->suspend_error = (free(g->suspend_error), NULL);
+        (void) guest_set_state(g, GUEST_SUSPENDING, "");
+        manager_guest_changed(m, g);
+        progress_changed(g, 0, g->config.memory_mib * MiB);
+        pending_add(g, call, GUEST_VERB_SUSPEND);
+        return 0;
+}
+
+int supervise_discard_snapshot(struct guest *g, sd_bus_error *error) {
+        struct manager *m = g->manager;
+        int r;
+
+        r = snapshots_remove(m->snapshots_dir_fd, g);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot remove the snapshot of '%s': %s.", g->name, strerror(-r));
+        g->snapshot_bytes = 0;
+        (void) guest_set_state(g, GUEST_STOPPED, "its snapshot was discarded (stop --force)");
+        manager_guest_changed(m, g);
+        return 0;
 }
 
 static void protocol_violation(struct guest *g, const char *what) {
@@ -595,12 +722,33 @@ static int on_state(struct guest *g, struct protocol_message *msg) {
         /* Once stopping, the guest only goes on to its end. */
         if (g->state == GUEST_STOPPING)
                 return 0;
+        /* A launcher that goes on after "suspend" could not suspend (its
+         * "error" said why), or was found running by a restarted guestd. */
+        if (g->state == GUEST_SUSPENDING) {
+                suspend_failed(g, new_state);
+                return 0;
+        }
+        /* A resumed guest runs: its snapshot is history now (never both
+         * a running guest and a snapshot to resume). */
+        if (g->state == GUEST_STARTING && g->resuming)
+                resume_done(g);
         if (g->state != new_state) {
                 (void) guest_set_state(g, new_state, g->state == GUEST_STARTING ? "" : NULL);
                 manager_guest_changed(g->manager, g);
         }
         pending_answer(g, GUEST_VERB_START, NULL, NULL);
+        pending_answer(g, GUEST_VERB_RESUME, NULL, NULL);
         pending_answer(g, new_state == GUEST_PAUSED ? GUEST_VERB_PAUSE : GUEST_VERB_UNPAUSE, NULL, NULL);
+        return 0;
+}
+
+static int on_progress(struct guest *g, struct protocol_message *msg) {
+        uint64_t done, total;
+
+        if (protocol_get_uint(msg->body, "done", UINT64_MAX, &done) < 0 || protocol_get_uint(msg->body, "total", UINT64_MAX, &total) < 0 ||
+            total != g->config.memory_mib * MiB || done > total)
+                return -EBADMSG;
+        progress_changed(g, done, total);
         return 0;
 }
 
@@ -625,6 +773,12 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
         if (protocol_get_string(msg->body, "message", &message) < 0)
                 return -EBADMSG;
         log_warning("Guest %s: launcher: %s", g->id, message);
+        if (g->state == GUEST_SUSPENDING) {
+                /* Answered with the "state" that follows. */
+                free(g->suspend_error);
+                g->suspend_error = strdup(message);
+                return 0;
+        }
         if (asprintf(&text, "The launcher of '%s' refused: %s", g->name, message) < 0)
                 return -ENOMEM;
         pending_answer(g, GUEST_VERB_PAUSE, GUESTD_ERROR_FAILED, text);
@@ -668,7 +822,7 @@ static char *violation_reason(const struct guest *g) {
         return reason;
 }
 
-#define ACTIVE ((1u << GUEST_STARTING) | (1u << GUEST_RUNNING) | (1u << GUEST_PAUSED) | (1u << GUEST_STOPPING))
+#define ACTIVE ((1u << GUEST_STARTING) | (1u << GUEST_RUNNING) | (1u << GUEST_PAUSED) | (1u << GUEST_STOPPING) | (1u << GUEST_SUSPENDING))
 /* Which launcher message is allowed in which guest state. A launcher is
  * only ever attached to an active guest, so all are allowed there; the
  * table is where a narrower rule goes. */
@@ -680,6 +834,7 @@ static const struct {
         [PROTOCOL_EXITED] = { ACTIVE, on_exited },
         [PROTOCOL_ERROR] = { ACTIVE, on_error },
         [PROTOCOL_VIOLATION] = { ACTIVE, on_violation },
+        [PROTOCOL_PROGRESS] = { 1u << GUEST_SUSPENDING, on_progress },
 };
 #undef ACTIVE
 
@@ -740,10 +895,10 @@ static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userda
 /* The launcher process is gone: work out why, clean up, persist. */
 static void launcher_ended(struct guest *g) {
         struct manager *m = g->manager;
-        _cleanup_free_ char *reason = NULL, *start_error = NULL;
+        _cleanup_free_ char *reason = NULL, *start_error = NULL, *suspend_error = NULL, *snapshot_error = NULL;
         enum guest_state state;
         siginfo_t si = {};
-        bool have_status = false;
+        bool have_status = false, suspended = false, resume_failed = false;
 
         /* The last messages ("exited") may still be queued. */
         if (g->control_fd >= 0 && g->control_source)
@@ -786,6 +941,36 @@ static void launcher_ended(struct guest *g) {
                 reason = strdup("the launcher ended without saying why");
         }
 
+        if (g->state == GUEST_SUSPENDING && !g->stop_requested) {
+                /* However it ended: a whole snapshot is the guest. */
+                suspended = suspend_commit(g, &snapshot_error);
+                if (suspended) {
+                        state = GUEST_SUSPENDED;
+                        free(reason);
+                        reason = strdup("");
+                } else {
+                        _cleanup_free_ char *why = reason;
+                        if (g->exited_received && g->exit_code == EXIT_SUSPENDED) {
+                                state = GUEST_CRASHED;
+                                if (asprintf(&reason, "its snapshot is unusable: %s", snapshot_error ? snapshot_error : "unknown") < 0)
+                                        reason = NULL;
+                        } else if (asprintf(&reason, "ended while suspending: %s", why ? why : "unknown reason") < 0)
+                                reason = NULL;
+                        if (asprintf(&suspend_error, "Guest '%s' could not be suspended: %s.", g->name, reason ? reason : "unknown reason") < 0)
+                                suspend_error = NULL;
+                }
+        } else if (g->state == GUEST_SUSPENDING)
+                (void) snapshots_remove_new(m->snapshots_dir_fd, g); /* Stop(force) while suspending */
+        else if (g->state == GUEST_STARTING && g->resuming) {
+                /* Not resumed: it stays suspended, its snapshot kept. */
+                _cleanup_free_ char *why = reason;
+                resume_failed = true;
+                state = GUEST_SUSPENDED;
+                g->resuming = false;
+                if (asprintf(&reason, "resume failed: %s", why ? why : "unknown reason") < 0)
+                        reason = NULL;
+        }
+
         g->pidfd_source = sd_event_source_disable_unref(g->pidfd_source);
         g->control_source = sd_event_source_disable_unref(g->control_source);
         g->stop_timer = sd_event_source_disable_unref(g->stop_timer);
@@ -802,10 +987,21 @@ static void launcher_ended(struct guest *g) {
 
         (void) guest_set_state(g, state, reason ? reason : "");
         manager_guest_changed(m, g);
+        if (g->progress_total)
+                progress_changed(g, 0, 0);
 
-        if (asprintf(&start_error, "Guest '%s' ended before it ran: %s.", g->name, reason ? reason : "unknown reason") < 0)
+        if (resume_failed) {
+                if (asprintf(&start_error, "Guest '%s' could not be resumed (%s); it stays suspended, its snapshot kept.", g->name,
+                             reason ? reason : "unknown reason") < 0)
+                        start_error = NULL;
+        } else if (asprintf(&start_error, "Guest '%s' ended before it ran: %s.", g->name, reason ? reason : "unknown reason") < 0)
                 start_error = NULL;
         pending_answer(g, GUEST_VERB_START, GUESTD_ERROR_FAILED, start_error ? start_error : "The guest ended before it ran.");
+        pending_answer(g, GUEST_VERB_RESUME, GUESTD_ERROR_FAILED, start_error ? start_error : "The guest could not be resumed.");
+        if (suspended)
+                pending_answer(g, GUEST_VERB_SUSPEND, NULL, NULL);
+        else
+                pending_answer(g, GUEST_VERB_SUSPEND, GUESTD_ERROR_FAILED, suspend_error ? suspend_error : "The guest ended before it was suspended.");
         pending_answer(g, GUEST_VERB_STOP, NULL, NULL);
         pending_answer(g, GUEST_VERB_PAUSE, GUESTD_ERROR_BAD_STATE, "The guest ended.");
         pending_answer(g, GUEST_VERB_UNPAUSE, GUESTD_ERROR_BAD_STATE, "The guest ended.");
@@ -829,7 +1025,8 @@ static int watch_launcher(struct manager *m, struct guest *g) {
 
 /* ------------------------------------------------------------ requests */
 
-int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, sd_bus_message *call, sd_bus_error *error) {
+int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, bool resume, sd_bus_message *call,
+                    sd_bus_error *error) {
         const struct guest_config *c = &g->config;
         struct file_request req[2 + GUEST_MAX_DISKS];
         int file_fds[2 + GUEST_MAX_DISKS], fds[PROTOCOL_MAX_FDS];
@@ -838,7 +1035,7 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF }, log_pipe[2] = { -EBADF, -EBADF };
         struct json_object *body = NULL, *disks;
         const char *message = NULL;
-        size_t n_req = 0, n_fds = 0;
+        size_t n_req = 0, n_fds = 0, n_disk0;
         uid_t launcher_uid;
         pid_t pid = 0;
         int r;
@@ -846,15 +1043,33 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         for (size_t i = 0; i < ELEMENTSOF(file_fds); i++)
                 file_fds[i] = -EBADF;
 
-        /* 1. The guest's files, with the caller's rights. */
-        req[n_req++] = (struct file_request) { "kernel", c->kernel, O_RDONLY, false };
-        if (c->initrd)
-                req[n_req++] = (struct file_request) { "initrd", c->initrd, O_RDONLY, false };
+        /* 1. The guest's files, with the caller's rights; for a resume
+         * the disks only, and the snapshot (guestd's own file, checked
+         * before any launcher sees it) in the kernel's place. */
+        if (resume) {
+                _cleanup_free_ char *why = NULL;
+                r = snapshots_open(m->snapshots_dir_fd, g, &file_fds[0], &why);
+                if (r < 0) {
+                        r = sd_bus_error_setf(error, GUESTD_ERROR_BAD_SNAPSHOT,
+                                              "Guest '%s' cannot be resumed: %s. It stays suspended and its snapshot is kept.", g->name,
+                                              why ? why : strerror(-r));
+                        goto fail;
+                }
+                n_req = 1;
+        } else {
+                req[n_req++] = (struct file_request) { "kernel", c->kernel, O_RDONLY, false };
+                if (c->initrd)
+                        req[n_req++] = (struct file_request) { "initrd", c->initrd, O_RDONLY, false };
+        }
+        n_disk0 = n_req;
         for (size_t i = 0; i < c->n_disks; i++)
                 req[n_req++] = (struct file_request) { "disk", c->disks[i].path, c->disks[i].read_only ? O_RDONLY : O_RDWR, true };
-        r = open_files_as_caller(caller, req, n_req, file_fds, error);
-        if (r < 0)
-                goto fail;
+        if (n_req > (resume ? 1u : 0u)) {
+                size_t first = resume ? 1 : 0;
+                r = open_files_as_caller(caller, req + first, n_req - first, file_fds + first, error);
+                if (r < 0)
+                        goto fail;
+        }
 
         /* 2. KVM, for exactly the vCPUs the quota was charged for. */
         r = kvm_open(&kvm_fd, &message);
@@ -907,7 +1122,8 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
                 r = sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
                 goto fail;
         }
-        r = spawn_launcher(m, g, launcher_uid, control_pair[1], log_pipe[1], &pid, &pidfd, error);
+        r = spawn_launcher(m, g, launcher_uid, file_size_limit(c, file_fds + n_disk0), control_pair[1], log_pipe[1], &pid, &pidfd,
+                           error);
         if (r < 0)
                 goto fail;
         control_pair[1] = safe_close(control_pair[1]);
@@ -925,7 +1141,9 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         json_object_object_add(body, "memory_mib", json_object_new_int64((int64_t) c->memory_mib));
         json_object_object_add(body, "vcpus", json_object_new_int((int) c->vcpus));
         json_object_object_add(body, "cmdline", json_object_new_string(c->cmdline));
-        json_object_object_add(body, "initrd", json_object_new_boolean(c->initrd != NULL));
+        json_object_object_add(body, "initrd", json_object_new_boolean(!resume && c->initrd != NULL));
+        if (resume)
+                json_object_object_add(body, "resume", json_object_new_boolean(true));
         if (m->test_violation)
                 json_object_object_add(body, "test_violation", json_object_new_string(m->test_violation));
         for (size_t i = 0; i < c->n_disks; i++) {
@@ -982,9 +1200,10 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
 
         /* The state change that charges the quota, in the same callback as
          * the check: no other request can come in between. */
+        g->resuming = resume;
         (void) guest_set_state(g, GUEST_STARTING, "");
         manager_guest_changed(m, g);
-        pending_add(g, call, GUEST_VERB_START);
+        pending_add(g, call, resume ? GUEST_VERB_RESUME : GUEST_VERB_START);
         return 0;
 
 fail:
@@ -1088,7 +1307,21 @@ static void reattach_failed(struct manager *m, struct guest *g, int pidfd, const
                 (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
         unlink_launcher_socket(m, g);
         g->launcher_pid = 0;
-        (void) guest_set_state(g, GUEST_CRASHED, "launcher lost while guestd was down");
+        if (g->state == GUEST_SUSPENDING) {
+                /* It may have finished the snapshot before it went. */
+                _cleanup_free_ char *error = NULL, *reason = NULL;
+                if (suspend_commit(g, &error))
+                        (void) guest_set_state(g, GUEST_SUSPENDED, "");
+                else {
+                        if (asprintf(&reason, "launcher lost while guestd was down, during a suspend: %s", error ? error : "no snapshot") < 0)
+                                reason = NULL;
+                        (void) guest_set_state(g, GUEST_CRASHED, reason ? reason : "launcher lost during a suspend");
+                }
+        } else if (g->state == GUEST_STARTING && g->resuming) {
+                g->resuming = false;
+                (void) guest_set_state(g, GUEST_SUSPENDED, "resume failed: launcher lost while guestd was down");
+        } else
+                (void) guest_set_state(g, GUEST_CRASHED, "launcher lost while guestd was down");
         manager_guest_changed(m, g);
 }
 

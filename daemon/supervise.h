@@ -31,7 +31,22 @@
 /* Starts the guest's launcher; on success the guest is "starting" and
  * call (if not NULL) is answered when it runs or fails. On failure the
  * guest is unchanged and error is set. */
-int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, sd_bus_message *call, sd_bus_error *error);
+int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, bool resume, sd_bus_message *call,
+                    sd_bus_error *error);
+/* Resume is Start with the guest's snapshot (resume true): the same
+ * path, the same launcher and sandbox; the guest is "starting" and
+ * "resuming" until the launcher says it runs, then its snapshot is
+ * deleted. If the launcher fails first, the guest is "suspended" again
+ * with its snapshot kept. A snapshot that does not check out fails the
+ * call with org.guestd1.Error.BadSnapshot, the guest unchanged. */
+/* Suspend: guestd makes the snapshot file (snapshots.h) and hands it to
+ * the launcher; the guest is "suspending" until the launcher ends
+ * (snapshot committed: "suspended"; call answered then) or goes on (the
+ * suspend failed: running or paused again, call answered with why). */
+int supervise_suspend(struct guest *g, sd_bus_message *call, sd_bus_error *error);
+/* Stop(force) of a suspended guest: its snapshot is deleted, it is
+ * "stopped". */
+int supervise_discard_snapshot(struct guest *g, sd_bus_error *error);
 /* Stop (in order, SIGKILL after the grace period) or kill at once. call
  * is answered when the launcher has ended. */
 int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_error *error);

@@ -11,7 +11,10 @@
  * see the data reach the disk file and survive the guest.
  *
  * Options: blk.sectors=<N> (default 64, capped at the capacity),
- * blk.seed=<N> (default 0x626c6b), blk.verify-only=1.
+ * blk.seed=<N> (default 0x626c6b), blk.verify-only=1, blk.hold=1: after
+ * the write and flush, wait for a line on the console (COM1) before
+ * reading back, so that a test can suspend and resume the guest between
+ * its write and its read.
  *
  * The pattern is a function of (sector, word, seed); filling and checking
  * buffers runs in user mode, which is native speed on our hosts.
@@ -140,10 +143,26 @@ static void read_sectors(uint64_t sectors, uint64_t seed, bool check)
         }
 }
 
+#define COM1 0x3f8
+#define LSR_DR 0x01
+
+/* Waits for a newline typed on the console. */
+static void wait_for_line(void)
+{
+        for (;;) {
+                while (!(inb(COM1 + 5) & LSR_DR))
+                        compiler_barrier();
+                char c = (char) inb(COM1);
+                if (c == '\n' || c == '\r')
+                        return;
+        }
+}
+
 int guest_main(void)
 {
         trap_init();
         const char *cmdline = boot_info()->cmdline;
+        bool hold = cmdline_get_uint(cmdline, "blk.hold", 0) != 0;
         uint64_t want_sectors = cmdline_get_uint(cmdline, "blk.sectors", 64);
         uint64_t seed = cmdline_get_uint(cmdline, "blk.seed", 0x626c6b);
         bool verify_only = cmdline_get_uint(cmdline, "blk.verify-only", 0) != 0;
@@ -212,6 +231,10 @@ int guest_main(void)
                         console_puts("blk: flush OK\n");
                 } else {
                         console_puts("blk: FLUSH not offered by the device, not flushed\n");
+                }
+                if (hold) {
+                        console_puts("blk: holding; a line on the console reads back\n");
+                        wait_for_line();
                 }
         }
         read_sectors(sectors, seed, true);
