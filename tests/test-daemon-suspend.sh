@@ -173,12 +173,17 @@ write_policy "$POLICY"
 expect_exit 0 "reload the policy" "${RELOAD[@]}"
 
 # --- a full disk: the suspend fails, the guest goes on
-mount -t tmpfs -o size=1m guestd-test-full "$SNAPS"
+# (guestd keeps its snapshot directory open: restarted onto the mount.)
+daemon_stop
+mount -t tmpfs -o size=1m,mode=0700 guestd-test-full "$SNAPS"
+daemon_start
 expect_exit 1 "a suspend onto a full disk fails" "${CTL_A[@]}" suspend mt
 expect_grep "$TMP/err" "could not be suspended.*No space left" "the error says the disk is full"
 check "mt runs on" [ "$(guest_state a mt)" = running ]
 check "no half-written file is left" [ -z "$(ls -A "$SNAPS")" ]
+daemon_stop
 umount "$SNAPS"
+daemon_start
 expect_exit 0 "stop mt" "${CTL_A[@]}" stop mt --force
 
 # --- blk: its write before the suspend reads back after the resume
