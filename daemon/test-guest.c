@@ -27,10 +27,23 @@ static void test_states(void) {
         CHECK(!guest_state_transition_allowed(GUEST_STOPPED, GUEST_RUNNING));
         CHECK(!guest_state_transition_allowed(GUEST_STOPPING, GUEST_RUNNING));
         CHECK(!guest_state_transition_allowed(GUEST_DEFINED, GUEST_CRASHED));
+        /* Suspend: from running or paused; it ends suspended, or goes on
+         * as before; a resume that fails (starting) is suspended again. */
+        CHECK(guest_state_transition_allowed(GUEST_RUNNING, GUEST_SUSPENDING));
+        CHECK(guest_state_transition_allowed(GUEST_PAUSED, GUEST_SUSPENDING));
+        CHECK(guest_state_transition_allowed(GUEST_SUSPENDING, GUEST_SUSPENDED));
+        CHECK(guest_state_transition_allowed(GUEST_SUSPENDING, GUEST_RUNNING));
+        CHECK(guest_state_transition_allowed(GUEST_SUSPENDED, GUEST_STARTING));
+        CHECK(guest_state_transition_allowed(GUEST_STARTING, GUEST_SUSPENDED));
+        CHECK(!guest_state_transition_allowed(GUEST_SUSPENDED, GUEST_RUNNING));
+        CHECK(!guest_state_transition_allowed(GUEST_STOPPED, GUEST_SUSPENDED));
+        CHECK(!guest_state_transition_allowed(GUEST_DEFINED, GUEST_SUSPENDING));
 
         /* Only active states are charged. */
         CHECK(guest_state_is_active(GUEST_STARTING) && guest_state_is_active(GUEST_STOPPING));
         CHECK(!guest_state_is_active(GUEST_DEFINED) && !guest_state_is_active(GUEST_CRASHED));
+        /* A suspending guest still has its launcher; a suspended one not. */
+        CHECK(guest_state_is_active(GUEST_SUSPENDING) && !guest_state_is_active(GUEST_SUSPENDED));
 }
 
 static void test_verbs(void) {
@@ -46,6 +59,15 @@ static void test_verbs(void) {
         free(msg);
         CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_RUNNING, "web", &msg), -EBUSY);
         CHECK(msg && strstr(msg, "running already"));
+        free(msg);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_SUSPEND, GUEST_PAUSED, "x", &msg), 0);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_RESUME, GUEST_SUSPENDED, "x", &msg), 0);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_REMOVE, GUEST_SUSPENDED, "x", &msg), 0);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_SUSPENDED, "vm", &msg), -EBUSY);
+        CHECK(msg && strstr(msg, "suspended; resume it"));
+        free(msg);
+        CHECK_EQ(guest_verb_check(GUEST_VERB_RESUME, GUEST_STOPPED, "vm", &msg), -EBUSY);
+        CHECK(msg && strstr(msg, "stopped, not suspended"));
         free(msg);
 
         /* Every refusal has a sentence. */
@@ -91,6 +113,8 @@ static void test_record(void) {
         CHECK_EQ(guest_set_state(g, GUEST_DEFINED, ""), -EINVAL); /* not in the table */
         g->launcher_pid = 4242;
         g->launcher_uid = 61003;
+        g->snapshot_bytes = 123456789012;
+        g->resuming = true;
         CHECK_EQ(guest_set_state(g, GUEST_RUNNING, "booted"), 0);
         CHECK_EQ(guest_save(g, dir_fd), 0);
         CHECK(faccessat(dir_fd, ".1000_web.1.json.tmp", F_OK, 0) < 0); /* no temporary file left */
@@ -106,6 +130,8 @@ static void test_record(void) {
                 CHECK_EQ(back->created_usec, g->created_usec);
                 CHECK(strcmp(back->config_json, g->config_json) == 0);
                 CHECK_EQ(back->config.vcpus, 2);
+                CHECK_EQ(back->snapshot_bytes, 123456789012);
+                CHECK(back->resuming);
                 guest_free(back);
                 back = NULL;
         }
@@ -114,6 +140,25 @@ static void test_record(void) {
         CHECK_EQ(renameat(dir_fd, "1000_web.1.json", dir_fd, "0_web.1.json"), 0);
         CHECK(guest_load(dir_fd, "0_web.1.json", &back) < 0);
         (void) unlinkat(dir_fd, "0_web.1.json", 0);
+
+        /* A record from before suspend existed (no snapshot_bytes, no
+         * resuming) loads with neither. */
+        {
+                const char *text = "{\"name\":\"old\",\"owner\":1,\"config\":{\"kernel\":\"/k\",\"memory_mib\":2,\"vcpus\":1},"
+                                   "\"state\":\"stopped\",\"state_reason\":\"\",\"launcher_pid\":0,\"launcher_uid\":0,\"created_usec\":0}";
+                int fd = openat(dir_fd, "1_old.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                CHECK(fd >= 0);
+                CHECK_EQ(loop_write(fd, text, strlen(text)), 0);
+                close(fd);
+                CHECK_EQ(guest_load(dir_fd, "1_old.json", &back), 0);
+                if (back) {
+                        CHECK_EQ(back->snapshot_bytes, 0);
+                        CHECK(!back->resuming);
+                        guest_free(back);
+                        back = NULL;
+                }
+                (void) unlinkat(dir_fd, "1_old.json", 0);
+        }
 
         /* A record with a bad configuration is refused. */
         {

@@ -52,6 +52,44 @@ static void test_usage(void) {
                 guest_free(g[i]);
 }
 
+/* Snapshot storage: a suspend under way at the most it can write, a
+ * written snapshot at its blocks, in MiB rounded up over the sum. */
+static void test_snapshot_usage(void) {
+        struct guest *g[] = {
+                make("s", 1000, 1, 64, GUEST_SUSPENDED),
+                make("t", 1000, 2, 128, GUEST_SUSPENDING),
+                make("r", 1000, 1, 32, GUEST_STARTING), /* resuming */
+                make("u", 1000, 1, 16, GUEST_RUNNING),
+        };
+        struct policy_limits l = {};
+        struct quota_usage u;
+        char *msg = NULL;
+        uint64_t reserve_t;
+
+        g[0]->snapshot_bytes = 3 * MiB + 4096;
+        g[2]->snapshot_bytes = MiB - 4096;
+        g[2]->resuming = true;
+        reserve_t = quota_snapshot_reserve_mib(g[1]);
+        CHECK(reserve_t > 128 && reserve_t < 130); /* 128 MiB of RAM, header and state */
+        quota_usage_compute(g, ELEMENTSOF(g), 1000, &u);
+        CHECK_EQ(u.snapshot_mib, 4 + reserve_t);
+        /* Suspended: no running, vCPU or memory charge; suspending: still. */
+        CHECK_EQ(u.running, 3);
+        CHECK_EQ(u.vcpus, 2 + 1 + 1);
+        CHECK_EQ(u.memory_mib, 128 + 32 + 16);
+
+        l.value[POLICY_MAX_SNAPSHOT_MIB] = u.snapshot_mib + quota_snapshot_reserve_mib(g[3]);
+        CHECK_EQ(quota_check_suspend(&l, &u, "u", quota_snapshot_reserve_mib(g[3]), &msg), 0);
+        CHECK(!msg);
+        l.value[POLICY_MAX_SNAPSHOT_MIB]--;
+        CHECK_EQ(quota_check_suspend(&l, &u, "u", quota_snapshot_reserve_mib(g[3]), &msg), -EDQUOT);
+        CHECK(msg && strstr(msg, "Suspending 'u' needs room for a snapshot of up to 17 MiB") && strstr(msg, "(max_snapshot_mib)"));
+        free(msg);
+
+        for (size_t i = 0; i < ELEMENTSOF(g); i++)
+                guest_free(g[i]);
+}
+
 static void test_checks(void) {
         struct policy_limits l = {};
         struct quota_usage u = {};
@@ -128,6 +166,7 @@ static void test_sequence(void) {
 
 int main(void) {
         test_usage();
+        test_snapshot_usage();
         test_checks();
         test_sequence();
         return TEST_RESULT();
