@@ -106,11 +106,12 @@ include tests/guests/ends/ends.mk
 # keeps any crashing input under tests/fuzz/regress/<target>/, where
 # `make check` replays it (and each seed corpus) with any compiler through
 # tests/fuzz/replay.c. See tests/fuzz/README.md.
-FUZZ_TARGETS := virtqueue protocol config policy
+FUZZ_TARGETS := virtqueue protocol config policy snapshot
 FUZZ_SRC_virtqueue := launcher/devices/fuzz-virtqueue.c launcher/devices/virtqueue.c launcher/memory.c
 FUZZ_SRC_protocol := common/fuzz-protocol.c common/protocol.c
 FUZZ_SRC_config := daemon/fuzz-config.c daemon/config.c
 FUZZ_SRC_policy := daemon/fuzz-policy.c daemon/policy.c
+FUZZ_SRC_snapshot := common/fuzz-snapshot.c common/snapshot.c
 FUZZ_COMMON := common/util.c common/log.c
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
@@ -120,10 +121,10 @@ REPLAY_BINS := $(patsubst %,$(B)/fuzz/replay-%,$(FUZZ_TARGETS))
 .SECONDEXPANSION:
 build/fuzz/fuzz-%: $$(FUZZ_SRC_$$*) $(FUZZ_COMMON)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON)
+	$(FUZZ_CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)
 $(B)/fuzz/replay-%: tests/fuzz/replay.c $$(FUZZ_SRC_$$*) $(FUZZ_COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_JSON)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)
 fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 

@@ -2,7 +2,7 @@
 # ever found a bug with (tests/fuzz/regress/), built with the normal
 # compiler: a bug found once stays found. See tests/fuzz/README.md.
 source "$(dirname "$0")/lib.sh"
-for t in virtqueue protocol config policy; do
+for t in virtqueue protocol config policy snapshot; do
         bin=$B/fuzz/replay-$t
         [ -x "$bin" ] || { fail "$bin is not built"; continue; }
         inputs=()
