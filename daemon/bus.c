@@ -326,6 +326,9 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume,
         r = verb_check(g, resume ? GUEST_VERB_RESUME : GUEST_VERB_START, error);
         if (r < 0)
                 return r;
+        if (m->shutting_down)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The host is shutting down; %s '%s' after it has booted again.",
+                                         resume ? "resume" : "start", g->name);
         /* The owner's quota and the owner's rights on the files, also
          * when uid 0 starts someone's guest. */
         owner.uid = g->owner;

@@ -11,6 +11,7 @@
 
 #include "console.h"
 #include "log.h"
+#include "logind.h"
 #include "manager.h"
 #include "snapshots.h"
 #include "supervise.h"
@@ -167,6 +168,7 @@ void manager_guest_changed(struct manager *m, struct guest *g) {
         m->internal_lookup = false;
         if (r < 0)
                 log_debug_errno(r, "Guest %s: cannot emit PropertiesChanged: %m", g->id);
+        logind_guest_settled(m);
 }
 
 /* ------------------------------------------------------------ policy */
@@ -214,7 +216,7 @@ int manager_new(struct manager **ret) {
 
         if (!m)
                 return -ENOMEM;
-        m->guests_dir_fd = m->snapshots_dir_fd = -EBADF;
+        m->guests_dir_fd = m->snapshots_dir_fd = m->inhibit_fd = -EBADF;
         m->launcher_uid_first = GUESTD_LAUNCHER_UID_FIRST;
         m->launcher_uid_last = GUESTD_LAUNCHER_UID_LAST;
         *ret = m;
@@ -233,6 +235,8 @@ struct manager *manager_free(struct manager *m) {
         sd_event_unref(m->event);
         safe_close(m->guests_dir_fd);
         safe_close(m->snapshots_dir_fd);
+        safe_close(m->inhibit_fd);
+        sd_bus_slot_unref(m->inhibit_slot);
         free(m->bus_address);
         free(m->state_dir);
         free(m->runtime_dir);
@@ -371,5 +375,8 @@ int manager_startup(struct manager *m) {
          * needs (a suspend or a resume that ended while guestd was down). */
         snapshots_clean(m->snapshots_dir_fd, m->guests, m->n_guests);
 
-        return bus_setup(m);
+        r = bus_setup(m);
+        if (r < 0)
+                return r;
+        return logind_setup(m);
 }

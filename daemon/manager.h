@@ -64,6 +64,13 @@ struct manager {
         struct guest **guests;
         size_t n_guests;
 
+        /* The host's shutdown (logind.h): the delay inhibitor's fd (-EBADF
+         * if none), the pending Inhibit call, and whether logind has
+         * announced the shutdown. */
+        int inhibit_fd;
+        sd_bus_slot *inhibit_slot;
+        bool shutting_down;
+
         /* Set while the daemon emits signals about a guest: the object
          * lookup then needs no caller (sd-bus looks the object up to build
          * PropertiesChanged/InterfacesAdded). */

@@ -72,6 +72,14 @@ struct policy *policy_free(struct policy *p) {
         return NULL;
 }
 
+const char *policy_host_shutdown_to_string(enum policy_host_shutdown h) {
+        static const char *const table[_POLICY_HOST_SHUTDOWN_MAX] = {
+                [POLICY_HOST_SHUTDOWN_SUSPEND] = "suspend",
+                [POLICY_HOST_SHUTDOWN_STOP] = "stop",
+        };
+        return (unsigned) h < _POLICY_HOST_SHUTDOWN_MAX ? table[h] : NULL;
+}
+
 int policy_new_default(struct policy **ret) {
         struct policy *p = calloc(1, sizeof(*p));
 
@@ -235,8 +243,17 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
                         r = parse_map(value, origin, "users", &p->users, &p->n_users, ret_error);
                 else if (strcmp(key, "groups") == 0)
                         r = parse_map(value, origin, "groups", &p->groups, &p->n_groups, ret_error);
-                else
-                        r = set_error_message(ret_error, "%s: %s: unknown section (known: defaults, groups, users).", origin, key);
+                else if (strcmp(key, "host_shutdown") == 0) {
+                        const char *v = json_object_is_type(value, json_type_string) ? json_object_get_string(value) : "";
+                        if (strcmp(v, "suspend") == 0)
+                                p->host_shutdown = POLICY_HOST_SHUTDOWN_SUSPEND;
+                        else if (strcmp(v, "stop") == 0)
+                                p->host_shutdown = POLICY_HOST_SHUTDOWN_STOP;
+                        else
+                                r = set_error_message(ret_error, "%s: host_shutdown: must be \"suspend\" or \"stop\".", origin);
+                } else
+                        r = set_error_message(ret_error, "%s: %s: unknown section (known: defaults, groups, host_shutdown, users).",
+                                              origin, key);
                 if (r < 0)
                         goto finish;
         }

@@ -43,7 +43,17 @@ struct policy_entry {
         uint32_t set; /* bit per enum policy_field */
 };
 
+/* What a host shutdown (logind's PrepareForShutdown) does to the guests
+ * that run: suspend them (the default), or stop them in order. */
+enum policy_host_shutdown {
+        POLICY_HOST_SHUTDOWN_SUSPEND,
+        POLICY_HOST_SHUTDOWN_STOP,
+        _POLICY_HOST_SHUTDOWN_MAX,
+};
+const char *policy_host_shutdown_to_string(enum policy_host_shutdown h);
+
 struct policy {
+        enum policy_host_shutdown host_shutdown;
         struct policy_entry defaults;
         struct policy_entry *users;
         size_t n_users;

@@ -947,7 +947,7 @@ static void launcher_ended(struct guest *g) {
                 if (suspended) {
                         state = GUEST_SUSPENDED;
                         free(reason);
-                        reason = strdup("");
+                        reason = strdup(m->shutting_down ? "suspended for the host's shutdown" : "");
                 } else {
                         _cleanup_free_ char *why = reason;
                         if (g->exited_received && g->exit_code == EXIT_SUSPENDED) {

@@ -130,6 +130,8 @@ static const struct {
         { "{ \"groups\": [] }", "groups: must be an object" },
         { "{ \"defaults\": { \"page_table_weight\": 100000 } }", "page_table_weight: must be between 0 and 1000" },
         { "", "test.json:1:1: unexpected end" },
+        { "{ \"host_shutdown\": \"kill\" }", "host_shutdown: must be \"suspend\" or \"stop\"" },
+        { "{ \"host_shutdown\": 1 }", "host_shutdown: must be" },
 };
 
 static void test_bad(void) {
@@ -146,6 +148,18 @@ static void test_bad(void) {
         }
 }
 
+/* What a host shutdown does: suspend unless the file says stop. */
+static void test_host_shutdown(void) {
+        struct policy *p = parse("{ \"defaults\": {} }", NULL);
+
+        CHECK(p && p->host_shutdown == POLICY_HOST_SHUTDOWN_SUSPEND);
+        policy_free(p);
+        p = parse("{ \"host_shutdown\": \"stop\" }", NULL);
+        CHECK(p && p->host_shutdown == POLICY_HOST_SHUTDOWN_STOP);
+        policy_free(p);
+        CHECK(strcmp(policy_host_shutdown_to_string(POLICY_HOST_SHUTDOWN_SUSPEND), "suspend") == 0);
+}
+
 static void test_fields(void) {
         for (int f = 0; f < _POLICY_FIELD_MAX; f++)
                 CHECK_EQ(policy_field_from_string(policy_field_to_string(f)), f);
@@ -158,5 +172,6 @@ int main(void) {
         test_resolve();
         test_bad();
         test_fields();
+        test_host_shutdown();
         return TEST_RESULT();
 }

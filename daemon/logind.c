@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* logind.c: see logind.h. */
+#include <fcntl.h>
+#include <string.h>
+
+#include "log.h"
+#include "logind.h"
+#include "quota.h"
+#include "supervise.h"
+
+#define LOGIND_NAME "org.freedesktop.login1"
+#define LOGIND_PATH "/org/freedesktop/login1"
+#define LOGIND_IFACE "org.freedesktop.login1.Manager"
+
+static int on_inhibit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        struct manager *m = userdata;
+        int fd, r;
+
+        m->inhibit_slot = sd_bus_slot_unref(m->inhibit_slot);
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                const sd_bus_error *e = sd_bus_message_get_error(reply);
+                if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                        log_info("logind is not on this bus: a host shutdown ends the guests without suspending them");
+                else
+                        log_warning("logind refused guestd's shutdown inhibitor (%s): a host shutdown ends the guests without suspending them",
+                                    e->message);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0)
+                return log_warning_errno(r, "Malformed Inhibit reply from logind: %m"), 0;
+        safe_close(m->inhibit_fd);
+        m->inhibit_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (m->inhibit_fd < 0)
+                return log_warning_errno(-errno, "Cannot keep logind's inhibitor: %m"), 0;
+        log_info("Holding a shutdown delay inhibitor: a host shutdown %s the running guests first",
+                 m->policy && m->policy->host_shutdown == POLICY_HOST_SHUTDOWN_STOP ? "stops" : "suspends");
+        return 0;
+}
+
+static void take_inhibitor(struct manager *m) {
+        int r;
+
+        if (m->inhibit_fd >= 0 || m->inhibit_slot)
+                return;
+        r = sd_bus_call_method_async(m->bus, &m->inhibit_slot, LOGIND_NAME, LOGIND_PATH, LOGIND_IFACE, "Inhibit", on_inhibit_reply, m,
+                                     "ssss", "shutdown", "guestd", "Suspending or stopping the running guests", "delay");
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask logind for a shutdown inhibitor: %m");
+}
+
+static void release_inhibitor(struct manager *m) {
+        if (m->inhibit_fd < 0)
+                return;
+        m->inhibit_fd = safe_close(m->inhibit_fd);
+        log_info("Every guest is suspended or stopped: released the shutdown inhibitor");
+}
+
+/* One guest, as the policy says: suspend (within its owner's snapshot
+ * quota; a guest that does not fit is stopped in order, saying why), or
+ * stop in order. */
+static void shutdown_guest(struct manager *m, struct guest *g) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *quota_message = NULL;
+        bool suspend = m->policy->host_shutdown == POLICY_HOST_SHUTDOWN_SUSPEND;
+
+        if (suspend) {
+                struct caller owner = { .uid = g->owner };
+                struct policy_limits limits;
+                struct quota_usage usage;
+
+                if (caller_load_account(&owner, &error) < 0) {
+                        log_warning("Host shutdown: guest %s: %s; stopping it instead", g->id, error.message);
+                        suspend = false;
+                } else {
+                        manager_resolve_limits(m, &owner, &limits);
+                        quota_usage_compute(m->guests, m->n_guests, g->owner, &usage);
+                        if (quota_check_suspend(&limits, &usage, g->name, quota_snapshot_reserve_mib(g), &quota_message) < 0) {
+                                log_warning("Host shutdown: guest %s: %s Stopping it instead", g->id,
+                                            quota_message ? quota_message : "no room in max_snapshot_mib.");
+                                suspend = false;
+                        }
+                }
+                caller_done(&owner);
+        }
+        sd_bus_error_free(&error);
+        if (suspend) {
+                log_info("Host shutdown: suspending guest %s", g->id);
+                if (supervise_suspend(g, NULL, &error) >= 0)
+                        return;
+                log_warning("Host shutdown: guest %s: %s; stopping it instead", g->id, error.message);
+        }
+        log_info("Host shutdown: stopping guest %s", g->id);
+        (void) supervise_stop(g, false, NULL, NULL);
+}
+
+static int on_prepare_for_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        struct manager *m = userdata;
+        int active, r;
+
+        r = sd_bus_message_read(msg, "b", &active);
+        if (r < 0)
+                return log_warning_errno(r, "Malformed PrepareForShutdown from logind: %m"), 0;
+        if (!active) {
+                /* The shutdown was called off: be ready for the next. */
+                log_info("Host shutdown called off");
+                m->shutting_down = false;
+                take_inhibitor(m);
+                return 0;
+        }
+        log_info("Host shutdown: %s the running guests", m->policy->host_shutdown == POLICY_HOST_SHUTDOWN_STOP ? "stopping" : "suspending");
+        m->shutting_down = true;
+        for (size_t i = 0; i < m->n_guests; i++) {
+                struct guest *g = m->guests[i];
+                if (g->state == GUEST_RUNNING || g->state == GUEST_PAUSED)
+                        shutdown_guest(m, g);
+        }
+        logind_guest_settled(m);
+        return 0;
+}
+
+static int on_logind_owner(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+        struct manager *m = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0)
+                return 0;
+        if (new_owner && *new_owner)
+                take_inhibitor(m);
+        else
+                /* logind went: its inhibitors went with it. */
+                m->inhibit_fd = safe_close(m->inhibit_fd);
+        return 0;
+}
+
+void logind_guest_settled(struct manager *m) {
+        if (!m->shutting_down)
+                return;
+        for (size_t i = 0; i < m->n_guests; i++) {
+                enum guest_state s = m->guests[i]->state;
+                if (s == GUEST_SUSPENDING || s == GUEST_STOPPING)
+                        return;
+        }
+        release_inhibitor(m);
+}
+
+int logind_setup(struct manager *m) {
+        int r;
+
+        r = sd_bus_match_signal(m->bus, NULL, LOGIND_NAME, LOGIND_PATH, LOGIND_IFACE, "PrepareForShutdown", on_prepare_for_shutdown, m);
+        if (r >= 0)
+                r = sd_bus_add_match(m->bus, NULL,
+                                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" LOGIND_NAME "'",
+                                     on_logind_owner, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for logind: %m");
+        take_inhibitor(m);
+        return 0;
+}
