@@ -171,6 +171,8 @@ install: programs
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@LIBEXECDIR@|$(PREFIX)/libexec/guestd|g' packaging/guestd.service.in \
 		>$(DESTDIR)/usr/lib/systemd/system/guestd.service
 	chmod 0644 $(DESTDIR)/usr/lib/systemd/system/guestd.service
+	install -d $(DESTDIR)/usr/lib/systemd/logind.conf.d
+	install -m 0644 packaging/logind-guestd.conf $(DESTDIR)/usr/lib/systemd/logind.conf.d/guestd.conf
 	install -d $(DESTDIR)/etc/guestd
 	[ -e $(DESTDIR)/etc/guestd/policy.json ] || install -m 0644 policy/policy.json $(DESTDIR)/etc/guestd/policy.json
 

@@ -1122,12 +1122,12 @@ static void help(FILE *f) {
                 "Options:\n"
                 "  --bus ADDRESS  D-Bus address of the bus guestd is on (default: $DBUS_SYSTEM_BUS_ADDRESS,\n"
                 "                 else the system bus)\n"
-                "  --json         machine-readable output (list, status, quota, log, create)\n"
+                "  --json         machine-readable output (list, status, quota, log, create; suspend, resume: no progress bar)\n"
                 "  -h, --help     this help; `guestctl VERB --help` for one verb\n"
                 "\n"
                 "Exit status: 0 ok, 1 other failure, 2 usage error, 3 no such guest, 4 access denied,\n"
                 "5 quota exceeded, 6 bad state, 7 guestd unreachable, 8 invalid argument, 9 exists,\n"
-                "10 KVM unavailable. See guestctl(1).\n");
+                "10 KVM unavailable, 11 bad snapshot. See guestctl(1).\n");
 }
 
 static int verb_help(int argc, char **argv) {
