@@ -31,7 +31,7 @@ LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCO
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 
-.PHONY: all check check-vm check-unit check-integration check-linux demo bench report install clean deps help fuzz guests
+.PHONY: all check check-vm check-unit check-integration check-linux demo bench bench-suspend report install clean deps help fuzz guests
 all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
@@ -147,6 +147,9 @@ demo: deps
 
 bench: all $(B)/bench/measure
 	@B=$(B) bench/bench.sh
+	@B=$(B) bench/bench-suspend.sh
+bench-suspend: all
+	@B=$(B) bench/bench-suspend.sh
 
 # The security figures (tests/REPORT.md): hostile guests and users, the
 # sandbox, FUZZ_SECONDS of each fuzz target.
@@ -187,6 +190,7 @@ help:
 	@echo "make check-linux  build a tiny Linux kernel and boot it"
 	@echo "make demo       boot the demo guest"
 	@echo "make bench      benchmarks against QEMU, see bench/RESULTS.md"
+	@echo "make bench-suspend  suspend and resume against QEMU's migrate (part of make bench)"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)"
 	@echo "make report     security figures into tests/REPORT.md (hostile tests, fuzzing)"
 	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"

@@ -265,9 +265,9 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
         return 0;
 }
 
-static int run_daemon_mode(int control_fd) {
+static int run_daemon_mode(int control_fd, usec_t started) {
         struct vm_config config = { .kernel_fd = -EBADF, .initrd_fd = -EBADF, .control_fd = -EBADF, .listen_fd = -EBADF,
-                                    .snapshot_fd = -EBADF, .resume_fd = -EBADF };
+                                    .snapshot_fd = -EBADF, .resume_fd = -EBADF, .started_usec = started };
         _cleanup_free_ char *cmdline = NULL, *test_violation = NULL;
         _cleanup_free_ uint32_t *msr_indices = NULL;
         struct kvm_machine machine;
@@ -454,7 +454,7 @@ int main(int argc, char *argv[]) {
                 /* Inherited without O_CLOEXEC; we exec nothing, but keep to
                  * the rule. */
                 (void) fcntl(control_fd, F_SETFD, FD_CLOEXEC);
-                return run_daemon_mode(control_fd);
+                return run_daemon_mode(control_fd, started);
         }
         if (config.kernel_fd < 0 && config.resume_fd < 0) {
                 log_error("--kernel is required (or --resume FILE); try --help.");
@@ -496,6 +496,7 @@ int main(int argc, char *argv[]) {
                 }
                 config.msr_indices = msr_indices;
         }
+        config.started_usec = started;
         /* From here on the launcher works only with fds, as under guestd. */
         kvm_fd = safe_close(kvm_fd);
 

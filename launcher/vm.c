@@ -536,6 +536,7 @@ static void vm_suspend_signal(int sig) {
  * as before (nothing is lost): -errno, and a sentence in why. */
 static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
         bool was_paused = vm->paused;
+        usec_t begun = now_usec();
         int r;
 
         vm_pause_vcpus(vm);
@@ -560,6 +561,8 @@ static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
                         vm_unpause_vcpus(vm);
                 return r;
         }
+        log_info("Suspended in %.1f ms (vCPUs stopped, disks flushed, snapshot written and on stable storage)",
+                 (double) (now_usec() - begun) / 1000);
         vm_end(vm, GUEST_EXIT_SUSPENDED, "suspended to a snapshot");
         return 0;
 }
@@ -927,6 +930,9 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
          * guestd always hears it before whatever "exited" follows. */
         if (!vm_exiting(&vm))
                 vm_control_send_state_as(&vm, false);
+        if (resume && config->started_usec > 0)
+                log_info("Resumed: the first guest instruction runs %.1f ms after the launcher started",
+                         (double) (now_usec() - config->started_usec) / 1000);
         vm_unpause_vcpus(&vm);
         vm_io_loop(&vm);
         for (unsigned i = 0; i < started; i++)

@@ -55,6 +55,10 @@ struct vm_config {
         int resume_fd;
         const uint32_t *msr_indices;
         unsigned n_msrs;
+        /* When the launcher started (CLOCK_MONOTONIC), for the log line
+         * that says how long a resume took to the first guest instruction;
+         * 0: unknown. */
+        usec_t started_usec;
         /* Test only: a forbidden call to make once the sandbox is locked
          * (sandbox.h); NULL normally. */
         const char *test_violation;

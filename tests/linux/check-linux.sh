@@ -16,7 +16,9 @@
 #   4. The same three under `qemu-system-x86_64 -M microvm,acpi=off`.
 #   5. tests/linux/guestd-shell.sh: guestctl create/start of the tiny
 #      kernel as a test user, the shell prompt on its console, a command
-#      typed through `guestctl console`, `guestctl stop`.
+#      typed through `guestctl console`, `guestctl stop`; then a shell
+#      loop writing to an ext2 disk, suspended and resumed through guestd
+#      (the loop goes on, e2fsck finds the file system clean).
 #
 # Linux user space needs a stock KVM. Where /dev/kvm is missing, or is
 # PVM's (which cannot run guest user space), or with GUESTD_TEST_VM=1, the
@@ -398,10 +400,10 @@ else
 fi
 
 # ------------------------------------------------------------ guestd
-echo "the tiny kernel's shell through guestd, as an unprivileged user (tests/linux/guestd-shell.sh)"
+echo "the tiny kernel's shell, and suspend/resume of a loop writing to ext2, through guestd, as an unprivileged user (tests/linux/guestd-shell.sh)"
 if LINUX_VMLINUX=$vmlinux LINUX_BZIMAGE=$bzimage LINUX_INITRAMFS=$initramfs \
 	LINUX_CMDLINE="$tiny_cmdline guestd.mode=shell" bash tests/linux/guestd-shell.sh >"$work/guestd.log" 2>&1; then
-	sed 's/^/  /' "$work/guestd.log" | grep -E '^  (ok|SKIP)' | tail -n 20
+	sed 's/^/  /' "$work/guestd.log" | grep -E '^  (ok|SKIP)' | tail -n 40
 else
 	fail "guestd: the shell through guestctl (tests/linux/guestd-shell.sh)"
 	tail -n 40 "$work/guestd.log" | sed 's/^/  | /'

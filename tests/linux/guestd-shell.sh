@@ -5,6 +5,11 @@
 # The test user creates and starts the guest with guestctl, the console log
 # shows the shell's prompt, a command typed through `guestctl console` runs
 # in the guest and its answer comes back, and `guestctl stop` ends it.
+# Then suspend and resume (issue 9): a shell loop prints a counter and
+# appends it to a file on an ext2 disk; the guest is suspended and resumed
+# in the middle; the loop goes on from the next number, the kernel did not
+# boot again, and afterwards the host's e2fsck finds the file system clean
+# and the file holds every number once.
 # Exit status: 0 pass, 1 fail, 77 skip (as the integration tests).
 source "$(dirname "$0")/../lib.sh"
 source tests/daemon-lib.sh
@@ -40,4 +45,33 @@ check "the guest stopped" wait_state a linux stopped 30
 ctl_a status linux >"$TMP/status" 2>&1
 expect_grep "$TMP/status" 'stopped' "status says stopped"
 check "no launcher is left" [ -z "$(launcher_pids)" ]
+
+# --- suspend and resume while a shell loop writes to an ext2 disk
+LOOPS=30
+truncate -s 8M "$G/fs.img"
+mkfs.ext2 -q -F "$G/fs.img" >/dev/null
+chown "$USER_A" "$G/fs.img"
+FS_CMDLINE="${LINUX_CMDLINE/guestd.mode=shell/} guestd.mode=fsloop guestd.loops=$LOOPS"
+expect_exit 0 "create the Linux guest with an ext2 disk" "${CTL_A[@]}" create fsloop --kernel "$G/vmlinux" \
+        --initrd "$G/initramfs.cpio" --memory 128 --vcpus 1 --disk "$G/fs.img" --cmdline "$FS_CMDLINE"
+expect_exit 0 "start it" "${CTL_A[@]}" start fsloop
+check "the file system is mounted" wait_log a fsloop 'guestd-init: ext2 mounted' 180
+check "the loop runs" wait_log a fsloop 'guestd-init: loop 5' 60
+expect_exit 0 "suspend it while the loop writes" "${CTL_A[@]}" suspend fsloop
+check "it is suspended, no launcher runs" [ "$(guest_state a fsloop)" = suspended ] && [ -z "$(launcher_pids)" ]
+ctl_a log fsloop >"$TMP/before" 2>&1
+last=$(grep -o 'guestd-init: loop [0-9]*' "$TMP/before" | tail -n 1 | grep -o '[0-9]*$')
+echo "    suspended after loop $last"
+expect_exit 0 "resume it" "${CTL_A[@]}" resume fsloop
+check "the loop ends, the file system unmounted" wait_log a fsloop 'guestd-init: loop done, unmounted' 120
+ctl_a log fsloop | tr -d '\r' >"$TMP/after" 2>&1
+seq_seen=$(grep -o 'guestd-init: loop [0-9]*$' "$TMP/after" | grep -o '[0-9]*$' | tr '\n' ' ')
+check "the loop went on from the next number: 0 to $((LOOPS - 1)), each once ($seq_seen)" \
+        [ "$seq_seen" = "$(seq -s ' ' 0 $((LOOPS - 1))) " ]
+check "the kernel booted once (no reboot on resume)" [ "$(grep -c 'Run /init as init process' "$TMP/after")" = 1 ]
+expect_exit 0 "stop it" "${CTL_A[@]}" stop fsloop
+check "it stopped" wait_state a fsloop stopped 30
+expect_exit 0 "the host's e2fsck finds the file system clean" e2fsck -f -n "$G/fs.img"
+debugfs -R "cat /counter" "$G/fs.img" 2>/dev/null | tr '\n' ' ' >"$TMP/counter"
+check "the file holds every number once: $(cat "$TMP/counter")" [ "$(cat "$TMP/counter")" = "$(seq -s ' ' 0 $((LOOPS - 1))) " ]
 finish
