@@ -30,10 +30,10 @@ grep -q '^row: ' "$TMP/out" || { echo "bench-suspend: no results" >&2; exit 1; }
         echo
         echo "Made by \`make bench-suspend\` (\`B=$B bench/bench-suspend.sh\`) on $(date -u +%Y-%m-%d), $env,"
         echo "$(qemu-system-x86_64 --version | head -1). The payload is memtouch writing and verifying half of the guest's RAM"
-        echo "(\`memtouch.mib=RAM/2 memtouch.passes=0\`), suspended once its first verify pass is done. guestd-launcher:"
+        echo "(\`memtouch.mib=RAM/2 memtouch.passes=0\`), suspended once its first pass has written it. guestd-launcher:"
         echo "\`--snapshot\` + SIGUSR2, then \`--resume\`; QEMU: \`-M microvm,acpi=off -enable-kvm\`, QMP \`stop\` and"
         echo "\`migrate exec:cat > FILE\` then an fsync of FILE (the launcher's snapshot is fdatasync'ed before it says"
-        echo "suspended), and \`-incoming exec:cat FILE\` until its RESUME event. Resume times are from starting the"
+        echo "suspended), and \`-incoming exec:cat FILE\` and \`cont\` once loaded, until QMP says it runs. Resume times are from starting the"
         echo "process, medians of ${RUNS:-5}. Ratio = guestd-launcher / QEMU, lower is better."
         echo
         echo "| measure | guestd-launcher | QEMU microvm | ratio |"

@@ -125,8 +125,8 @@ wait $susp 2>/dev/null
 daemon_start
 s=$(guest_state a count)
 if [ "$s" = suspended ]; then
-        check "killed mid-suspend: suspended, with its snapshot, no launcher" \
-                [ -f "$SNAPS/${UID_A}_count.snap" ] && no_launcher
+        snapshot_no_launcher() { [ -f "$SNAPS/${UID_A}_count.snap" ] && no_launcher; }
+        check "killed mid-suspend: suspended, with its snapshot, no launcher" snapshot_no_launcher
         expect_exit 0 "resume it" "${CTL_A[@]}" resume count
 elif [ "$s" = running ]; then
         check "killed mid-suspend: running, with no snapshot" [ ! -e "$SNAPS/${UID_A}_count.snap" ]
@@ -159,6 +159,47 @@ v2=$(grep -c 'verify): checksum' "$TMP/mt2")
 check "memtouch: $((v2 - v1)) verify passes after the resume" [ "$v2" -gt $((v1 + 1)) ]
 no_mismatch() { ! grep -v ', 0 mismatches' "$1" | grep -q mismatches; }
 check "memtouch: no mismatch" no_mismatch "$TMP/mt2"
+
+# The progress bar, on a terminal (script(1) gives guestctl one); none
+# with --json.
+script -qec "$(printf '%q ' "${CTL_A[@]}" suspend mt)" /dev/null >"$TMP/bar" 2>&1
+check "on a terminal, suspend draws a progress bar to 100 %" grep -q 'Suspending mt \[#*\] 100%  32/32 MiB' "$TMP/bar"
+expect_exit 0 "resume memtouch" "${CTL_A[@]}" resume mt
+script -qec "$(printf '%q ' "${CTL_A[@]}" suspend mt --json)" /dev/null >"$TMP/bar" 2>&1
+no_bar() { ! grep -q 'Suspending' "$1"; }
+check "with --json, no progress bar" no_bar "$TMP/bar"
+check "and it suspended" [ "$(guest_state a mt)" = suspended ]
+
+# A snapshot whose checksums are right but whose machine is not this
+# guest's (2 vCPUs recorded for a 1-vCPU guest): guestd's check passes, the
+# launcher refuses it and ends; the guest stays suspended, the file kept.
+cp --sparse=always "$SNAPS/${UID_A}_mt.snap" "$TMP/mt.snap"
+"$PY" - "$SNAPS/${UID_A}_mt.snap" <<'PYEOF'
+import struct, sys, zlib
+f = open(sys.argv[1], "r+b")
+fmt = "<8sIIQQQQIIQII"
+h = list(struct.unpack(fmt, f.read(struct.calcsize(fmt))))
+state_offset, state_size = h[5], h[6]
+f.seek(state_offset)
+state = bytearray(f.read(state_size))
+rtype, index, size = struct.unpack_from("<IIQ", state, 0)
+assert rtype == 1 and size == 16, (rtype, size)         # the machine record
+struct.pack_into("<I", state, 16 + 8, 2)                 # its n_vcpus
+f.seek(state_offset)
+f.write(state)
+h[8] = zlib.crc32(state)                                 # state_crc32
+h[11] = 0
+h[11] = zlib.crc32(struct.pack(fmt, *h))                 # header_crc32
+f.seek(0)
+f.write(struct.pack(fmt, *h))
+PYEOF
+expect_exit 1 "a snapshot of another machine: the launcher refuses it" "${CTL_A[@]}" resume mt
+expect_grep "$TMP/err" "could not be resumed.*stays suspended, its snapshot kept" "the error says it stays suspended"
+check "mt stays suspended" [ "$(guest_state a mt)" = suspended ]
+check "its snapshot is kept" [ -f "$SNAPS/${UID_A}_mt.snap" ]
+expect_grep "$DTMP/guestd.log" "Cannot resume: the snapshot is of a guest with 32 MiB, 2 vCPUs" "the launcher's log names the mismatch"
+cp --sparse=always "$TMP/mt.snap" "$SNAPS/${UID_A}_mt.snap"
+expect_exit 0 "with its own snapshot back, it resumes" "${CTL_A[@]}" resume mt
 expect_exit 0 "stop memtouch" "${CTL_A[@]}" stop mt --force
 
 # --- snapshot quota: refused before anything is written, the guest runs on
@@ -168,7 +209,8 @@ expect_exit 0 "start mt" "${CTL_A[@]}" start mt
 expect_exit 5 "a suspend past max_snapshot_mib is refused (QuotaExceeded)" "${CTL_A[@]}" suspend mt
 expect_grep "$TMP/err" "max_snapshot_mib" "the error names the limit"
 check "mt still runs" [ "$(guest_state a mt)" = running ]
-check "nothing was written" [ ! -e "$SNAPS/${UID_A}_mt.snap.new" ] && [ ! -e "$SNAPS/${UID_A}_mt.snap" ]
+no_files() { [ ! -e "$SNAPS/${UID_A}_$1.snap.new" ] && [ ! -e "$SNAPS/${UID_A}_$1.snap" ]; }
+check "nothing was written" no_files mt
 write_policy "$POLICY"
 expect_exit 0 "reload the policy" "${RELOAD[@]}"
 
@@ -208,7 +250,8 @@ cp --sparse=always "$SNAP" "$TMP/blk.snap"
 printf 'X' | dd of="$SNAP" bs=1 seek=40 conv=notrunc 2>/dev/null
 expect_exit 11 "a corrupt snapshot is refused (BadSnapshot)" "${CTL_A[@]}" resume blk
 expect_grep "$TMP/err" "corrupt snapshot" "the error says corrupt"
-check "blk stays suspended, the file kept" [ "$(guest_state a blk)" = suspended ] && [ -f "$SNAP" ]
+kept() { [ "$(guest_state a blk)" = suspended ] && [ -f "$SNAP" ]; }
+check "blk stays suspended, the file kept" kept
 truncate -s 8192 "$SNAP"
 expect_exit 11 "a truncated snapshot is refused (BadSnapshot)" "${CTL_A[@]}" resume blk
 rm "$SNAP"

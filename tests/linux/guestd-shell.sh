@@ -58,7 +58,8 @@ expect_exit 0 "start it" "${CTL_A[@]}" start fsloop
 check "the file system is mounted" wait_log a fsloop 'guestd-init: ext2 mounted' 180
 check "the loop runs" wait_log a fsloop 'guestd-init: loop 5' 60
 expect_exit 0 "suspend it while the loop writes" "${CTL_A[@]}" suspend fsloop
-check "it is suspended, no launcher runs" [ "$(guest_state a fsloop)" = suspended ] && [ -z "$(launcher_pids)" ]
+suspended_alone() { [ "$(guest_state a fsloop)" = suspended ] && [ -z "$(launcher_pids)" ]; }
+check "it is suspended, no launcher runs" suspended_alone
 ctl_a log fsloop >"$TMP/before" 2>&1
 last=$(grep -o 'guestd-init: loop [0-9]*' "$TMP/before" | tail -n 1 | grep -o '[0-9]*$')
 echo "    suspended after loop $last"
