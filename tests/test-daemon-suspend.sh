@@ -16,7 +16,7 @@ source "$(dirname "$0")/daemon-lib.sh"
 need_launcher
 need_daemon
 daemon_setup
-POLICY='{"defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "max_memory_mib": 1024, "max_snapshot_mib": 200}}'
+POLICY='{"defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "max_memory_mib": 1024, "max_snapshot_mib": 400}}'
 write_policy "$POLICY"
 daemon_start
 SNAPS=$DTMP/state/snapshots
@@ -31,6 +31,7 @@ count_last() {
 }
 log_to() { ctl_a log "$1" >"$2" 2>/dev/null; }
 no_launcher() { [ -z "$(launcher_pids)" ]; }
+no_files() { [ ! -e "$SNAPS/${UID_A}_$1.snap.new" ] && [ ! -e "$SNAPS/${UID_A}_$1.snap" ]; }
 # Root's ReloadPolicy: answered once the new policy is in force.
 RELOAD=(busctl --address="$BUS" call org.guestd1 /org/guestd1 org.guestd1.Manager ReloadPolicy)
 
@@ -202,6 +203,34 @@ cp --sparse=always "$TMP/mt.snap" "$SNAPS/${UID_A}_mt.snap"
 expect_exit 0 "with its own snapshot back, it resumes" "${CTL_A[@]}" resume mt
 expect_exit 0 "stop memtouch" "${CTL_A[@]}" stop mt --force
 
+# --- the launcher killed while it writes the snapshot: the guest's memory
+# and vCPUs died with it, so it is crashed, saying so, and no file is left
+# (or, had the launcher finished first, suspended with a whole snapshot):
+# never "suspended" with half a snapshot
+expect_exit 0 "A creates a bigger memtouch" "${CTL_A[@]}" create big --kernel "$G/memtouch.elf" --memory 256 \
+        --cmdline "memtouch.mib=128 memtouch.passes=0"
+expect_exit 0 "start it" "${CTL_A[@]}" start big
+check "it has written its memory" wait_log a big "memtouch pass 1 (write)" 300
+ctl_a suspend big >/dev/null 2>"$TMP/big.err" &
+susp=$!
+for _ in $(seq 1000); do [ -s "$SNAPS/${UID_A}_big.snap.new" ] && break; sleep 0.005; done
+for p in $(launcher_pids); do kill -KILL "$p"; done
+wait $susp
+s=$(guest_state a big)
+if [ "$s" = crashed ]; then
+        ctl_a status big >"$TMP/big.status" 2>&1
+        expect_grep "$TMP/big.status" "ended while suspending" "killed mid-write: crashed, and the reason says it was suspending"
+        expect_grep "$TMP/big.err" "could not be suspended" "Suspend failed with the reason"
+        check "no snapshot file is left" no_files big
+elif [ "$s" = suspended ]; then
+        echo "    the launcher had finished before the kill"
+        expect_exit 0 "killed after the write: suspended, and it resumes" "${CTL_A[@]}" resume big
+        expect_exit 0 "stop it" "${CTL_A[@]}" stop big --force
+else
+        fail "killed mid-write: big is '$s', neither crashed nor suspended"
+fi
+expect_exit 0 "remove big" "${CTL_A[@]}" remove big
+
 # --- snapshot quota: refused before anything is written, the guest runs on
 write_policy '{"defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "max_memory_mib": 1024, "max_snapshot_mib": 10}}'
 expect_exit 0 "reload the policy" "${RELOAD[@]}"
@@ -209,7 +238,6 @@ expect_exit 0 "start mt" "${CTL_A[@]}" start mt
 expect_exit 5 "a suspend past max_snapshot_mib is refused (QuotaExceeded)" "${CTL_A[@]}" suspend mt
 expect_grep "$TMP/err" "max_snapshot_mib" "the error names the limit"
 check "mt still runs" [ "$(guest_state a mt)" = running ]
-no_files() { [ ! -e "$SNAPS/${UID_A}_$1.snap.new" ] && [ ! -e "$SNAPS/${UID_A}_$1.snap" ]; }
 check "nothing was written" no_files mt
 write_policy "$POLICY"
 expect_exit 0 "reload the policy" "${RELOAD[@]}"
