@@ -136,6 +136,26 @@ else
 fi
 check "count runs in the end" [ "$(guest_state a count)" = running ]
 
+# --- guestd killed while a resume starts the launcher: afterwards either
+# running with no snapshot, or suspended with its snapshot, never both
+expect_exit 0 "suspend count" "${CTL_A[@]}" suspend count
+ctl_a resume count >/dev/null 2>&1 &
+res=$!
+for _ in $(seq 200); do [ "$(guest_state a count)" != suspended ] && break; sleep 0.005; done
+daemon_kill KILL
+wait $res 2>/dev/null
+daemon_start
+s=$(guest_state a count)
+if [ "$s" = running ]; then
+        check "killed mid-resume: running, its snapshot deleted" [ ! -e "$SNAPS/${UID_A}_count.snap" ]
+elif [ "$s" = suspended ]; then
+        check "killed mid-resume: suspended, its snapshot kept" [ -f "$SNAPS/${UID_A}_count.snap" ]
+        expect_exit 0 "resume it" "${CTL_A[@]}" resume count
+else
+        fail "killed mid-resume: count is '$s', neither running nor suspended"
+fi
+check "count counts in the end" wait_log a count "^count [0-9]" 60
+
 # --- stop --force of a suspended guest discards the snapshot
 expect_exit 0 "suspend count" "${CTL_A[@]}" suspend count
 expect_exit 0 "stop --force discards the snapshot" "${CTL_A[@]}" stop count --force
