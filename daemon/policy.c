@@ -80,6 +80,40 @@ const char *policy_host_shutdown_to_string(enum policy_host_shutdown h) {
         return (unsigned) h < _POLICY_HOST_SHUTDOWN_MAX ? table[h] : NULL;
 }
 
+/* "page_table_budget": MiB (an integer, at least 1), or "N%" of the
+ * host's RAM (N from 1 to 100). */
+static int parse_budget(struct json_object *v, const char *origin, struct policy *p, char **ret_error) {
+        if (json_object_is_type(v, json_type_int)) {
+                int64_t mib;
+                errno = 0;
+                mib = json_object_get_int64(v);
+                if (errno == 0 && mib >= 1 && mib <= (INT64_C(1) << 40)) {
+                        p->page_table_budget_mib = (uint64_t) mib;
+                        p->page_table_budget_percent = 0;
+                        return 0;
+                }
+        } else if (json_object_is_type(v, json_type_string)) {
+                const char *s = json_object_get_string(v);
+                unsigned percent = 0;
+                size_t digits = 0;
+                while (s[digits] >= '0' && s[digits] <= '9' && digits < 3)
+                        percent = percent * 10 + (unsigned) (s[digits++] - '0');
+                if (digits > 0 && s[digits] == '%' && s[digits + 1] == 0 && percent >= 1 && percent <= 100) {
+                        p->page_table_budget_mib = 0;
+                        p->page_table_budget_percent = percent;
+                        return 0;
+                }
+        }
+        return set_error_message(ret_error, "%s: page_table_budget: must be MiB (an integer from 1) or a string \"N%%\" of the host's RAM (N from 1 to 100).",
+                                 origin);
+}
+
+uint64_t policy_page_table_budget_bytes(const struct policy *p, uint64_t host_ram_bytes) {
+        if (p->page_table_budget_mib > 0)
+                return p->page_table_budget_mib << 20;
+        return host_ram_bytes / 100 * p->page_table_budget_percent;
+}
+
 int policy_new_default(struct policy **ret) {
         struct policy *p = calloc(1, sizeof(*p));
 
@@ -87,6 +121,7 @@ int policy_new_default(struct policy **ret) {
                 return -ENOMEM;
         memcpy(p->defaults.value, policy_builtin_defaults, sizeof(p->defaults.value));
         p->defaults.set = (1u << _POLICY_FIELD_MAX) - 1;
+        p->page_table_budget_percent = POLICY_PAGE_TABLE_BUDGET_DEFAULT_PERCENT;
         *ret = p;
         return 0;
 }
@@ -251,8 +286,11 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
                                 p->host_shutdown = POLICY_HOST_SHUTDOWN_STOP;
                         else
                                 r = set_error_message(ret_error, "%s: host_shutdown: must be \"suspend\" or \"stop\".", origin);
-                } else
-                        r = set_error_message(ret_error, "%s: %s: unknown section (known: defaults, groups, host_shutdown, users).",
+                } else if (strcmp(key, "page_table_budget") == 0)
+                        r = parse_budget(value, origin, p, ret_error);
+                else
+                        r = set_error_message(ret_error,
+                                              "%s: %s: unknown section (known: defaults, groups, host_shutdown, page_table_budget, users).",
                                               origin, key);
                 if (r < 0)
                         goto finish;

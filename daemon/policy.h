@@ -52,8 +52,14 @@ enum policy_host_shutdown {
 };
 const char *policy_host_shutdown_to_string(enum policy_host_shutdown h);
 
+/* The host-wide budget of shadow page tables (budget.h): "page_table_budget"
+ * is a number of MiB, or a string "N%" of the host's RAM. */
+#define POLICY_PAGE_TABLE_BUDGET_DEFAULT_PERCENT 2
+
 struct policy {
         enum policy_host_shutdown host_shutdown;
+        uint64_t page_table_budget_mib;     /* 0: by percent */
+        unsigned page_table_budget_percent; /* 1-100 when by percent */
         struct policy_entry defaults;
         struct policy_entry *users;
         size_t n_users;
@@ -85,3 +91,5 @@ static inline void policy_freep(struct policy **p) {
 }
 
 void policy_resolve(const struct policy *p, const struct policy_identity *who, struct policy_limits *ret);
+/* The page-table budget in bytes, on a host with host_ram_bytes of RAM. */
+uint64_t policy_page_table_budget_bytes(const struct policy *p, uint64_t host_ram_bytes);

@@ -132,6 +132,13 @@ static const struct {
         { "", "test.json:1:1: unexpected end" },
         { "{ \"host_shutdown\": \"kill\" }", "host_shutdown: must be \"suspend\" or \"stop\"" },
         { "{ \"host_shutdown\": 1 }", "host_shutdown: must be" },
+        { "{ \"page_table_budget\": 0 }", "page_table_budget: must be MiB" },
+        { "{ \"page_table_budget\": \"0%\" }", "page_table_budget: must be" },
+        { "{ \"page_table_budget\": \"101%\" }", "page_table_budget: must be" },
+        { "{ \"page_table_budget\": \"5 %\" }", "page_table_budget: must be" },
+        { "{ \"page_table_budget\": \"-5%\" }", "page_table_budget: must be" },
+        { "{ \"page_table_budget\": \"64\" }", "page_table_budget: must be" },
+        { "{ \"page_table_budget\": 1.5 }", "page_table_budget: must be" },
 };
 
 static void test_bad(void) {
@@ -160,6 +167,20 @@ static void test_host_shutdown(void) {
         CHECK(strcmp(policy_host_shutdown_to_string(POLICY_HOST_SHUTDOWN_SUSPEND), "suspend") == 0);
 }
 
+/* The page-table budget: 2 % of RAM unless the file says MiB or N %. */
+static void test_budget(void) {
+        struct policy *p = parse("{}", NULL);
+
+        CHECK(p && policy_page_table_budget_bytes(p, 100 * GiB) == 2 * GiB);
+        policy_free(p);
+        p = parse("{ \"page_table_budget\": 256 }", NULL);
+        CHECK(p && policy_page_table_budget_bytes(p, 100 * GiB) == 256 * MiB);
+        policy_free(p);
+        p = parse("{ \"page_table_budget\": \"10%\" }", NULL);
+        CHECK(p && policy_page_table_budget_bytes(p, 100 * GiB) == 10 * GiB);
+        policy_free(p);
+}
+
 static void test_fields(void) {
         for (int f = 0; f < _POLICY_FIELD_MAX; f++)
                 CHECK_EQ(policy_field_from_string(policy_field_to_string(f)), f);
@@ -173,5 +194,6 @@ int main(void) {
         test_bad();
         test_fields();
         test_host_shutdown();
+        test_budget();
         return TEST_RESULT();
 }
