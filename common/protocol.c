@@ -46,6 +46,9 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_VIOLATION] = { "violation", PROTOCOL_TO_DAEMON, 0, 0 },
         [PROTOCOL_SUSPEND] = { "suspend", PROTOCOL_TO_LAUNCHER, 1, 1 },
         [PROTOCOL_PROGRESS] = { "progress", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_SUPERVISE] = { "supervise", PROTOCOL_TO_DAEMON, 2, 2 },
+        [PROTOCOL_MMU_PAGES] = { "mmu_pages", PROTOCOL_TO_LAUNCHER, 0, 0 },
+        [PROTOCOL_MMU_PAGES_SET] = { "mmu_pages_set", PROTOCOL_TO_DAEMON, 0, 0 },
 };
 
 const char *protocol_type_to_string(enum protocol_type t) {

@@ -41,6 +41,16 @@
  *                  and then "state", and the guest goes on as before.
  *   progress L->D  body {done, total}: bytes of guest RAM a suspend has
  *                  copied so far.
+ *   supervise L->D once, after the seccomp lock, before the first "state":
+ *                  body {}; fds: [listener, stats]: the seccomp listener
+ *                  through which KVM_SET_NR_MMU_PAGES waits for guestd's
+ *                  verdict (the launcher keeps no copy), and the VM's
+ *                  binary statistics fd (KVM_GET_STATS_FD).
+ *   mmu_pages D->L body {pages}: set the VM's shadow page-table cap
+ *                  (KVM_SET_NR_MMU_PAGES, which guestd's listener lets
+ *                  through up to what guestd assigned).
+ *   mmu_pages_set L->D body {pages, error}: the answer: 0, or the errno
+ *                  KVM or guestd's verdict gave.
  *   state    L->D  body {state: "running"|"paused", pid}: after setup,
  *                  after attach, and after each pause/unpause.
  *   exited   L->D  body {exit: <enum guest_exit number>, exit_name,
@@ -78,6 +88,9 @@ enum protocol_type {
         PROTOCOL_VIOLATION,
         PROTOCOL_SUSPEND,
         PROTOCOL_PROGRESS,
+        PROTOCOL_SUPERVISE,
+        PROTOCOL_MMU_PAGES,
+        PROTOCOL_MMU_PAGES_SET,
         _PROTOCOL_TYPE_MAX,
         _PROTOCOL_TYPE_INVALID = -EINVAL,
 };

@@ -117,6 +117,13 @@ struct guest {
         struct pending_call *pending; /* method calls answered when the launcher answers */
         bool removed;            /* RemoveGuest ran; freed when unreferenced */
         char *suspend_error;     /* why the launcher could not suspend ("error") */
+        /* The shadow page-table cap (budget.h): what guestd assigns, what
+         * the launcher last set; the launcher's seccomp listener, through
+         * which guestd lets KVM_SET_NR_MMU_PAGES through up to mmu_cap,
+         * and its VM's statistics fd. */
+        uint64_t mmu_cap, mmu_cap_applied;
+        int mmu_listener_fd, stats_fd;
+        sd_event_source *mmu_listener_source;
         uint64_t progress_done, progress_total; /* of a suspend under way: RAM copied */
 };
 

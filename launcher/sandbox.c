@@ -161,7 +161,7 @@ static int sandbox_warm_up(void) {
         return 0;
 }
 
-int sandbox_lock(void) {
+int sandbox_lock(int *ret_listener) {
         struct sigaction sa = { .sa_sigaction = sigsys_handler, .sa_flags = SA_SIGINFO };
         int r;
 
@@ -174,7 +174,7 @@ int sandbox_lock(void) {
         sigemptyset(&sa.sa_mask);
         if (sigaction(SIGSYS, &sa, NULL) < 0)
                 return log_error_errno(-errno, "Cannot install the SIGSYS handler: %m");
-        r = launcher_seccomp_install();
+        r = launcher_seccomp_install(ret_listener);
         if (r < 0)
                 return log_error_errno(r, "Cannot install the seccomp filter: %m");
         log_debug("Sandbox locked: seccomp allowlist of %zu entries on every thread", launcher_seccomp_allowlist_size);
@@ -194,8 +194,14 @@ int sandbox_test_violation(const char *what, int vm_fd) {
                 (void) ioctl(vm_fd, KVM_CREATE_VM, 0);
         else if (strcmp(what, "ioctl-create-vcpu") == 0)
                 (void) ioctl(vm_fd, KVM_CREATE_VCPU, 63UL);
-        else if (strcmp(what, "ioctl-set-nr-mmu-pages") == 0)
-                (void) ioctl(vm_fd, KVM_SET_NR_MMU_PAGES, 1UL << 20);
+        else if (strcmp(what, "ioctl-set-nr-mmu-pages") == 0) {
+                /* Under guestd the call goes to guestd, which refuses a cap
+                 * above what it assigned: EPERM, and the guest goes on. */
+                if (ioctl(vm_fd, KVM_SET_NR_MMU_PAGES, 1UL << 20) < 0 && errno == EPERM) {
+                        log_info("Test: KVM_SET_NR_MMU_PAGES 1048576 refused by guestd: %s", strerror(errno));
+                        return 0;
+                }
+        }
         else if (strcmp(what, "ioctl-set-memory-region") == 0)
                 (void) ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
         else if (strcmp(what, "open") == 0)

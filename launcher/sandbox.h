@@ -34,7 +34,10 @@ int sandbox_check_start(bool under_guestd);
 void sandbox_set_report_fd(int fd);
 
 /* Installs the SIGSYS handler and the seccomp filter (all threads). */
-int sandbox_lock(void);
+/* With ret_listener (under guestd): KVM_SET_NR_MMU_PAGES goes to guestd
+ * for its verdict, through the listener fd returned there, which the
+ * caller must hand to guestd and close (launcher-seccomp.h). */
+int sandbox_lock(int *ret_listener);
 
 /* Test only (guestd --test-sandbox-violation, or the launcher's option of
  * the same name): after sandbox_lock(), make the forbidden call named by

@@ -43,6 +43,7 @@
 #include "sandbox.h"
 #include "serial.h"
 #include "snapshot.h"
+#include "kvm-stats.h"
 #include "vcpu-state.h"
 #include "vcpu.h"
 #include "virtio-blk.h"
@@ -567,6 +568,27 @@ static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
         return 0;
 }
 
+/* guestd's "mmu_pages": the cap on the VM's shadow page tables. The
+ * ioctl waits for guestd's verdict (seccomp user notification). */
+static void vm_control_mmu_pages(struct vm *vm, struct protocol_message *m) {
+        struct json_object *body;
+        uint64_t pages;
+        int error;
+
+        if (protocol_get_uint(m->body, "pages", UINT32_MAX, &pages) < 0)
+                return vm_protocol_error(vm, "'mmu_pages' without a page count");
+        error = -kvm_set_nr_mmu_pages(vm->machine->vm_fd, pages);
+        if (error)
+                log_warning("Cannot set the shadow page-table cap to %" PRIu64 " pages: %s", pages, strerror(error));
+        body = json_object_new_object();
+        if (!body)
+                return;
+        json_object_object_add(body, "pages", json_object_new_int64((int64_t) pages));
+        json_object_object_add(body, "error", json_object_new_int(error));
+        vm_control_send(vm, PROTOCOL_MMU_PAGES_SET, body);
+        json_object_put(body);
+}
+
 /* guestd's "suspend": the snapshot file comes with it. */
 static void vm_control_suspend(struct vm *vm, struct protocol_message *m) {
         _cleanup_close_ int fd = TAKE_FD(m->fds[0]);
@@ -674,6 +696,7 @@ static const struct vm_control_handler vm_control_handlers[_PROTOCOL_TYPE_MAX] =
                                .refused = STATE(VM_CONTROL_RUNNING), .refusal = "the guest is not paused" },
         [PROTOCOL_STOP]    = { .handle = vm_control_stop, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
         [PROTOCOL_SUSPEND] = { .handle = vm_control_suspend, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
+        [PROTOCOL_MMU_PAGES] = { .handle = vm_control_mmu_pages, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
 };
 
 static void vm_control_receive(struct vm *vm) {
@@ -827,6 +850,7 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
         char cmdline[VM_CMDLINE_MAX];
         struct boot_entry entry = { .entry = 0 };
         unsigned started = 0;
+        int listener = -EBADF, stats_fd = -EBADF;
         int r;
 
         vm.host.mem = &vm.mem;
@@ -922,8 +946,24 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
         }
         vm_pause_vcpus(&vm);
         sandbox_set_report_fd(vm.control_fd);
-        if (!vm_exiting(&vm) && sandbox_lock() < 0)
+        /* Under guestd: the VM's statistics and the seccomp listener go to
+         * guestd, which alone decides the page-table cap. */
+        if (vm.daemon_mode && !vm_exiting(&vm)) {
+                stats_fd = kvm_get_stats_fd(machine->vm_fd);
+                if (stats_fd < 0)
+                        vm_end(&vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: cannot get the VM's statistics (KVM_GET_STATS_FD)");
+        }
+        if (!vm_exiting(&vm) && sandbox_lock(vm.daemon_mode ? &listener : NULL) < 0)
                 vm_end(&vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: cannot lock the sandbox (seccomp)");
+        if (vm.daemon_mode && !vm_exiting(&vm)) {
+                int fds[2] = { listener, stats_fd };
+                if (vm.control_fd >= 0 && protocol_send(vm.control_fd, PROTOCOL_SUPERVISE, NULL, fds, 2) < 0)
+                        log_warning_errno(-errno, "Cannot hand guestd the page-table supervision: %m");
+        }
+        /* The launcher must not hold the listener: it could answer its own
+         * requests. */
+        listener = safe_close(listener);
+        stats_fd = safe_close(stats_fd);
         if (!vm_exiting(&vm) && config->test_violation && sandbox_test_violation(config->test_violation, machine->vm_fd) < 0)
                 vm_end(&vm, GUEST_EXIT_LAUNCHER_ERROR, "launcher error: the sandbox let a forbidden system call through");
         /* "running" goes out before the first instruction runs, so that

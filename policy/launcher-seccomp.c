@@ -13,6 +13,14 @@
  * are not in the ioctl list). Anything else raises SIGSYS before the call
  * is made; launcher/sandbox.c reports it to guestd and dies of it.
  *
+ * One exception, under guestd only: KVM_SET_NR_MMU_PAGES, the cap on the
+ * guest's shadow page tables, which guestd assigns and only the VM's
+ * creator can set. That ioctl goes to guestd as a seccomp user
+ * notification (SECCOMP_RET_USER_NOTIF; the listener fd goes to guestd,
+ * and the launcher keeps no copy): guestd lets it through only up to the
+ * cap it assigned, so a launcher taken over by its guest cannot raise its
+ * own share of the host.
+ *
  * Every entry says why the launcher still needs it. Adding one is a
  * security decision: say why in the entry and in the commit.
  */
@@ -158,7 +166,7 @@ static int add_entry(scmp_filter_ctx ctx, const struct launcher_seccomp_entry *e
         return 0;
 }
 
-int launcher_seccomp_install(void) {
+int launcher_seccomp_install(int *ret_listener) {
         scmp_filter_ctx ctx;
         int r;
 
@@ -176,8 +184,20 @@ int launcher_seccomp_install(void) {
                 r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(launcher_seccomp_allowlist); i++)
                 r = add_entry(ctx, &launcher_seccomp_allowlist[i]);
+        if (r >= 0 && ret_listener) {
+                struct scmp_arg_cmp cmp = arg_equals(1, KVM_SET_NR_MMU_PAGES);
+                r = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1, &cmp);
+        }
         if (r >= 0)
                 r = seccomp_load(ctx);
+        if (r >= 0 && ret_listener) {
+                r = seccomp_notify_fd(ctx);
+                if (r >= 0) {
+                        *ret_listener = r;
+                        r = 0;
+                } else if (r == 0)
+                        r = -EBADF;
+        }
         seccomp_release(ctx);
         return r < 0 ? r : 0;
 }

@@ -28,5 +28,8 @@ extern const size_t launcher_seccomp_allowlist_size;
 
 /* Builds the filter and loads it on every thread of the process (TSYNC).
  * A system call it does not allow raises SIGSYS in the calling thread
- * (SECCOMP_RET_TRAP) and is not made. Returns 0 or -errno. */
-int launcher_seccomp_install(void);
+ * (SECCOMP_RET_TRAP) and is not made. With ret_listener (under guestd),
+ * KVM_SET_NR_MMU_PAGES becomes a user notification and *ret_listener the
+ * listener fd, for guestd alone; without, that ioctl is refused like any
+ * other. Returns 0 or -errno. */
+int launcher_seccomp_install(int *ret_listener);

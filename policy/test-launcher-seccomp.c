@@ -9,7 +9,8 @@
  *
  * The filter: in a child process, with the filter loaded and SIGSYS at its
  * default action, each allowed call works and each forbidden one kills
- * the child with SIGSYS before it happens.
+ * the child with SIGSYS before it happens; under guestd's supervision,
+ * KVM_SET_NR_MMU_PAGES waits for the listener's verdict instead.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -80,7 +81,7 @@ static int run_filtered(void (*fn)(void)) {
         pid_t pid = fork();
 
         if (pid == 0) {
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || launcher_seccomp_install() < 0)
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || launcher_seccomp_install(NULL) < 0)
                         _exit(100);
                 fn();
                 _exit(0);
@@ -154,6 +155,81 @@ static void call_newfstatat_path(void) {
         (void) fstatat(AT_FDCWD, "/etc/passwd", &st, 0);
 }
 
+/* Under guestd: KVM_SET_NR_MMU_PAGES goes to the listener, which the
+ * child hands to us (as the launcher hands it to guestd). We refuse 4096
+ * pages with EPERM and let 64 through (on /dev/null that is ENOTTY, from
+ * the call itself); every other forbidden call still kills. */
+static void test_supervised(void) {
+        int pair[2], status;
+        pid_t pid;
+
+        CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+        pid = fork();
+        if (pid == 0) {
+                int listener = -1, dev = open("/dev/null", O_RDONLY | O_CLOEXEC), e1, e2;
+                char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'l';
+                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+                if (dev < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || launcher_seccomp_install(&listener) < 0 || listener < 0)
+                        _exit(100);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &listener, sizeof(int));
+                if (sendmsg(pair[1], &mh, 0) != 1)
+                        _exit(101);
+                close(listener); /* the launcher keeps no copy */
+                e1 = ioctl(dev, KVM_SET_NR_MMU_PAGES, 4096UL) < 0 ? errno : 0;
+                e2 = ioctl(dev, KVM_SET_NR_MMU_PAGES, 64UL) < 0 ? errno : 0;
+                if (e1 != EPERM)
+                        _exit(102);
+                if (e2 != ENOTTY)
+                        _exit(103);
+                call_create_vcpu(); /* still forbidden: SIGSYS */
+                _exit(104);
+        }
+        CHECK(pid > 0);
+        {
+                char control[CMSG_SPACE(sizeof(int))], byte;
+                struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+                struct seccomp_notif *req = NULL;
+                struct seccomp_notif_resp *resp = NULL;
+                int listener = -1;
+
+                CHECK_EQ(recvmsg(pair[0], &mh, MSG_CMSG_CLOEXEC), 1);
+                if (CMSG_FIRSTHDR(&mh))
+                        memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+                CHECK(listener >= 0);
+                CHECK_EQ(seccomp_notify_alloc(&req, &resp), 0);
+                for (int i = 0; listener >= 0 && i < 2; i++) {
+                        memset(req, 0, sizeof(*req));
+                        CHECK_EQ(seccomp_notify_receive(listener, req), 0);
+                        CHECK_EQ(req->data.nr, SCMP_SYS(ioctl));
+                        CHECK_EQ(req->data.args[1], KVM_SET_NR_MMU_PAGES);
+                        CHECK_EQ(req->pid, pid);
+                        memset(resp, 0, sizeof(*resp));
+                        resp->id = req->id;
+                        if (req->data.args[2] > 64)
+                                resp->error = -EPERM;
+                        else
+                                resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+                        CHECK_EQ(seccomp_notify_respond(listener, resp), 0);
+                }
+                seccomp_notify_free(req, resp);
+                if (listener >= 0)
+                        close(listener);
+        }
+        CHECK_EQ(waitpid(pid, &status, 0), pid);
+        CHECK(killed_by_sigsys(status));
+        if (!killed_by_sigsys(status))
+                fprintf(stderr, "supervised child: status %#x\n", status);
+        close(pair[0]);
+        close(pair[1]);
+}
+
 int main(void) {
         static const struct {
                 const char *name;
@@ -185,5 +261,6 @@ int main(void) {
                         test_failures++;
                 }
         }
+        test_supervised();
         return TEST_RESULT();
 }

@@ -205,6 +205,17 @@ wait_log() {
         return 1
 }
 
+# wait_file FILE PATTERN [SECONDS]: wait until FILE has a line matching.
+wait_file() {
+        local file=$1 pattern=$2 secs=${3:-20} i
+        for i in $(seq $((secs * 10))); do
+                grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        echo "    no '$pattern' in $file after ${secs}s" >&2
+        return 1
+}
+
 # check NAME CMD...: ok if CMD succeeds, else fail.
 check() {
         local name=$1; shift

@@ -41,6 +41,7 @@ struct harness {
         int console;   /* our end of the console */
         char out[1 << 16];
         size_t out_len;
+        bool supervised; /* this launcher has sent "supervise" */
 };
 
 static void say(const char *fmt, ...) _printf_(1, 2);
@@ -110,6 +111,22 @@ static int recv_message(struct harness *h, struct protocol_message *m) {
         int r = protocol_recv(h->control, PROTOCOL_TO_DAEMON, m);
         if (r < 0)
                 say("protocol_recv: %s", strerror(-r));
+        /* "supervise" comes once, before the first "state": a seccomp
+         * listener and the VM's statistics, which guestd keeps and the
+         * harness only checks. */
+        if (r >= 0 && m->type == PROTOCOL_SUPERVISE) {
+                char path[64], a[64] = "", b[64] = "";
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fds[0]);
+                (void) !readlink(path, a, sizeof(a) - 1);
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fds[1]);
+                (void) !readlink(path, b, sizeof(b) - 1);
+                CHECK(strcmp(a, "anon_inode:seccomp notify") == 0);
+                CHECK(strcmp(b, "anon_inode:kvm-vm-stats") == 0);
+                CHECK(!h->supervised);
+                h->supervised = true;
+                protocol_message_done(m);
+                return recv_message(h, m);
+        }
         return r;
 }
 
@@ -232,6 +249,7 @@ static int harness_start(struct harness *h, const char *kernel, const char *cmdl
         int exe_fd = open(h->launcher, O_RDONLY | O_CLOEXEC);
         if (exe_fd < 0)
                 return -errno;
+        h->supervised = false;
         h->pid = fork();
         if (h->pid < 0)
                 return -errno;

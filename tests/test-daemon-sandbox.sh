@@ -79,7 +79,7 @@ expect_exit 0 "B creates bystander" "${CTL_B[@]}" create bystander --kernel "$G/
 expect_exit 0 "B starts bystander" "${CTL_B[@]}" start bystander
 check "bystander runs" wait_state b bystander running 20
 expect_exit 0 "stop box" "${CTL_A[@]}" stop box --force
-for call in "ioctl-create-vcpu:syscall ioctl (KVM_CREATE_VCPU)" "ioctl-set-nr-mmu-pages:syscall ioctl (KVM_SET_NR_MMU_PAGES)" \
+for call in "ioctl-create-vcpu:syscall ioctl (KVM_CREATE_VCPU)" \
             "ioctl-create-vm:syscall ioctl (KVM_CREATE_VM)" "open:syscall openat" "socket:syscall socket" "execve:syscall execve" \
             "mmap-exec:syscall mmap" "ptrace:syscall ptrace"; do
         what=${call%%:*} reason=${call#*:}
@@ -98,6 +98,21 @@ for call in "ioctl-create-vcpu:syscall ioctl (KVM_CREATE_VCPU)" "ioctl-set-nr-mm
         expect_grep "$TMP/out" "^bystander  *running" "$what: the bystander still runs"
         check "$what: its launcher is gone, only the bystander's runs" [ "$(launcher_pids | wc -l)" = 1 ]
 done
+
+# --- a launcher that asks for a page-table cap above what guestd assigned:
+# the ioctl goes to guestd (seccomp user notification), which refuses it
+# with EPERM; the guest runs on.
+daemon_stop
+daemon_start --test-sandbox-violation=ioctl-set-nr-mmu-pages
+expect_exit 0 "mmu: create" "${CTL_A[@]}" create v-mmu --kernel "$G/count.elf" --memory 16 --cmdline "count.delay=100000"
+expect_exit 0 "mmu: start" "${CTL_A[@]}" start v-mmu
+check "mmu: the launcher's request reached guestd and was refused" \
+        wait_file "$DTMP/guestd.log" "Guest ${UID_A}_v-mmu: refused the launcher's KVM_SET_NR_MMU_PAGES 1048576: its cap is 81 pages"
+check "mmu: the launcher got EPERM" wait_file "$DTMP/guestd.log" "launcher: Test: KVM_SET_NR_MMU_PAGES 1048576 refused by guestd: Operation not permitted"
+check "mmu: the guest runs on" wait_log a v-mmu "count 3" 30
+check "mmu: it is running" [ "$(guest_state a v-mmu)" = running ]
+expect_exit 0 "mmu: stop" "${CTL_A[@]}" stop v-mmu --force
+
 daemon_stop
 daemon_start
 expect_exit 0 "stop bystander" "${CTL_B[@]}" stop bystander --force
