@@ -26,6 +26,18 @@ int loop_write(int fd, const void *buf, size_t len) {
         return 0;
 }
 
+bool fd_is_anon_inode(int fd, const char *name) {
+        char path[64], target[128];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return false;
+        target[n] = 0;
+        return strncmp(target, "anon_inode:", 11) == 0 && strcmp(target + 11, name) == 0;
+}
+
 int pread_full(int fd, void *buf, size_t len, uint64_t offset) {
         uint8_t *p = buf;
 

@@ -85,6 +85,10 @@ int pread_full(int fd, void *buf, size_t len, uint64_t offset);
 /* Write all of len bytes at offset (pwrite), retrying on EINTR and short
  * writes. */
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
+/* Whether fd is the kernel's anonymous inode called name (what
+ * /proc/self/fd/N reads "anon_inode:NAME" for: "kvm-vm-stats",
+ * "seccomp notify", ...): for fds another process handed us. */
+bool fd_is_anon_inode(int fd, const char *name);
 /* Parse a decimal unsigned integer with range check; -EINVAL/-ERANGE. */
 int safe_atou64(const char *s, uint64_t *ret);
 

@@ -331,12 +331,9 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume,
                                          resume ? "resume" : "start", g->name);
         /* The owner's quota and the owner's rights on the files, also
          * when uid 0 starts someone's guest. */
-        owner.uid = g->owner;
-        r = caller_load_account(&owner, error);
+        r = manager_owner_quota(m, g, &owner, &limits, &usage, error);
         if (r < 0)
                 return r;
-        manager_resolve_limits(m, &owner, &limits);
-        quota_usage_compute(m->guests, m->n_guests, g->owner, &usage);
         r = quota_check_start(&limits, &usage, g->name, g->config.vcpus, g->config.memory_mib, &quota_message);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded.");
@@ -370,12 +367,9 @@ static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *err
         /* Room for the largest snapshot this guest can make, before
          * anything is written; charged (state suspending) in this same
          * callback. */
-        owner.uid = g->owner;
-        r = caller_load_account(&owner, error);
+        r = manager_owner_quota(m, g, &owner, &limits, &usage, error);
         if (r < 0)
                 return r;
-        manager_resolve_limits(m, &owner, &limits);
-        quota_usage_compute(m->guests, m->n_guests, g->owner, &usage);
         r = quota_check_suspend(&limits, &usage, g->name, quota_snapshot_reserve_mib(g), &quota_message);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded (max_snapshot_mib).");

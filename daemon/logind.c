@@ -65,16 +65,14 @@ static void shutdown_guest(struct manager *m, struct guest *g) {
         bool suspend = m->policy->host_shutdown == POLICY_HOST_SHUTDOWN_SUSPEND;
 
         if (suspend) {
-                struct caller owner = { .uid = g->owner };
+                struct caller owner = {};
                 struct policy_limits limits;
                 struct quota_usage usage;
 
-                if (caller_load_account(&owner, &error) < 0) {
+                if (manager_owner_quota(m, g, &owner, &limits, &usage, &error) < 0) {
                         log_warning("Host shutdown: guest %s: %s; stopping it instead", g->id, error.message);
                         suspend = false;
                 } else {
-                        manager_resolve_limits(m, &owner, &limits);
-                        quota_usage_compute(m->guests, m->n_guests, g->owner, &usage);
                         if (quota_check_suspend(&limits, &usage, g->name, quota_snapshot_reserve_mib(g), &quota_message) < 0) {
                                 log_warning("Host shutdown: guest %s: %s Stopping it instead", g->id,
                                             quota_message ? quota_message : "no room in max_snapshot_mib.");

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "logind.h"
 #include "manager.h"
+#include "quota.h"
 #include "snapshots.h"
 #include "supervise.h"
 
@@ -154,6 +155,19 @@ void manager_remove_guest(struct manager *m, struct guest *g) {
                         m->n_guests--;
                         break;
                 }
+}
+
+int manager_owner_quota(struct manager *m, const struct guest *g, struct caller *owner, struct policy_limits *ret_limits,
+                        struct quota_usage *ret_usage, sd_bus_error *error) {
+        int r;
+
+        *owner = (struct caller) { .uid = g->owner };
+        r = caller_load_account(owner, error);
+        if (r < 0)
+                return r;
+        manager_resolve_limits(m, owner, ret_limits);
+        quota_usage_compute(m->guests, m->n_guests, g->owner, ret_usage);
+        return 0;
 }
 
 void manager_guest_changed(struct manager *m, struct guest *g) {

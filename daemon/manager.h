@@ -112,6 +112,11 @@ struct guest *manager_find_guest_by_path(struct manager *m, const char *path);
 int manager_add_guest(struct manager *m, struct guest *g);
 void manager_remove_guest(struct manager *m, struct guest *g);
 void manager_resolve_limits(struct manager *m, const struct caller *c, struct policy_limits *ret);
+/* g's owner's account (owner: caller_done() it), limits and usage: what a
+ * request on g is charged against, whoever makes it (uid 0 included). */
+struct quota_usage;
+int manager_owner_quota(struct manager *m, const struct guest *g, struct caller *owner, struct policy_limits *ret_limits,
+                        struct quota_usage *ret_usage, sd_bus_error *error);
 
 /* Persists the record and tells the bus State/StateReason changed. */
 void manager_guest_changed(struct manager *m, struct guest *g);

@@ -791,18 +791,6 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
 
 /* ------------------------------------------------------------ page-table cap */
 
-static bool fd_is_seccomp_listener(int fd) {
-        char path[64], target[64];
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0)
-                return false;
-        target[n] = 0;
-        return strcmp(target, "anon_inode:seccomp notify") == 0;
-}
-
 static void mmu_listener_close(struct guest *g) {
         g->mmu_listener_source = sd_event_source_disable_unref(g->mmu_listener_source);
         g->mmu_listener_fd = safe_close(g->mmu_listener_fd);
@@ -847,7 +835,7 @@ static int on_mmu_request(sd_event_source *s, int fd, uint32_t revents, void *us
 static int on_supervise(struct guest *g, struct protocol_message *msg) {
         int r;
 
-        if (g->mmu_listener_fd >= 0 || !fd_is_seccomp_listener(msg->fds[0]) || !kvm_stats_fd_is_vm(msg->fds[1]))
+        if (g->mmu_listener_fd >= 0 || !fd_is_anon_inode(msg->fds[0], "seccomp notify") || !kvm_stats_fd_is_vm(msg->fds[1]))
                 return -EBADMSG;
         g->mmu_listener_fd = TAKE_FD(msg->fds[0]);
         g->stats_fd = TAKE_FD(msg->fds[1]);

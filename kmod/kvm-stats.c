@@ -30,15 +30,7 @@ int kvm_get_stats_fd(int vm_or_vcpu_fd) {
 }
 
 bool kvm_stats_fd_is_vm(int fd) {
-        char path[64], target[64];
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0)
-                return false;
-        target[n] = 0;
-        return strcmp(target, "anon_inode:kvm-vm-stats") == 0;
+        return fd_is_anon_inode(fd, "kvm-vm-stats");
 }
 
 int kvm_stats_open(int fd, struct kvm_stats *ret) {
