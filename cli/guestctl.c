@@ -502,6 +502,11 @@ static const struct {
         { "VCpus", "vcpus", "vCPUs" },
         { "Config", "config", "Config" },
         { "SnapshotSize", "snapshot_bytes", "Snapshot" },
+        { "PageTableCap", "page_table_cap", "Page tables" },
+        { "PageTableCapInForce", "page_table_cap_in_force", "Page tables" },
+        { "PageTableShare", "page_table_share", "Page tables" },
+        { "PageTablesInUse", "page_tables_bytes", "Page tables" },
+        { "PageTablesRecycled", "page_tables_recycled_per_s", "Page tables" },
 };
 
 static const char *property_json_key(const char *property, bool label) {
@@ -570,6 +575,37 @@ static void status_print_config(struct json_object *config, size_t width) {
                 }
 }
 
+static uint64_t json_get_u64(struct json_object *o, const char *key, uint64_t fallback) {
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && v ? json_object_get_uint64(v) : fallback;
+}
+
+/* "Page tables: cap 512 pages (share 1024; in force), 1.9 MiB in use, 35
+ * recycled/s": one line from the Guest's page-table properties, shown
+ * while it has a launcher. */
+static void status_print_page_tables(struct json_object *o, size_t width) {
+        uint64_t cap = json_get_u64(o, "page_table_cap", 0), in_force = json_get_u64(o, "page_table_cap_in_force", 0);
+        uint64_t share = json_get_u64(o, "page_table_share", 0), bytes = json_get_u64(o, "page_tables_bytes", UINT64_MAX);
+        struct json_object *v;
+        double recycled = json_object_object_get_ex(o, "page_tables_recycled_per_s", &v) ? json_object_get_double(v) : 0;
+        char in_use[48];
+
+        if (cap == 0)
+                return; /* no launcher */
+        if (bytes == UINT64_MAX)
+                snprintf(in_use, sizeof(in_use), "in use not measured");
+        else
+                snprintf(in_use, sizeof(in_use), "%.1f MiB in use", (double) bytes / MiB);
+        char force[48] = "";
+
+        if (in_force == 0)
+                snprintf(force, sizeof(force), "; KVM's default in force");
+        else if (in_force != cap)
+                snprintf(force, sizeof(force), "; %" PRIu64 " in force", in_force);
+        printf("%*s: cap %" PRIu64 " pages (share %" PRIu64 "%s), %s, %.0f recycled/s\n", (int) width, "Page tables", cap, share,
+               force, in_use, recycled);
+}
+
 static int verb_status(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -613,6 +649,11 @@ static int verb_status(int argc, char **argv) {
                                 config = parsed;
                         }
                 }
+                /* 2^64-1: not measured, null rather than a huge number. */
+                if (strcmp(property, "PageTablesInUse") == 0 && json_object_get_uint64(v) == UINT64_MAX) {
+                        json_object_put(v);
+                        v = NULL;
+                }
                 json_object_object_add(o, property_json_key(property, false), v);
         }
         if (r < 0) {
@@ -643,6 +684,11 @@ static int verb_status(int argc, char **argv) {
                                 label = property_table[i].label;
                 if (strcmp(key2, "object") == 0)
                         continue;
+                if (strncmp(key2, "page_table", 10) == 0) {
+                        if (strcmp(key2, "page_table_cap") == 0)
+                                status_print_page_tables(o, width);
+                        continue;
+                }
                 if (value2 == config)
                         status_print_config(config, width);
                 else if (strcmp(key2, "owner") == 0)
@@ -848,12 +894,106 @@ static int verb_log(int argc, char **argv) {
         return EXIT_OK;
 }
 
+/* The Manager's page-table properties as JSON: budget_bytes,
+ * in_use_bytes (null: not counted), memory_pressure, limit,
+ * limit_effective, limit_reason. */
+static int host_page_tables(sd_bus *bus, struct json_object **ret) {
+        static const struct {
+                const char *property, *key;
+        } map[] = {
+                { "PageTableBudget", "budget_bytes" },       { "PageTablesInUse", "in_use_bytes" },
+                { "MemoryPressure", "memory_pressure" },     { "PageTableLimit", "limit" },
+                { "PageTableLimitEffective", "limit_effective" }, { "PageTableLimitReason", "limit_reason" },
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        struct json_object *o;
+        const char *property;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
+                               MANAGER_IFACE);
+        if (r < 0)
+                return bus_call_failed(&error, r, "GetAll");
+        o = json_object_new_object();
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                struct json_object *v = NULL;
+                r = sd_bus_message_read(reply, "s", &property);
+                if (r >= 0)
+                        r = variant_to_json(reply, &v);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0 || !v)
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                        if (strcmp(map[i].property, property) == 0) {
+                                if (strcmp(property, "PageTablesInUse") == 0 && json_object_get_uint64(v) == UINT64_MAX) {
+                                        json_object_put(v);
+                                        v = NULL;
+                                }
+                                json_object_object_add(o, map[i].key, v);
+                                v = NULL;
+                        }
+                json_object_put(v);
+        }
+        if (r < 0) {
+                json_object_put(o);
+                log_error_errno(r, "Malformed reply to GetAll: %m");
+                return EXIT_FAIL;
+        }
+        *ret = o;
+        return EXIT_OK;
+}
+
+static void print_host_page_tables(struct json_object *o) {
+        struct json_object *v;
+        bool effective = json_object_object_get_ex(o, "limit_effective", &v) && json_object_get_boolean(v);
+        const char *pressure = json_object_object_get_ex(o, "memory_pressure", &v) ? json_object_get_string(v) : "?";
+        const char *limit = json_object_object_get_ex(o, "limit", &v) ? json_object_get_string(v) : "?";
+        const char *reason = json_object_object_get_ex(o, "limit_reason", &v) ? json_object_get_string(v) : "";
+
+        printf("Host page tables: budget %.1f MiB, ", (double) json_get_u64(o, "budget_bytes", 0) / MiB);
+        if (json_get_u64(o, "in_use_bytes", UINT64_MAX) == UINT64_MAX)
+                printf("in use not counted by this kernel");
+        else
+                printf("%.1f MiB in use", (double) json_get_u64(o, "in_use_bytes", 0) / MiB);
+        printf("; memory pressure: %s\nKVM's MMU: %s; caps %s: %s\n", pressure, limit, effective ? "take effect" : "have no effect",
+               reason);
+}
+
+static int verb_budget(int argc, char **argv) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        struct json_object *o = NULL;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != EXIT_OK)
+                return r;
+        if (argc > 1) {
+                const char *spec = strcmp(argv[1], "policy") == 0 ? "" : argv[1];
+                r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetPageTableBudget", &error, NULL, "s", spec);
+                if (r < 0)
+                        return bus_call_failed(&error, r, "SetPageTableBudget");
+        }
+        r = host_page_tables(bus, &o);
+        if (r != EXIT_OK)
+                return r;
+        if (arg_json)
+                r = json_print(o);
+        else
+                print_host_page_tables(o);
+        json_object_put(o);
+        return r;
+}
+
 static int verb_quota(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(table_done) struct table t = { .n_columns = 3, .right_aligned = (1u << 1) | (1u << 2) };
-        struct json_object *o = NULL;
+        struct json_object *o = NULL, *pt = NULL;
         const char *resource;
         uint64_t limit, used;
         int r;
@@ -885,12 +1025,21 @@ static int verb_quota(int argc, char **argv) {
                 log_error_errno(r, "Malformed reply to GetQuota: %m");
                 return EXIT_FAIL;
         }
+        r = host_page_tables(bus, &pt);
+        if (r != EXIT_OK) {
+                json_object_put(o);
+                return r;
+        }
         if (arg_json) {
+                json_object_object_add(o, "page_tables", pt);
                 r = json_print(o);
                 json_object_put(o);
                 return r;
         }
         table_print(&t);
+        putchar('\n');
+        print_host_page_tables(pt);
+        json_object_put(pt);
         return EXIT_OK;
 }
 
@@ -1093,7 +1242,11 @@ static const struct verb verbs[] = {
           "guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds (default 1000; "
           "0: until the guest stops)." },
         { "log", verb_log, 1, 1, OPT_JSON, "log NAME [--json]", "Print the last 64 KiB the guest wrote to its console." },
-        { "quota", verb_quota, 0, 0, OPT_JSON, "quota [--json]", "Show your limits and what you use of them." },
+        { "quota", verb_quota, 0, 0, OPT_JSON, "quota [--json]",
+          "Show your limits and what you use of them, and the host's page-table budget." },
+        { "budget", verb_budget, 0, 1, OPT_JSON, "budget [MiB|N%|policy] [--json]",
+          "Show the host-wide budget of KVM's shadow page tables, what they use and the memory pressure; root: set the "
+          "budget (until the policy is reloaded; \"policy\": the policy's again)." },
         { "help", verb_help, 0, 1, 0, "help [VERB]", "Show this help, or a verb's." },
 };
 

@@ -66,7 +66,7 @@ uint64_t budget_cut(struct budget_guest *g, size_t n) {
         uint64_t freed = 0;
 
         for (size_t i = 0; i < n; i++) {
-                uint64_t to = g[i].cap > g[i].share ? g[i].share / 2 : g[i].cap / 4 * 3;
+                uint64_t to = g[i].cap > g[i].share ? g[i].share : g[i].cap / 4 * 3;
                 to = MAX(to, BUDGET_FLOOR_PAGES);
                 if (to < g[i].cap) {
                         freed += g[i].cap - to;
@@ -81,11 +81,11 @@ uint64_t budget_grow(struct budget_guest *g, size_t n) {
 
         for (size_t i = 0; i < n; i++) {
                 uint64_t step = MAX(g[i].share / 8, BUDGET_FLOOR_PAGES), to;
-                if (g[i].cap >= g[i].share) {
-                        g[i].cap = MAX(g[i].share, BUDGET_FLOOR_PAGES);
+                if (g[i].cap >= g[i].ceiling) {
+                        g[i].cap = MAX(g[i].ceiling, BUDGET_FLOOR_PAGES);
                         continue;
                 }
-                to = MIN(g[i].cap + step, g[i].share);
+                to = MIN(g[i].cap + step, g[i].ceiling);
                 grown += to - g[i].cap;
                 g[i].cap = to;
         }

@@ -6,15 +6,21 @@
  * here, so every rule is unit-tested (test-budget.c); guestd applies the
  * caps through the launchers (KVM_SET_NR_MMU_PAGES).
  *
+ * The budget is what the guests are entitled to when memory runs short,
+ * as memory.low is for a cgroup: while the host has memory to spare a
+ * guest's cap is its ceiling, KVM's own default for its RAM (a larger cap
+ * would change nothing), and only pressure brings the caps down.
+ *
  * - Shares: the budget, in 4 KiB pages, split by the owners' weights
  *   (policy page_table_weight), every guest at least KVM's minimum of 64
- *   pages and at most KVM's own default for its RAM (a larger cap would
- *   change nothing); what a guest cannot use goes to the others.
- * - Pressure: caps are cut at once, multiplicatively: a guest over its
- *   share to half its share, the others to three quarters of their cap,
- *   never below the floor.
+ *   pages and at most its ceiling; what a guest cannot use goes to the
+ *   others.
+ * - Pressure: caps are cut at once, multiplicatively, hardest for the
+ *   guests over their share: those come down to their share, the others
+ *   to three quarters of their cap, never below the floor. Pressure that
+ *   goes on cuts again, one step per window.
  * - Calm: caps grow back additively, an eighth of the share (at least the
- *   floor) per step, up to the share.
+ *   floor) per step, up to the ceiling.
  * The caller rate-limits both (one step per pressure window).
  */
 #pragma once
@@ -40,7 +46,6 @@ uint64_t budget_kvm_default_pages(uint64_t memory_bytes);
 void budget_share(uint64_t budget_pages, struct budget_guest *g, size_t n);
 /* Pressure: cuts every cap; returns the pages the caps went down by. */
 uint64_t budget_cut(struct budget_guest *g, size_t n);
-/* Calm: grows every cap toward its share; returns the pages they went up
- * by (0: all at their shares). A cap above its share (the share shrank:
- * more guests, a smaller budget) comes down to it. */
+/* Calm: grows every cap toward its ceiling; returns the pages they went
+ * up by (0: all at their ceilings). */
 uint64_t budget_grow(struct budget_guest *g, size_t n);

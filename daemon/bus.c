@@ -296,6 +296,46 @@ static int property_version(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "s", GUESTD_VERSION);
 }
 
+static int method_set_page_table_budget(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        _cleanup_free_ char *message = NULL;
+        const char *spec;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &spec);
+        if (r < 0)
+                return r;
+        r = current_caller(msg, &c, error);
+        if (r < 0)
+                return r;
+        if (c.uid != 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED, "Only root may change the page-table budget.");
+        r = pagetables_set_budget(m, spec, &message);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "%s", message ? message : "Invalid budget.");
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* The page-table budget, host-wide (pagetables.h): what anyone may know
+ * about the host, nothing about anyone's guests. */
+static int property_page_tables(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+                                void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+
+        if (strcmp(property, "PageTableBudget") == 0)
+                return sd_bus_message_append(reply, "t", pagetables_budget_bytes(m));
+        if (strcmp(property, "PageTablesInUse") == 0)
+                return sd_bus_message_append(reply, "t", pagetables_host_in_use());
+        if (strcmp(property, "MemoryPressure") == 0)
+                return sd_bus_message_append(reply, "s", pagetables_pressure_to_string(m->pt.state));
+        if (strcmp(property, "PageTableLimit") == 0)
+                return sd_bus_message_append(reply, "s", kvm_mmu_kind_to_string(m->pt.mmu.kind) ?: "none");
+        if (strcmp(property, "PageTableLimitEffective") == 0)
+                return sd_bus_message_append(reply, "b", m->pt.mmu.cap_effective);
+        return sd_bus_message_append(reply, "s", m->pt.mmu.why);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("CreateGuest", SD_BUS_ARGS("s", name, "s", config), SD_BUS_RESULT("o", guest), method_create_guest,
@@ -308,7 +348,15 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetQuota", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{s(tt)}", quota), method_get_quota,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReloadPolicy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPageTableBudget", SD_BUS_ARGS("s", budget), SD_BUS_NO_RESULT, method_set_page_table_budget,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PageTableBudget", "t", property_page_tables, 0, 0),
+        SD_BUS_PROPERTY("PageTablesInUse", "t", property_page_tables, 0, 0),
+        SD_BUS_PROPERTY("MemoryPressure", "s", property_page_tables, 0, 0),
+        SD_BUS_PROPERTY("PageTableLimit", "s", property_page_tables, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PageTableLimitEffective", "b", property_page_tables, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("PageTableLimitReason", "s", property_page_tables, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END,
 };
 
@@ -469,6 +517,21 @@ static int property_progress(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "(tt)", g->progress_done, g->progress_total);
 }
 
+static int property_guest_page_tables(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        struct guest *g = userdata;
+
+        if (strcmp(property, "PageTableCap") == 0)
+                return sd_bus_message_append(reply, "t", g->pt.in_budget ? g->pt.cap : UINT64_C(0));
+        if (strcmp(property, "PageTableCapInForce") == 0)
+                return sd_bus_message_append(reply, "t", g->pt.cap_applied);
+        if (strcmp(property, "PageTableShare") == 0)
+                return sd_bus_message_append(reply, "t", g->pt.in_budget ? g->pt.share : UINT64_C(0));
+        if (strcmp(property, "PageTablesInUse") == 0)
+                return sd_bus_message_append(reply, "t", pagetables_guest_in_use(g->manager, g));
+        return sd_bus_message_append(reply, "d", g->pt.recycled_rate);
+}
+
 static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -490,6 +553,11 @@ static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_PROPERTY("Config", "s", NULL, offsetof(struct guest, config_json), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SnapshotSize", "t", NULL, offsetof(struct guest, snapshot_bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Progress", "(tt)", property_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PageTableCap", "t", property_guest_page_tables, 0, 0),
+        SD_BUS_PROPERTY("PageTableCapInForce", "t", property_guest_page_tables, 0, 0),
+        SD_BUS_PROPERTY("PageTableShare", "t", property_guest_page_tables, 0, 0),
+        SD_BUS_PROPERTY("PageTablesInUse", "t", property_guest_page_tables, 0, 0),
+        SD_BUS_PROPERTY("PageTablesRecycled", "d", property_guest_page_tables, 0, 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -196,7 +196,7 @@ static struct guest *guest_alloc(void) {
 
         if (!g)
                 return NULL;
-        g->pidfd = g->control_fd = g->mmu_listener_fd = g->stats_fd = -EBADF;
+        g->pidfd = g->control_fd = g->pt.listener_fd = g->pt.stats_fd = -EBADF;
         launcher_log_init(&g->launcher_log, "");
         return g;
 }
@@ -256,9 +256,11 @@ struct guest *guest_free(struct guest *g) {
         sd_event_source_disable_unref(g->pidfd_source);
         sd_event_source_disable_unref(g->control_source);
         sd_event_source_disable_unref(g->stop_timer);
-        sd_event_source_disable_unref(g->mmu_listener_source);
-        safe_close(g->mmu_listener_fd);
-        safe_close(g->stats_fd);
+        sd_event_source_disable_unref(g->pt.listener_source);
+        safe_close(g->pt.listener_fd);
+        if (g->pt.stats_ok)
+                kvm_stats_close(&g->pt.stats);
+        safe_close(g->pt.stats_fd);
         console_free(g->console);
         launcher_log_detach(&g->launcher_log);
         safe_close(g->pidfd);

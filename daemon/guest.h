@@ -24,6 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "kvm-stats.h"
 #include "launcher-log.h"
 
 enum guest_state {
@@ -66,6 +67,25 @@ int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *n
 
 struct manager;
 struct console;
+
+/* A guest's part of the page-table budget (pagetables.h). */
+struct guest_pagetables {
+        bool in_budget;             /* has a launcher: counted in the shares */
+        uint64_t weight, share, cap; /* pages; cap: what guestd assigns now */
+        const char *why;            /* static: why cap last moved, for the log */
+        uint64_t cap_applied;       /* what the launcher last set; 0: KVM's default */
+        uint64_t cap_sent;          /* the "mmu_pages" awaiting its answer */
+        bool sent, no_listener_logged;
+        uint64_t bytes_before, host_before; /* measured when cap_sent went out */
+        /* The launcher's seccomp listener, through which guestd lets
+         * KVM_SET_NR_MMU_PAGES through up to cap, and its VM's statistics. */
+        int listener_fd, stats_fd;
+        sd_event_source *listener_source;
+        struct kvm_stats stats;
+        bool stats_ok;
+        uint64_t recycled_prev, sampled; /* mmu_recycled at CLOCK_MONOTONIC sampled */
+        double recycled_rate;            /* per second, over the last window */
+};
 
 /* A method call answered later, when the launcher has done what it asked
  * (Start is answered once the guest runs, Stop once the launcher ended). */
@@ -117,13 +137,7 @@ struct guest {
         struct pending_call *pending; /* method calls answered when the launcher answers */
         bool removed;            /* RemoveGuest ran; freed when unreferenced */
         char *suspend_error;     /* why the launcher could not suspend ("error") */
-        /* The shadow page-table cap (budget.h): what guestd assigns, what
-         * the launcher last set; the launcher's seccomp listener, through
-         * which guestd lets KVM_SET_NR_MMU_PAGES through up to mmu_cap,
-         * and its VM's statistics fd. */
-        uint64_t mmu_cap, mmu_cap_applied;
-        int mmu_listener_fd, stats_fd;
-        sd_event_source *mmu_listener_source;
+        struct guest_pagetables pt;
         uint64_t progress_done, progress_total; /* of a suspend under way: RAM copied */
 };
 

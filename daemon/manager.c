@@ -175,6 +175,7 @@ void manager_guest_changed(struct manager *m, struct guest *g) {
 
         /* Persist first: what the bus announces must survive a crash. */
         (void) guest_save(g, m->guests_dir_fd);
+        pagetables_guest_changed(m, g);
         if (!m->bus)
                 return;
         m->internal_lookup = true;
@@ -220,6 +221,7 @@ int manager_reload_policy(struct manager *m, char **ret_error) {
         policy_free(m->policy);
         m->policy = p;
         log_info("Policy %s loaded", m->policy_path);
+        pagetables_policy_changed(m);
         return 0;
 }
 
@@ -244,6 +246,7 @@ struct manager *manager_free(struct manager *m) {
         for (size_t i = 0; i < m->n_guests; i++)
                 guest_free(m->guests[i]);
         free(m->guests);
+        pagetables_done(m);
         policy_free(m->policy);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -377,6 +380,9 @@ int manager_startup(struct manager *m) {
         r = manager_reload_policy(m, NULL);
         if (r < 0 && !m->policy)
                 return r;
+        r = pagetables_setup(m);
+        if (r < 0)
+                return r;
         r = load_guests(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot load guest records: %m");
@@ -385,6 +391,8 @@ int manager_startup(struct manager *m) {
          * guest's state is what its launcher says. */
         for (size_t i = 0; i < m->n_guests; i++)
                 (void) supervise_reattach(m, m->guests[i]);
+        for (size_t i = 0; i < m->n_guests; i++)
+                pagetables_guest_changed(m, m->guests[i]);
         /* Now that each guest's state is settled: snapshot files no guest
          * needs (a suspend or a resume that ended while guestd was down). */
         snapshots_clean(m->snapshots_dir_fd, m->guests, m->n_guests);

@@ -17,6 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "guest.h"
+#include "pagetables.h"
 #include "policy.h"
 
 #define GUESTD_VERSION "0.1"
@@ -70,6 +71,11 @@ struct manager {
         int inhibit_fd;
         sd_bus_slot *inhibit_slot;
         bool shutting_down;
+
+        /* The page-table budget (pagetables.h) and the launchers' cgroups
+         * (cgroup.h; NULL: none). */
+        struct pagetables_state pt;
+        struct cgroups *cgroups;
 
         /* Set while the daemon emits signals about a guest: the object
          * lookup then needs no caller (sd-bus looks the object up to build

@@ -93,12 +93,9 @@ static int parse_budget(struct json_object *v, const char *origin, struct policy
                         return 0;
                 }
         } else if (json_object_is_type(v, json_type_string)) {
-                const char *s = json_object_get_string(v);
-                unsigned percent = 0;
-                size_t digits = 0;
-                while (s[digits] >= '0' && s[digits] <= '9' && digits < 3)
-                        percent = percent * 10 + (unsigned) (s[digits++] - '0');
-                if (digits > 0 && s[digits] == '%' && s[digits + 1] == 0 && percent >= 1 && percent <= 100) {
+                uint64_t mib;
+                unsigned percent;
+                if (policy_parse_budget_spec(json_object_get_string(v), &mib, &percent) == 0 && percent > 0) {
                         p->page_table_budget_mib = 0;
                         p->page_table_budget_percent = percent;
                         return 0;
@@ -106,6 +103,27 @@ static int parse_budget(struct json_object *v, const char *origin, struct policy
         }
         return set_error_message(ret_error, "%s: page_table_budget: must be MiB (an integer from 1) or a string \"N%%\" of the host's RAM (N from 1 to 100).",
                                  origin);
+}
+
+int policy_parse_budget_spec(const char *s, uint64_t *ret_mib, unsigned *ret_percent) {
+        uint64_t v = 0;
+        size_t digits = 0;
+
+        while (s[digits] >= '0' && s[digits] <= '9' && digits < 14)
+                v = v * 10 + (uint64_t) (s[digits++] - '0');
+        if (digits == 0 || s[0] == '0')
+                return -EINVAL;
+        if (s[digits] == '%' && s[digits + 1] == 0 && v <= 100) {
+                *ret_mib = 0;
+                *ret_percent = (unsigned) v;
+                return 0;
+        }
+        if (s[digits] == 0 && v <= (UINT64_C(1) << 40)) {
+                *ret_mib = v;
+                *ret_percent = 0;
+                return 0;
+        }
+        return -EINVAL;
 }
 
 uint64_t policy_page_table_budget_bytes(const struct policy *p, uint64_t host_ram_bytes) {

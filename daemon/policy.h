@@ -91,5 +91,8 @@ static inline void policy_freep(struct policy **p) {
 }
 
 void policy_resolve(const struct policy *p, const struct policy_identity *who, struct policy_limits *ret);
+/* A budget as a string: "N" MiB (1 to 2^40) or "N%" (1 to 100); exactly
+ * one of *ret_mib and *ret_percent is set, the other 0. -EINVAL else. */
+int policy_parse_budget_spec(const char *s, uint64_t *ret_mib, unsigned *ret_percent);
 /* The page-table budget in bytes, on a host with host_ram_bytes of RAM. */
 uint64_t policy_page_table_budget_bytes(const struct policy *p, uint64_t host_ram_bytes);

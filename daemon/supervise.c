@@ -20,7 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "budget.h"
+#include "cgroup.h"
 #include "console.h"
 #include "kvm-stats.h"
 #include "kvm.h"
@@ -28,6 +28,7 @@
 #include "protocol.h"
 #include "snapshot.h"
 #include "snapshots.h"
+#include "pagetables.h"
 #include "supervise.h"
 
 /* Our own errno-like code for "wrong file type" (no errno says it). */
@@ -789,75 +790,6 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
         return 0;
 }
 
-/* ------------------------------------------------------------ page-table cap */
-
-static void mmu_listener_close(struct guest *g) {
-        g->mmu_listener_source = sd_event_source_disable_unref(g->mmu_listener_source);
-        g->mmu_listener_fd = safe_close(g->mmu_listener_fd);
-        g->stats_fd = safe_close(g->stats_fd);
-}
-
-/* The launcher asks KVM_SET_NR_MMU_PAGES: through up to the cap guestd
- * assigned, EPERM above it. Nothing else reaches this listener (the
- * filter sends only that ioctl), but it is checked anyway. */
-static int on_mmu_request(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct guest *g = userdata;
-        struct seccomp_notif *req = NULL;
-        struct seccomp_notif_resp *resp = NULL;
-
-        if (revents & (EPOLLHUP | EPOLLERR)) {
-                /* The launcher is gone: its filter with it. */
-                mmu_listener_close(g);
-                return 0;
-        }
-        if (seccomp_notify_alloc(&req, &resp) < 0)
-                return 0;
-        if (seccomp_notify_receive(fd, req) < 0) {
-                /* The caller died meanwhile (ENOENT), or a signal. */
-                seccomp_notify_free(req, resp);
-                return 0;
-        }
-        resp->id = req->id;
-        if (req->data.nr == SCMP_SYS(ioctl) && req->data.args[1] == KVM_SET_NR_MMU_PAGES && req->data.args[2] <= g->mmu_cap) {
-                resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-                resp->error = 0;
-        } else {
-                log_warning("Guest %s: refused the launcher's KVM_SET_NR_MMU_PAGES %" PRIu64 ": its cap is %" PRIu64 " pages", g->id,
-                            (uint64_t) req->data.args[2], g->mmu_cap);
-                resp->error = -EPERM;
-        }
-        if (seccomp_notify_respond(fd, resp) < 0)
-                log_debug("Guest %s: the launcher's request went before the verdict", g->id);
-        seccomp_notify_free(req, resp);
-        return 0;
-}
-
-static int on_supervise(struct guest *g, struct protocol_message *msg) {
-        int r;
-
-        if (g->mmu_listener_fd >= 0 || !fd_is_anon_inode(msg->fds[0], "seccomp notify") || !kvm_stats_fd_is_vm(msg->fds[1]))
-                return -EBADMSG;
-        g->mmu_listener_fd = TAKE_FD(msg->fds[0]);
-        g->stats_fd = TAKE_FD(msg->fds[1]);
-        r = sd_event_add_io(g->manager->event, &g->mmu_listener_source, g->mmu_listener_fd, EPOLLIN, on_mmu_request, g);
-        if (r < 0)
-                log_warning_errno(r, "Guest %s: cannot follow the page-table listener: %m", g->id);
-        return 0;
-}
-
-static int on_mmu_pages_set(struct guest *g, struct protocol_message *msg) {
-        uint64_t pages, error;
-
-        if (protocol_get_uint(msg->body, "pages", UINT32_MAX, &pages) < 0 || protocol_get_uint(msg->body, "error", 4095, &error) < 0)
-                return -EBADMSG;
-        if (error == 0)
-                g->mmu_cap_applied = pages;
-        else
-                log_warning("Guest %s: the launcher could not set the page-table cap to %" PRIu64 ": %s", g->id, pages,
-                            strerror((int) error));
-        return 0;
-}
-
 static int on_violation(struct guest *g, struct protocol_message *msg) {
         uint64_t nr, arg1;
 
@@ -907,8 +839,8 @@ static const struct {
         [PROTOCOL_ERROR] = { ACTIVE, on_error },
         [PROTOCOL_VIOLATION] = { ACTIVE, on_violation },
         [PROTOCOL_PROGRESS] = { 1u << GUEST_SUSPENDING, on_progress },
-        [PROTOCOL_SUPERVISE] = { ACTIVE, on_supervise },
-        [PROTOCOL_MMU_PAGES_SET] = { ACTIVE, on_mmu_pages_set },
+        [PROTOCOL_SUPERVISE] = { ACTIVE, pagetables_on_supervise },
+        [PROTOCOL_MMU_PAGES_SET] = { ACTIVE, pagetables_on_cap_set },
 };
 #undef ACTIVE
 
@@ -1048,8 +980,7 @@ static void launcher_ended(struct guest *g) {
         g->pidfd_source = sd_event_source_disable_unref(g->pidfd_source);
         g->control_source = sd_event_source_disable_unref(g->control_source);
         g->stop_timer = sd_event_source_disable_unref(g->stop_timer);
-        mmu_listener_close(g);
-        g->mmu_cap_applied = 0;
+        pagetables_guest_detach(g);
         g->pidfd = safe_close(g->pidfd);
         g->control_fd = safe_close(g->control_fd);
         console_detach_guest(g->console);
@@ -1204,6 +1135,13 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
                 goto fail;
         control_pair[1] = safe_close(control_pair[1]);
         log_pipe[1] = safe_close(log_pipe[1]);
+        /* Its own cgroup before it makes the VM (it waits for "setup"), so
+         * that every page table KVM builds for it is counted there. */
+        if (m->cgroups) {
+                r = cgroups_guest_attach(m->cgroups, g->id, pid);
+                if (r < 0)
+                        log_warning_errno(r, "Guest %s: cannot move the launcher into its cgroup: %m", g->id);
+        }
 
         /* 6. "setup": the fds in the protocol's order. */
         body = json_object_new_object();
@@ -1277,8 +1215,6 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         /* The state change that charges the quota, in the same callback as
          * the check: no other request can come in between. */
         g->resuming = resume;
-        /* Until the budget assigns one: KVM's own default for its RAM. */
-        g->mmu_cap = budget_kvm_default_pages(c->memory_mib * MiB);
         (void) guest_set_state(g, GUEST_STARTING, "");
         manager_guest_changed(m, g);
         pending_add(g, call, resume ? GUEST_VERB_RESUME : GUEST_VERB_START);

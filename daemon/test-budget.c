@@ -57,32 +57,44 @@ static void test_share(void) {
 static void test_cut_and_grow(void) {
         struct budget_guest g[2] = {
                 { .weight = 1, .ceiling = 10000, .share = 1000, .cap = 4000 }, /* over its share */
-                { .weight = 1, .ceiling = 10000, .share = 1000, .cap = 800 },  /* within */
+                { .weight = 1, .ceiling = 1200, .share = 1000, .cap = 800 },   /* within */
         };
         uint64_t freed, grown, steps = 0;
 
+        /* Pressure: the guest over its share comes down to it, the other
+         * to three quarters of its cap. */
         freed = budget_cut(g, 2);
-        CHECK_EQ(g[0].cap, 500);      /* half its share */
-        CHECK_EQ(g[1].cap, 600);      /* three quarters of its cap */
-        CHECK_EQ(freed, 3500 + 200);
-        /* Repeated pressure goes down to the floor, never below. */
+        CHECK_EQ(g[0].cap, 1000);
+        CHECK_EQ(g[1].cap, 600);
+        CHECK_EQ(freed, 3000 + 200);
+        /* Pressure that goes on: three quarters each time. */
+        freed = budget_cut(g, 2);
+        CHECK_EQ(g[0].cap, 750);
+        CHECK_EQ(g[1].cap, 450);
+        CHECK_EQ(freed, 250 + 150);
+        /* Down to the floor, never below. */
         for (int i = 0; i < 20; i++)
                 (void) budget_cut(g, 2);
         CHECK(g[0].cap == 64 && g[1].cap == 64);
         CHECK_EQ(budget_cut(g, 2), 0);
 
-        /* Calm: additive steps of an eighth of the share, up to it. */
+        /* Calm: additive steps of an eighth of the share, up to the
+         * ceiling (the share is what pressure leaves, not a limit). */
         grown = budget_grow(g, 2);
         CHECK_EQ(g[0].cap, 64 + 125);
         CHECK_EQ(grown, 2 * 125);
         while (budget_grow(g, 2) > 0)
                 steps++;
-        CHECK(g[0].cap == 1000 && g[1].cap == 1000);
-        CHECK(steps >= 6 && steps <= 8);
-        /* A smaller share brings a cap down to it. */
-        g[0].share = 300;
-        (void) budget_grow(g, 2);
-        CHECK_EQ(g[0].cap, 300);
+        CHECK(g[0].cap == 10000 && g[1].cap == 1200);
+        CHECK(steps >= 75 && steps <= 80);
+        /* A cap above the ceiling comes down to it. */
+        g[1].ceiling = 300;
+        CHECK_EQ(budget_grow(g, 2), 0);
+        CHECK_EQ(g[1].cap, 300);
+        /* A share below the floor still steps by the floor. */
+        struct budget_guest small = { .weight = 1, .ceiling = 1000, .share = 64, .cap = 64 };
+        CHECK_EQ(budget_grow(&small, 1), 64);
+        CHECK_EQ(small.cap, 128);
 }
 
 int main(void) {

@@ -9,18 +9,23 @@
 # at the top of the script, or in the unit test's source). Where /dev/kvm
 # is missing, or with GUESTD_TEST_VM=1 (make check-vm), those run inside
 # one boot of the nested test VM (tests/vm/run-in-vm.sh), after all the
-# others have run here; the output says so. Environment: B (required),
-# ONLY=PATTERN (integration tests whose path contains it), V=1,
-# GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options).
+# others have run here; the output says so. Tests of the page-table budget
+# need a KVM that shadows guest page tables ("guestd-test: kvm-shadow"):
+# they run here on such a host (PVM, npt=0, ept=0, tdp_mmu=N), else in a
+# second boot of the nested test VM with kvm-amd npt=0. Environment: B
+# (required), ONLY=PATTERN (integration tests whose path contains it),
+# V=1, GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options).
 #
-#   tests/run-tests.sh [--kvm-only] UNIT_BINARY...
-#     --kvm-only   run only the tests that need KVM (what the VM runs)
+#   tests/run-tests.sh [--kvm-only|--shadow-only] UNIT_BINARY...
+#     --kvm-only     run only the tests that need KVM (what the VM runs)
+#     --shadow-only  run only the tests that need shadow paging
 set -u
 cd "$(dirname "$0")/.."
 : "${B:?B must name the build directory}"
 export B
-kvm_only=0
+kvm_only=0 shadow_only=0
 if [ "${1:-}" = --kvm-only ]; then kvm_only=1; shift; fi
+if [ "${1:-}" = --shadow-only ]; then kvm_only=1 shadow_only=1; shift; fi
 passed=0 failed=0 skipped=0
 failures=()
 logdir=$(mktemp -d /tmp/guestd-tests.XXXXXX)
@@ -30,6 +35,17 @@ trap 'rm -rf "$logdir"' EXIT
 # starts guests.
 needs_kvm() {
         grep -q 'guestd-test: kvm' "$1" 2>/dev/null
+}
+needs_shadow() {
+        grep -q 'guestd-test: kvm-shadow' "$1" 2>/dev/null
+}
+# Whether this host's /dev/kvm shadows guest page tables (kmod/kvm-mmu.h).
+host_shadows() {
+        [ -c /dev/kvm ] || return 1
+        [ -d /sys/module/kvm_pvm ] && return 0
+        grep -qx '[N0]' /sys/module/kvm_amd/parameters/npt 2>/dev/null && return 0
+        grep -qx '[N0]' /sys/module/kvm_intel/parameters/ept 2>/dev/null && return 0
+        grep -qx '[N0]' /sys/module/kvm/parameters/tdp_mmu 2>/dev/null
 }
 unit_source() {
         local d
@@ -86,23 +102,36 @@ for t in "$@"; do
         if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_units+=("$t"); continue; fi
         run_one "unit/$(basename "$t")" "$t"
 done
+vm_shadow_tests=0
 for t in tests/test-*.sh; do
         [ -e "$t" ] || continue
         [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
         kvm=0
         needs_kvm "$t" && kvm=1
         [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
+        if needs_shadow "$t"; then
+                if [ $shadow_only = 1 ] || { [ $kvm_where = here ] && host_shadows; }; then
+                        run_one "$t" bash "$t"
+                elif [ $kvm_only = 0 ]; then
+                        vm_shadow_tests=$((vm_shadow_tests + 1))
+                fi
+                continue
+        fi
+        [ $shadow_only = 1 ] && continue
         if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_tests=$((vm_tests + 1)); continue; fi
         run_one "$t" bash "$t"
 done
 
-# The rest in one boot of the nested test VM. Its runner prints its own
-# PASS/FAIL lines and a tally "vm: N passed, N failed, N skipped".
-if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests)) -gt 0 ]; then
-        echo "=== $((${#vm_units[@]} + vm_tests)) tests that start guests run in the nested test VM ($kvm_why): tests/vm/run-in-vm.sh"
-        vmlog=$logdir/vm.log
+# run_vm RUN-IN-VM-OPTIONS... -- RUN-TESTS-ARGS...: one boot of the
+# nested test VM. Its runner prints its own PASS/FAIL lines and a tally
+# "vm: N passed, N failed, N skipped", added to ours.
+run_vm() {
+        local vmlog=$logdir/vm.log vm_rc tally p f s name
+        local -a vm_opts=()
+        while [ "$1" != -- ]; do vm_opts+=("$1"); shift; done
+        shift
         # shellcheck disable=SC2086
-        tests/vm/run-in-vm.sh ${GUESTD_VM_OPTIONS:-} -- tests/run-tests.sh --kvm-only "${vm_units[@]}" 2>&1 | tee "$vmlog"
+        tests/vm/run-in-vm.sh ${GUESTD_VM_OPTIONS:-} "${vm_opts[@]}" -- tests/run-tests.sh "$@" 2>&1 | tee "$vmlog"
         vm_rc=${PIPESTATUS[0]}
         tally=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$vmlog" | tail -n 1)
         if [ -n "$tally" ]; then
@@ -113,6 +142,17 @@ if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests))
                 failed=$((failed + 1)); failures+=("nested-test-VM")
                 echo "FAIL  the nested test VM ended (status $vm_rc) before its tests did; the tests it ran are not counted"
         fi
+}
+
+# The rest in one boot of the nested test VM; the shadow-paging tests in
+# a second one with npt=0.
+if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests)) -gt 0 ]; then
+        echo "=== $((${#vm_units[@]} + vm_tests)) tests that start guests run in the nested test VM ($kvm_why): tests/vm/run-in-vm.sh"
+        run_vm -- --kvm-only "${vm_units[@]}"
+fi
+if [ $kvm_only = 0 ] && [ $vm_shadow_tests -gt 0 ]; then
+        echo "=== $vm_shadow_tests tests that need shadow paging run in the nested test VM with npt=0 (${kvm_why:-KVM here uses NPT or EPT}): tests/vm/run-in-vm.sh --npt 0"
+        run_vm --npt 0 -- --shadow-only
 fi
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

@@ -20,6 +20,11 @@
  * wraps around the N MiB of data, so V/2 page tables map the same frames:
  * many page tables for little RAM.
  *
+ * With memtouch.stride=S only every S-th page of the window is touched:
+ * S=512 touches one page per page table, which makes a guest hold many
+ * shadow page tables while a pass stays short (the page-table budget's
+ * tests, where every fault is emulated twice over).
+ *
  * The pattern word for data page p, word w is a function of (p, w, seed)
  * only, so aliased pages agree and the checksum is reproducible.
  */
@@ -71,6 +76,7 @@ struct job {
         struct span spans[MAX_SPANS];
         unsigned nr_spans;
         uint64_t *window;       /* touch(): */
+        uint64_t stride;        /* every stride-th window page */
         uint64_t seed;
         bool write;
         uint64_t sum, mismatches, first_bad, cycles;
@@ -105,9 +111,9 @@ static inline uint64_t pattern(uint64_t page, uint64_t word, uint64_t seed)
 static uint64_t touch(void *arg)
 {
         struct job *j = arg;
-        uint64_t start = rdtsc(), sum = 0, bad = 0, first_bad = 0, p = 0;
-        uint64_t *w = j->window;
-        for (uint64_t v = 0; v < j->vpages; v++, w += PAGE_SIZE / 8) {
+        uint64_t start = rdtsc(), sum = 0, bad = 0, first_bad = 0;
+        for (uint64_t v = 0; v < j->vpages; v += j->stride) {
+                uint64_t *w = j->window + v * (PAGE_SIZE / 8), p = v % j->pages;
                 for (uint64_t i = 0; i < PAGE_SIZE / 8; i++) {
                         uint64_t x = pattern(p, i, j->seed);
                         if (j->write) {
@@ -120,8 +126,6 @@ static uint64_t touch(void *arg)
                         }
                         sum += x;
                 }
-                if (++p == j->pages)
-                        p = 0;
         }
         j->sum = sum;
         j->mismatches = bad;
@@ -144,8 +148,11 @@ int guest_main(void)
         uint64_t vmib = cmdline_get_uint(bi->cmdline, "memtouch.virt-mib", mib);
         uint64_t passes = cmdline_get_uint(bi->cmdline, "memtouch.passes", 2);
         uint64_t seed = cmdline_get_uint(bi->cmdline, "memtouch.seed", 0x5eed);
+        uint64_t stride = cmdline_get_uint(bi->cmdline, "memtouch.stride", 1);
         if (mib == 0 || vmib < mib || vmib > 256 * 1024)
                 guest_fail("memtouch: want 0 < memtouch.mib <= memtouch.virt-mib <= 262144");
+        if (stride == 0 || stride > 512)
+                guest_fail("memtouch: want 1 <= memtouch.stride <= 512 (pages)");
 
         /* Free RAM: what the memory map says, above the image, minus modules. */
         for (unsigned i = 0; i < bi->nr_ranges; i++) {
@@ -207,6 +214,7 @@ int guest_main(void)
         paging_flush_tlb();
 
         job.window = (uint64_t *) WINDOW_BASE;
+        job.stride = stride;
         job.seed = seed;
         uint64_t expected = 0;
         for (uint64_t pass = 1; passes == 0 || pass <= passes; pass++) {

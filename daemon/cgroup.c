@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cgroup.c: see cgroup.h. */
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "util.h"
+
+#define DAEMON_LEAF "guestd-daemon"
+#define GUESTS_DIR "guestd-guests"
+
+struct cgroups {
+        char *base; /* .../guestd-guests */
+        int base_fd;
+};
+
+/* Reads a small file below dir_fd into buf (NUL-terminated). */
+static int read_small(int dir_fd, const char *name, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        size_t have = 0;
+
+        if (fd < 0)
+                return -errno;
+        while (have < size - 1) {
+                ssize_t n = read(fd, buf + have, size - 1 - have);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t) n;
+        }
+        buf[have] = 0;
+        return (int) have;
+}
+
+static int write_small(int dir_fd, const char *name, const char *text) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return -errno;
+        return loop_write(fd, text, strlen(text));
+}
+
+/* Whether the space-separated list has word. */
+static bool has_word(const char *list, const char *word) {
+        size_t n = strlen(word);
+
+        for (const char *p = list; (p = strstr(p, word)); p += n)
+                if ((p == list || p[-1] == ' ' || p[-1] == '\n') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
+                        return true;
+        return false;
+}
+
+/* Hands the memory controller from dir_fd's cgroup to its children. */
+static int enable_memory(int dir_fd) {
+        char buf[512];
+        int r;
+
+        r = read_small(dir_fd, "cgroup.subtree_control", buf, sizeof(buf));
+        if (r >= 0 && has_word(buf, "memory"))
+                return 0;
+        r = read_small(dir_fd, "cgroup.controllers", buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        if (!has_word(buf, "memory"))
+                return -EOPNOTSUPP;
+        return write_small(dir_fd, "cgroup.subtree_control", "+memory");
+}
+
+static int own_cgroup(char **ret) {
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        FILE *f = fopen("/proc/self/cgroup", "re");
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0)
+                if (strncmp(line, "0::", 3) == 0) {
+                        line[strcspn(line, "\n")] = 0;
+                        fclose(f);
+                        *ret = strdup(line + 3);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        fclose(f);
+        return -ENOENT;
+}
+
+void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
+        _cleanup_free_ char *own = NULL, *top = NULL;
+        _cleanup_close_ int top_fd = -EBADF, base_fd = -EBADF;
+        struct cgroups *c = NULL;
+        struct statfs sfs;
+        const char *step;
+        char *slash, pid[32];
+        int r;
+
+        *ret = NULL;
+        *ret_why = NULL;
+        if (statfs(root, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+                (void) asprintf(ret_why, "%s is not a cgroup v2 file system", root);
+                return;
+        }
+        step = "cannot read /proc/self/cgroup";
+        r = own_cgroup(&own);
+        if (r < 0)
+                goto fail;
+        /* Restarted: we are in C/guestd-daemon already. */
+        slash = strrchr(own, '/');
+        if (slash && strcmp(slash + 1, DAEMON_LEAF) == 0)
+                *slash = 0;
+        if (strcmp(own, "/") == 0)
+                own[0] = 0; /* the root cgroup */
+        if (asprintf(&top, "%s%s", root, own) < 0) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        step = top;
+        top_fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (top_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (own[0] != 0) {
+                /* Not the root cgroup: guestd moves to a leaf of its own
+                 * first, or C could not hand controllers down. */
+                step = "cannot move guestd into " DAEMON_LEAF;
+                if (mkdirat(top_fd, DAEMON_LEAF, 0755) < 0 && errno != EEXIST) {
+                        r = -errno;
+                        goto fail;
+                }
+                snprintf(pid, sizeof(pid), "%d", (int) getpid());
+                r = write_small(top_fd, DAEMON_LEAF "/cgroup.procs", pid);
+                if (r < 0)
+                        goto fail;
+        }
+        step = "cannot enable the memory controller";
+        r = enable_memory(top_fd);
+        if (r < 0)
+                goto fail;
+        step = "cannot make " GUESTS_DIR;
+        if (mkdirat(top_fd, GUESTS_DIR, 0755) < 0 && errno != EEXIST) {
+                r = -errno;
+                goto fail;
+        }
+        base_fd = openat(top_fd, GUESTS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (base_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        step = "cannot enable the memory controller in " GUESTS_DIR;
+        r = enable_memory(base_fd);
+        if (r < 0)
+                goto fail;
+        c = calloc(1, sizeof(*c));
+        if (!c || asprintf(&c->base, "%s/%s", top, GUESTS_DIR) < 0) {
+                free(c);
+                r = -ENOMEM;
+                goto fail;
+        }
+        c->base_fd = TAKE_FD(base_fd);
+        *ret = c;
+        return;
+fail:
+        (void) asprintf(ret_why, "%s: %s", step, strerror(-r));
+}
+
+struct cgroups *cgroups_free(struct cgroups *c) {
+        if (c) {
+                safe_close(c->base_fd);
+                free(c->base);
+                free(c);
+        }
+        return NULL;
+}
+
+const char *cgroups_base(const struct cgroups *c) {
+        return c ? c->base : NULL;
+}
+
+int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid) {
+        _cleanup_close_ int fd = -EBADF;
+        char text[32];
+
+        if (!c)
+                return -ENOENT;
+        if (mkdirat(c->base_fd, id, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(c->base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        snprintf(text, sizeof(text), "%d", (int) pid);
+        return write_small(fd, "cgroup.procs", text);
+}
+
+int memory_stat_get(const char *text, const char *key, uint64_t *ret) {
+        size_t n = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, key, n) == 0 && p[n] == ' ') {
+                        char value[32];
+                        size_t len = strcspn(p + n + 1, "\n");
+                        if (len == 0 || len >= sizeof(value))
+                                return -EBADMSG;
+                        memcpy(value, p + n + 1, len);
+                        value[len] = 0;
+                        return safe_atou64(value, ret) < 0 ? -EBADMSG : 0;
+                }
+        return -ENOENT;
+}
+
+int cgroups_guest_page_tables(struct cgroups *c, const char *id, uint64_t *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        if (!c)
+                return -ENOENT;
+        fd = openat(c->base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(16384);
+        if (!buf)
+                return -ENOMEM;
+        r = read_small(fd, "memory.stat", buf, 16384);
+        if (r < 0)
+                return r;
+        return memory_stat_get(buf, "sec_pagetables", ret);
+}
+
+int cgroups_guest_remove(struct cgroups *c, const char *id) {
+        if (!c)
+                return 0;
+        if (unlinkat(c->base_fd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int meminfo_sec_page_tables(const char *path, uint64_t *ret) {
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        FILE *f = fopen(path, "re");
+        int r = -ENOENT;
+
+        if (!f)
+                return -errno;
+        while (getline(&line, &size, f) > 0) {
+                unsigned long long kib;
+                if (sscanf(line, "SecPageTables: %llu kB", &kib) == 1) {
+                        *ret = (uint64_t) kib * 1024;
+                        r = 0;
+                        break;
+                }
+        }
+        fclose(f);
+        return r;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pagetables.h: the host-wide budget of KVM's shadow page tables, applied
+ * (issue 10; the arithmetic is budget.h).
+ *
+ * - Caps: every guest with a launcher gets a share of the budget by its
+ *   owner's page_table_weight; guestd recomputes the shares whenever a
+ *   guest starts, stops, suspends or resumes, when the policy is reloaded
+ *   and when root sets the budget at run time (SetPageTableBudget). The
+ *   launcher applies a cap ("mmu_pages", KVM_SET_NR_MMU_PAGES); its
+ *   seccomp filter sends that ioctl here, and guestd lets it through only
+ *   up to the cap it assigned (a taken-over launcher cannot raise its own).
+ * - Pressure (pressure.h): caps are cut at once (budget_cut), at most once
+ *   per pressure window; after PAGETABLES_CALM_USEC without pressure they
+ *   grow back a step per window (budget_grow) up to the shares. Every
+ *   change is logged with what the guest's page tables held before and
+ *   after (its cgroup's sec_pagetables, cgroup.h).
+ * - Where KVM does not use its shadow MMU (NPT/EPT with the TDP MMU) a cap
+ *   frees nothing (kvm-mmu.h): guestd says so at start, on the bus and in
+ *   guestctl, and does not react to pressure at all.
+ * - Statistics: the VM's binary stats fd (handed over with the listener)
+ *   gives mmu_recycled, sampled every window into a rate.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "kvm-mmu.h"
+#include "util.h"
+
+struct manager;
+struct guest;
+struct protocol_message;
+
+#define PAGETABLES_TICK_USEC (2 * 1000000ULL) /* one pressure window */
+#define PAGETABLES_CALM_USEC (4 * 1000000ULL) /* no pressure this long: regrow */
+#define PAGETABLES_UNKNOWN UINT64_MAX         /* a byte count nobody measured */
+
+enum pagetables_pressure {
+        PAGETABLES_UNWATCHED, /* no pressure source (or switched off) */
+        PAGETABLES_CALM,
+        PAGETABLES_PRESSURE,   /* caps cut; waiting for calm */
+        PAGETABLES_RECOVERING, /* calm again; caps growing back */
+        _PAGETABLES_PRESSURE_MAX,
+};
+const char *pagetables_pressure_to_string(enum pagetables_pressure p);
+
+/* The manager's part (struct manager's pt). */
+struct pagetables_state {
+        struct kvm_mmu_info mmu;  /* kind _KVM_MMU_KIND_MAX: no KVM module */
+        uint64_t host_ram_bytes;  /* 0 until set up */
+        uint64_t override_mib;    /* root's SetPageTableBudget, else 0 */
+        unsigned override_percent;
+        struct pressure *pressure;
+        enum pagetables_pressure state;
+        usec_t last_pressure, last_cut;
+        uint64_t pressure_events, cuts;
+        sd_event_source *tick;
+};
+
+/* At start-up, after the policy: probes KVM's MMU, sets up cgroups,
+ * starts watching pressure. Never fails guestd; it logs what it lacks. */
+int pagetables_setup(struct manager *m);
+void pagetables_done(struct manager *m);
+
+/* The budget in force, in bytes, and where it comes from (a sentence). */
+uint64_t pagetables_budget_bytes(const struct manager *m);
+/* Root's run-time budget: spec as in the policy ("64" MiB or "N%"), or ""
+ * for the policy's again. -EINVAL with *ret_error. */
+int pagetables_set_budget(struct manager *m, const char *spec, char **ret_error);
+/* The policy changed: the budget and weights with it. */
+void pagetables_policy_changed(struct manager *m);
+/* g's state changed (manager_guest_changed()): shares and caps follow. */
+void pagetables_guest_changed(struct manager *m, struct guest *g);
+
+/* The launcher's "supervise" (listener, VM stats fd) and "mmu_pages_set";
+ * -EBADMSG for a message that breaks the protocol. */
+int pagetables_on_supervise(struct guest *g, struct protocol_message *msg);
+int pagetables_on_cap_set(struct guest *g, struct protocol_message *msg);
+/* The launcher is gone: its listener, stats and cgroup with it. */
+void pagetables_guest_detach(struct guest *g);
+
+/* For the bus: host-wide SecPageTables, a guest's page tables (bytes, or
+ * PAGETABLES_UNKNOWN). */
+uint64_t pagetables_host_in_use(void);
+uint64_t pagetables_guest_in_use(struct manager *m, const struct guest *g);

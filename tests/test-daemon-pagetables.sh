@@ -1,0 +1,180 @@
+# guestd-test: kvm-shadow
+# The shadow page-table budget (issue 10), where KVM shadows guest page
+# tables and a cap frees memory: the nested test VM with kvm-amd npt=0
+# (tests/run-tests.sh boots it so), a PVM host. Pressure comes from a FIFO
+# given as $MEMORY_PRESSURE_WATCH (systemd's protocol), so every step is
+# driven, none waited for by chance.
+#
+# Three memtouch guests that never stop (two of user A, weight 3; one of
+# user B, weight 1) hold more page tables than the 1 MiB budget. While the
+# host is calm their caps are KVM's default; on pressure the caps drop to
+# their shares at once and their page tables (each launcher's cgroup,
+# sec_pagetables) fall by at least 90 % of what was above the budget;
+# KVM then recycles shadow pages (mmu_recycled), the guests run on and
+# their checksums verify; a second pressure event within the window is
+# rate-limited, one after it cuts again; after calm the caps grow back to
+# KVM's default and the page tables with them. The budget follows a guest
+# that stops and root's run-time budget; guestctl status, quota and budget
+# show it all; a user cannot change the budget.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/daemon-lib.sh"
+need_launcher
+need_daemon
+[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] ||
+        skip "cgroup v2 is not mounted at /sys/fs/cgroup: a guest's page tables (sec_pagetables) cannot be measured here"
+shadow=no
+[ -d /sys/module/kvm_pvm ] && shadow=pvm
+grep -qx '[N0]' /sys/module/kvm_amd/parameters/npt 2>/dev/null && shadow=npt=0
+grep -qx '[N0]' /sys/module/kvm_intel/parameters/ept 2>/dev/null && shadow=ept=0
+grep -qx '[N0]' /sys/module/kvm/parameters/tdp_mmu 2>/dev/null && [ $shadow = no ] && shadow=tdp_mmu=N
+[ $shadow != no ] || skip "KVM here uses NPT/EPT with the TDP MMU, where a page-table cap frees nothing (tests/run-tests.sh runs this in the nested test VM with npt=0)"
+echo "    KVM shadows guest page tables here ($shadow)"
+
+daemon_setup
+FIFO=$DTMP/pressure.fifo
+mkfifo -m 600 "$FIFO"
+write_policy '{"defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "max_memory_mib": 1024},
+  "users": {"'"$USER_A"'": {"page_table_weight": 3}},
+  "page_table_budget": 1}'
+MEMORY_PRESSURE_WATCH=$FIFO daemon_start
+CG=/sys/fs/cgroup/guestd-guests
+BUDGET=$((1024 * 1024))
+CEILING=327 # KVM's default for 64 MiB of RAM: 20 pages per 1000
+
+pressure() { echo p >"$FIFO"; }
+prop() { # prop OBJECT PROPERTY: the value, as root
+        busctl --address="$BUS" get-property org.guestd1 "$1" org.guestd1.Guest "$2" | cut -d' ' -f2
+}
+mprop() { busctl --address="$BUS" get-property org.guestd1 /org/guestd1 org.guestd1.Manager "$1" | cut -d' ' -f2-; }
+cg_bytes() { # cg_bytes ID: the guest's sec_pagetables
+        awk '$1 == "sec_pagetables" { print $2 }' "$CG/$1/memory.stat"
+}
+total_bytes() { echo $(($(cg_bytes "${UID_A}_mt1") + $(cg_bytes "${UID_A}_mt2") + $(cg_bytes "${UID_B}_mt3"))); }
+verifies() { ctl_"$1" log "$2" 2>/dev/null | grep -c 'verify): checksum .* 0 mismatches'; }
+# wait_until SECONDS CMD...: poll CMD every 0.1 s.
+wait_until() {
+        local secs=$1 i; shift
+        for i in $(seq $((secs * 10))); do "$@" && return 0; sleep 0.1; done
+        return 1
+}
+caps_are() { # caps_are WHAT: every guest's cap in force is WHAT (share, ceiling, below-share)
+        local o
+        for o in "$O1" "$O2" "$O3"; do
+                local c f s
+                c=$(prop "$o" PageTableCap) f=$(prop "$o" PageTableCapInForce) s=$(prop "$o" PageTableShare)
+                [ "$c" = "$f" ] || return 1
+                case $1 in
+                share) [ "$c" = "$s" ] || return 1 ;;
+                ceiling) [ "$c" = $CEILING ] || return 1 ;;
+                below-share) { [ "$c" -lt "$s" ] || [ "$c" = 64 ]; } || return 1 ;;
+                esac
+        done
+}
+show_caps() {
+        local o
+        for o in "$O1" "$O2" "$O3"; do
+                echo "    $(basename "$o"): cap $(prop "$o" PageTableCap) (in force $(prop "$o" PageTableCapInForce), share $(prop "$o" PageTableShare)), $(prop "$o" PageTablesInUse) bytes, $(prop "$o" PageTablesRecycled) recycled/s"
+        done
+}
+
+expect_exit 0 "the host's page tables: guestctl budget" "${CTL_A[@]}" budget --json
+check "the limit takes effect here" [ "$(json 'd["limit_effective"]' <"$TMP/out")" = True ]
+check "the budget is the policy's 1 MiB" [ "$(json 'd["budget_bytes"]' <"$TMP/out")" = $BUDGET ]
+check "memory pressure is watched and calm" [ "$(json 'd["memory_pressure"]' <"$TMP/out")" = calm ]
+
+# memtouch: 4 MiB of RAM through a 1 GiB window, one page touched per
+# page table (stride 512): 512 guest page tables, every pass in user
+# mode, forever.
+MT=(--kernel "$G/memtouch.elf" --memory 64 --cmdline "memtouch.mib=4 memtouch.virt-mib=1024 memtouch.stride=512 memtouch.passes=0")
+expect_exit 0 "A creates mt1" "${CTL_A[@]}" create mt1 "${MT[@]}"
+expect_exit 0 "A creates mt2" "${CTL_A[@]}" create mt2 "${MT[@]}"
+expect_exit 0 "B creates mt3" "${CTL_B[@]}" create mt3 "${MT[@]}"
+expect_exit 0 "A starts mt1" "${CTL_A[@]}" start mt1
+expect_exit 0 "A starts mt2" "${CTL_A[@]}" start mt2
+expect_exit 0 "B starts mt3" "${CTL_B[@]}" start mt3
+O1=$(ctl_a status mt1 --json | json 'd["object"]')
+O2=$(ctl_a status mt2 --json | json 'd["object"]')
+O3=$(ctl_b status mt3 --json | json 'd["object"]')
+for g in a:mt1 a:mt2 b:mt3; do
+        check "${g#*:} verifies" wait_log "${g%%:*}" "${g#*:}" "pass 3 (verify)" 120
+done
+check "calm: every cap is KVM's default for the guest ($CEILING pages)" wait_until 10 caps_are ceiling
+check "each launcher has its own cgroup" [ -f "$CG/${UID_A}_mt1/memory.stat" ] && [ -f "$CG/${UID_B}_mt3/memory.stat" ]
+s1=$(prop "$O1" PageTableShare) s3=$(prop "$O3" PageTableShare)
+check "shares follow the weights: A's guest $s1 pages, B's $s3" [ "$s1" -gt "$s3" ] && [ "$s3" -ge 64 ]
+check "the shares fit the budget" [ $((s1 + $(prop "$O2" PageTableShare) + s3)) -le $((BUDGET / 4096)) ]
+show_caps
+t0=$(total_bytes)
+echo "    before pressure: $t0 bytes of shadow page tables; the budget is $BUDGET"
+check "the guests hold more page tables than the budget" [ "$t0" -gt $((BUDGET * 3 / 2)) ]
+check "the Guest property is the cgroup's sec_pagetables" [ "$(prop "$O3" PageTablesInUse)" -gt 0 ]
+expect_exit 0 "guestctl status mt1" "${CTL_A[@]}" status mt1
+expect_grep "$TMP/out" "Page tables: cap $CEILING pages (share $s1), .* MiB in use" "status shows cap, share and use"
+v0=$(verifies a mt1)
+
+# --- pressure: caps to their shares, page tables freed within one window
+start=$(date +%s%N)
+pressure
+check "pressure: every cap drops to its share" wait_until 10 caps_are share
+t1=$(total_bytes)
+took=$((($(date +%s%N) - start) / 1000000))
+show_caps
+echo "    after pressure: $t1 bytes (from $t0, budget $BUDGET) in ${took} ms"
+check "the page tables fell by at least 90 % of what was above the budget" [ $((t0 - t1)) -ge $(((t0 - BUDGET) * 9 / 10)) ]
+check "within one pressure window (2 s; took ${took} ms)" [ "$took" -le 2000 ]
+check "MemoryPressure says pressure" [ "$(mprop MemoryPressure)" = '"pressure"' ]
+expect_grep "$DTMP/guestd.log" "page-table cap $CEILING -> $s1 pages (memory pressure); its page tables .* freed" "the log says what the cut freed"
+recycling() { [ "$(prop "$O1" PageTablesRecycled | cut -d. -f1)" -gt 0 ]; }
+check "KVM recycles shadow pages under the cap (mmu_recycled)" wait_until 10 recycling
+check "mt1 verifies on under its cap" wait_until 60 bash -c "[ \$(setpriv --reuid=$USER_A --regid=$USER_A --init-groups -- $GUESTCTL --bus $BUS log mt1 | grep -c 'verify): checksum .* 0 mismatches') -gt $((v0 + 1)) ]"
+for g in a:mt1 a:mt2 b:mt3; do
+        check "${g#*:} is running" [ "$(guest_state "${g%%:*}" "${g#*:}")" = running ]
+done
+
+# --- pressure that goes on: rate-limited within the window, cut again after
+pressure
+sleep 0.3
+check "a second event within the window cuts nothing more" caps_are share
+sleep 2
+pressure
+check "pressure after the window cuts again, below the shares" wait_until 10 caps_are below-share
+show_caps
+t2=$(total_bytes)
+check "the page tables fell again ($t2 bytes)" [ "$t2" -lt "$t1" ]
+
+# --- calm: the caps grow back to KVM's default, the page tables with them
+check "calm: the caps grow back to KVM's default" wait_until 60 caps_are ceiling
+check "MemoryPressure says calm" [ "$(mprop MemoryPressure)" = '"calm"' ]
+expect_grep "$DTMP/guestd.log" "Page-table caps are back at their ceilings" "the log says the caps are back"
+t3=$(total_bytes)
+grown() { t3=$(total_bytes); [ "$t3" -gt $((t2 + BUDGET / 2)) ]; }
+check "the page tables grew back" wait_until 30 grown
+echo "    after calm: $t3 bytes"
+for g in a:mt1 a:mt2 b:mt3; do
+        check "${g#*:} still running" [ "$(guest_state "${g%%:*}" "${g#*:}")" = running ]
+done
+
+# --- the budget at run time: root only; shares follow, and follow a stop
+expect_exit 4 "A cannot change the budget" "${CTL_A[@]}" budget 64
+expect_exit 8 "a budget of 0 is refused" "${CTL_ROOT[@]}" budget 0
+expect_exit 8 "a budget of 101% is refused" "${CTL_ROOT[@]}" budget 101%
+expect_exit 0 "root sets 2 MiB" "${CTL_ROOT[@]}" budget 2
+check "the budget is 2 MiB" [ "$(mprop PageTableBudget)" = $((2 * BUDGET)) ]
+s1b=$(prop "$O1" PageTableShare)
+check "shares grew with it ($s1 -> $s1b pages)" [ "$s1b" -gt "$s1" ]
+expect_exit 0 "A stops mt2" "${CTL_A[@]}" stop mt2
+s1c=$(prop "$O1" PageTableShare)
+check "mt1's share grew when mt2 stopped ($s1b -> $s1c pages)" [ "$s1c" -gt "$s1b" ]
+check "a stopped guest has no cap" [ "$(prop "$O2" PageTableCap)" = 0 ]
+check "its cgroup is gone" [ ! -e "$CG/${UID_A}_mt2" ]
+expect_exit 0 "root goes back to the policy's budget" "${CTL_ROOT[@]}" budget policy
+check "the budget is 1 MiB again" [ "$(mprop PageTableBudget)" = $BUDGET ]
+
+expect_exit 0 "guestctl quota shows the host's page tables" "${CTL_B[@]}" quota
+expect_grep "$TMP/out" "Host page tables: budget 1.0 MiB, .* MiB in use; memory pressure: calm" "quota: budget, use, pressure"
+expect_grep "$TMP/out" "caps take effect" "quota: the limit takes effect"
+
+for g in a:mt1 b:mt3; do
+        "ctl_${g%%:*}" stop --force "${g#*:}" >/dev/null 2>&1
+done
+finish
