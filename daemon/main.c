@@ -37,6 +37,11 @@ static void help(void) {
                "                         " DEFAULT_LAUNCHER ")\n"
                "  --launcher-uids=FIRST-LAST  unused uids for launchers, one per running guest\n"
                "                         (default %u-%u)\n"
+               "  --pressure-calm=SECONDS  after memory pressure, how long without it before\n"
+               "                         page-table caps grow back (1-3600, default 4)\n"
+               "                         Memory pressure: $MEMORY_PRESSURE_WATCH (systemd's\n"
+               "                         protocol: a PSI file, FIFO or socket; /dev/null: off),\n"
+               "                         else /proc/pressure/memory\n"
                "  --test-sandbox-violation=CALL  tests only: every launcher attempts this\n"
                "                         forbidden call once sandboxed (and dies of it)\n"
                "  -v, --verbose          log more\n"
@@ -88,7 +93,8 @@ static int parse_uid_range(const char *s, uid_t *ret_first, uid_t *ret_last) {
 }
 
 static int parse_args(int argc, char **argv, struct manager *m) {
-        enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS, ARG_TEST_VIOLATION };
+        enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS, ARG_TEST_VIOLATION,
+               ARG_PRESSURE_CALM };
         static const struct option options[] = {
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -97,6 +103,7 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                 { "launcher", required_argument, NULL, ARG_LAUNCHER },
                 { "launcher-uids", required_argument, NULL, ARG_LAUNCHER_UIDS },
                 { "test-sandbox-violation", required_argument, NULL, ARG_TEST_VIOLATION },
+                { "pressure-calm", required_argument, NULL, ARG_PRESSURE_CALM },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -123,6 +130,13 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                         target = &m->test_violation;
                         log_warning("TEST MODE: every launcher will attempt '%s' once sandboxed and die of it", optarg);
                         break;
+                case ARG_PRESSURE_CALM: {
+                        uint64_t sec;
+                        if (safe_atou64(optarg, &sec) < 0 || sec < 1 || sec > 3600)
+                                return log_error_errno(-EINVAL, "--pressure-calm: expected seconds from 1 to 3600, got '%s'", optarg);
+                        m->pt.calm_usec = sec * 1000000ULL;
+                        break;
+                }
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': help(); return 0;
                 default: return -EINVAL;

@@ -306,7 +306,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 g->pt.sampled = now;
         }
 
-        if (m->pt.state == PAGETABLES_PRESSURE && now - m->pt.last_pressure >= PAGETABLES_CALM_USEC) {
+        if (m->pt.state == PAGETABLES_PRESSURE && now - m->pt.last_pressure >= (m->pt.calm_usec ?: PAGETABLES_CALM_USEC)) {
                 m->pt.state = PAGETABLES_RECOVERING;
                 log_info("Memory pressure is over: %s", m->pt.mmu.cap_effective ? "growing the page-table caps back" : "calm");
                 if (!m->pt.mmu.cap_effective)

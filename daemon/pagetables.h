@@ -35,7 +35,7 @@ struct guest;
 struct protocol_message;
 
 #define PAGETABLES_TICK_USEC (2 * 1000000ULL) /* one pressure window */
-#define PAGETABLES_CALM_USEC (4 * 1000000ULL) /* no pressure this long: regrow */
+#define PAGETABLES_CALM_USEC (4 * 1000000ULL) /* no pressure this long: regrow (default) */
 #define PAGETABLES_UNKNOWN UINT64_MAX         /* a byte count nobody measured */
 
 enum pagetables_pressure {
@@ -57,6 +57,7 @@ struct pagetables_state {
         enum pagetables_pressure state;
         usec_t last_pressure, last_cut;
         uint64_t pressure_events, cuts;
+        usec_t calm_usec;         /* guestd --pressure-calm; 0: PAGETABLES_CALM_USEC */
         sd_event_source *tick;
 };
 

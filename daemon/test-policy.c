@@ -187,7 +187,25 @@ static void test_fields(void) {
         CHECK_EQ(policy_field_from_string("nope"), _POLICY_FIELD_INVALID);
 }
 
+/* The budget as root gives it at run time (SetPageTableBudget). */
+static void test_budget_spec(void) {
+        uint64_t mib = 99;
+        unsigned percent = 99;
+
+        CHECK_EQ(policy_parse_budget_spec("64", &mib, &percent), 0);
+        CHECK(mib == 64 && percent == 0);
+        CHECK_EQ(policy_parse_budget_spec("3%", &mib, &percent), 0);
+        CHECK(mib == 0 && percent == 3);
+        CHECK_EQ(policy_parse_budget_spec("100%", &mib, &percent), 0);
+        CHECK_EQ(policy_parse_budget_spec("1099511627776", &mib, &percent), 0);
+        static const char *const bad[] = { "", "0", "0%", "101%", "064", "5 %", " 5", "5%%", "-1", "1.5", "12MiB",
+                                            "1099511627777", "99999999999999999999", "%" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                CHECK_EQ(policy_parse_budget_spec(bad[i], &mib, &percent), -EINVAL);
+}
+
 int main(void) {
+        test_budget_spec();
         test_builtin();
         test_shipped();
         test_resolve();
