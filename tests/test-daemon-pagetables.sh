@@ -18,17 +18,10 @@
 # show it all; a user cannot change the budget.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon-lib.sh"
+source "$(dirname "$0")/pagetables-lib.sh"
 need_launcher
 need_daemon
-[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] ||
-        skip "cgroup v2 is not mounted at /sys/fs/cgroup: a guest's page tables (sec_pagetables) cannot be measured here"
-shadow=no
-[ -d /sys/module/kvm_pvm ] && shadow=pvm
-grep -qx '[N0]' /sys/module/kvm_amd/parameters/npt 2>/dev/null && shadow=npt=0
-grep -qx '[N0]' /sys/module/kvm_intel/parameters/ept 2>/dev/null && shadow=ept=0
-grep -qx '[N0]' /sys/module/kvm/parameters/tdp_mmu 2>/dev/null && [ $shadow = no ] && shadow=tdp_mmu=N
-[ $shadow != no ] || skip "KVM here uses NPT/EPT with the TDP MMU, where a page-table cap frees nothing (tests/run-tests.sh runs this in the nested test VM with npt=0)"
-echo "    KVM shadows guest page tables here ($shadow)"
+need_shadow_paging
 
 daemon_setup
 FIFO=$DTMP/pressure.fifo
@@ -39,76 +32,28 @@ write_policy '{"defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "
 # Calm means 20 s without pressure here, so that the state under pressure
 # holds while the test looks at it.
 MEMORY_PRESSURE_WATCH=$FIFO daemon_start --pressure-calm 20
-CG=/sys/fs/cgroup/guestd-guests
 BUDGET=$((1024 * 1024))
-CEILING=327 # KVM's default for 64 MiB of RAM: 20 pages per 1000
-
 pressure() { echo p >"$FIFO"; }
-# gprops OBJECT: the guest's page-table properties, in one call, into
-# CAP FORCE SHARE INUSE RECYCLED.
-gprops() {
-        read -r CAP FORCE SHARE INUSE RECYCLED < <(busctl --address="$BUS" get-property org.guestd1 "$1" org.guestd1.Guest \
-                PageTableCap PageTableCapInForce PageTableShare PageTablesInUse PageTablesRecycled | awk '{ printf "%s ", $2 }')
-}
-prop() { gprops "$1"; case $2 in cap) echo "$CAP" ;; share) echo "$SHARE" ;; inuse) echo "$INUSE" ;; recycled) echo "$RECYCLED" ;; esac; }
-mprop() { busctl --address="$BUS" get-property org.guestd1 /org/guestd1 org.guestd1.Manager "$1" | cut -d' ' -f2-; }
-cg_bytes() { # cg_bytes ID: the guest's sec_pagetables
-        awk '$1 == "sec_pagetables" { print $2 }' "$CG/$1/memory.stat"
-}
-total_bytes() { echo $(($(cg_bytes "${UID_A}_mt1") + $(cg_bytes "${UID_A}_mt2") + $(cg_bytes "${UID_B}_mt3"))); }
-verifies() { ctl_"$1" log "$2" 2>/dev/null | grep -c 'verify): checksum .* 0 mismatches'; }
-# wait_until SECONDS CMD...: poll CMD until it succeeds or SECONDS passed.
-wait_until() {
-        local end=$(($(date +%s) + $1)); shift
-        until "$@"; do [ "$(date +%s)" -lt $end ] || return 1; sleep 0.2; done
-}
-log_count() { grep -c -- "$1" "$DTMP/guestd.log"; }
-log_count_is() { [ "$(log_count "$1")" -ge "$2" ]; }
-caps_are() { # caps_are WHAT: every guest's cap is in force and is WHAT (share, ceiling, below-share)
-        local o
-        for o in "$O1" "$O2" "$O3"; do
-                gprops "$o"
-                [ "$CAP" = "$FORCE" ] || return 1
-                case $1 in
-                share) [ "$CAP" = "$SHARE" ] || return 1 ;;
-                ceiling) [ "$CAP" = $CEILING ] || return 1 ;;
-                below-share) { [ "$CAP" -lt "$SHARE" ] || [ "$CAP" = 64 ]; } || return 1 ;;
-                esac
-        done
-}
-show_caps() {
-        local o
-        for o in "$O1" "$O2" "$O3"; do
-                gprops "$o"
-                echo "    $(basename "$o"): cap $CAP (in force $FORCE, share $SHARE), $INUSE bytes, $RECYCLED recycled/s"
-        done
-}
 
 expect_exit 0 "the host's page tables: guestctl budget" "${CTL_A[@]}" budget --json
 check "the limit takes effect here" [ "$(json 'd["limit_effective"]' <"$TMP/out")" = True ]
 check "the budget is the policy's 1 MiB" [ "$(json 'd["budget_bytes"]' <"$TMP/out")" = $BUDGET ]
 check "memory pressure is watched and calm" [ "$(json 'd["memory_pressure"]' <"$TMP/out")" = calm ]
 
-# memtouch: 4 MiB of RAM through a 1 GiB window, one page touched per
-# page table (stride 512): 512 guest page tables, every pass in user
-# mode, forever.
-MT=(--kernel "$G/memtouch.elf" --memory 64 --cmdline "memtouch.mib=4 memtouch.virt-mib=1024 memtouch.stride=512 memtouch.passes=0")
-expect_exit 0 "A creates mt1" "${CTL_A[@]}" create mt1 "${MT[@]}"
-expect_exit 0 "A creates mt2" "${CTL_A[@]}" create mt2 "${MT[@]}"
-expect_exit 0 "B creates mt3" "${CTL_B[@]}" create mt3 "${MT[@]}"
-expect_exit 0 "A starts mt1" "${CTL_A[@]}" start mt1
-expect_exit 0 "A starts mt2" "${CTL_A[@]}" start mt2
-expect_exit 0 "B starts mt3" "${CTL_B[@]}" start mt3
-O1=$(ctl_a status mt1 --json | json 'd["object"]')
-O2=$(ctl_a status mt2 --json | json 'd["object"]')
-O3=$(ctl_b status mt3 --json | json 'd["object"]')
-for g in a:mt1 a:mt2 b:mt3; do
-        check "${g#*:} verifies" wait_log "${g%%:*}" "${g#*:}" "pass 3 (verify)" 120
-done
+memtouch_guests
+O1=${OBJS[0]} O2=${OBJS[1]} O3=${OBJS[2]}
 check "calm: every cap is KVM's default for the guest ($CEILING pages)" wait_until 10 caps_are ceiling
-check "each launcher has its own cgroup" [ -f "$CG/${UID_A}_mt1/memory.stat" ] && [ -f "$CG/${UID_B}_mt3/memory.stat" ]
+own_cgroups() { [ -f "$CG/${UID_A}_mt1/memory.stat" ] && [ -f "$CG/${UID_A}_mt2/memory.stat" ] && [ -f "$CG/${UID_B}_mt3/memory.stat" ]; }
+check "each launcher has its own cgroup" own_cgroups
+launcher_in_cgroup() {
+        local pid
+        pid=$(head -n 1 "$CG/${UID_A}_mt1/cgroup.procs")
+        [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm")" = guestd-launcher ]
+}
+check "mt1's launcher runs in it" launcher_in_cgroup
 s1=$(prop "$O1" share) s3=$(prop "$O3" share)
-check "shares follow the weights: A's guest $s1 pages, B's $s3" [ "$s1" -gt "$s3" ] && [ "$s3" -ge 64 ]
+weights_followed() { [ "$s1" -gt "$s3" ] && [ "$s3" -ge 64 ]; }
+check "shares follow the weights: A's guest $s1 pages, B's $s3" weights_followed
 check "the shares fit the budget" [ $((s1 + $(prop "$O2" share) + s3)) -le $((BUDGET / 4096)) ]
 show_caps
 t0=$(total_bytes)
