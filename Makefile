@@ -31,7 +31,7 @@ LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCO
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 
-.PHONY: all check check-vm check-unit check-integration check-linux demo bench bench-suspend report install clean deps help fuzz guests
+.PHONY: all check check-vm check-unit check-integration check-linux demo bench bench-suspend bench-pagetables report install clean deps help fuzz guests
 all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
@@ -148,8 +148,11 @@ demo: deps
 bench: all $(B)/bench/measure
 	@B=$(B) bench/bench.sh
 	@B=$(B) bench/bench-suspend.sh
+	@B=$(B) bench/bench-pagetables.sh
 bench-suspend: all
 	@B=$(B) bench/bench-suspend.sh
+bench-pagetables: all
+	@B=$(B) bench/bench-pagetables.sh
 
 # The security figures (tests/REPORT.md): hostile guests and users, the
 # sandbox, FUZZ_SECONDS of each fuzz target.
@@ -191,6 +194,7 @@ help:
 	@echo "make demo       boot the demo guest"
 	@echo "make bench      benchmarks against QEMU, see bench/RESULTS.md"
 	@echo "make bench-suspend  suspend and resume against QEMU's migrate (part of make bench)"
+	@echo "make bench-pagetables  shadow page-table caps and pressure (part of make bench)"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)"
 	@echo "make report     security figures into tests/REPORT.md (hostile tests, fuzzing)"
 	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"

@@ -44,14 +44,6 @@ grep -q '^row: ' "$TMP/out" || { echo "bench-suspend: no results" >&2; exit 1; }
         echo "<!-- suspend:end -->"
 } >"$TMP/section"
 
-# Replace the section in place, or append it.
-if grep -q '^<!-- suspend:begin' "$OUT" 2>/dev/null; then
-        awk -v section="$TMP/section" '
-                /^<!-- suspend:begin/ { while ((getline line < section) > 0) print line; skip = 1; next }
-                /^<!-- suspend:end/ { skip = 0; next }
-                !skip { print }' "$OUT" >"$TMP/results"
-        cat "$TMP/results" >"$OUT"
-else
-        { echo; cat "$TMP/section"; } >>"$OUT"
-fi
+source bench/section.sh
+replace_section suspend "$TMP/section" "$OUT"
 echo "Wrote the suspend section of $OUT"

@@ -47,6 +47,8 @@ static void help(void) {
                "  --disk FILE[,ro][,id=ID]  virtio-blk disk; repeat for more (at most %d)\n"
                "  --console stdio|FD   where the serial console goes (default stdio)\n"
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
+               "  --mmu-pages N        a fixed cap on KVM's shadow page tables for this VM, in pages\n"
+               "                       (KVM_SET_NR_MMU_PAGES, at least 64; default: KVM's own, 2%% of RAM)\n"
                "  --control-fd N       run under guestd: everything comes over this launcher\n"
                "                       protocol socket (the other options are not used)\n"
                "  --snapshot FILE      where a suspend writes the guest's state; SIGUSR2 suspends\n"
@@ -302,7 +304,7 @@ static int run_daemon_mode(int control_fd, usec_t started) {
 int main(int argc, char *argv[]) {
         enum {
                 ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD,
-                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME,
+                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME, ARG_MMU_PAGES,
         };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
@@ -318,6 +320,7 @@ int main(int argc, char *argv[]) {
                 { "snapshot", required_argument, NULL, ARG_SNAPSHOT },
                 { "suspend-after", required_argument, NULL, ARG_SUSPEND_AFTER },
                 { "resume", required_argument, NULL, ARG_RESUME },
+                { "mmu-pages", required_argument, NULL, ARG_MMU_PAGES },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -333,7 +336,7 @@ int main(int argc, char *argv[]) {
         _cleanup_close_ int kvm_fd = -EBADF;
         _cleanup_free_ uint32_t *msr_indices = NULL;
         const char *msg = NULL;
-        uint64_t v, vcpus = 1;
+        uint64_t v, vcpus = 1, mmu_pages = 0;
         bool stats = false;
         int control_fd = -EBADF;
         int c, r;
@@ -406,6 +409,12 @@ int main(int argc, char *argv[]) {
                         config.snapshot_fd = open(optarg, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
                         if (config.snapshot_fd < 0) {
                                 log_error_errno(-errno, "Cannot create the snapshot file %s: %m", optarg);
+                                return GUEST_EXIT_LAUNCHER_ERROR;
+                        }
+                        break;
+                case ARG_MMU_PAGES:
+                        if (safe_atou64(optarg, &mmu_pages) < 0 || mmu_pages < 64 || mmu_pages > UINT32_MAX) {
+                                log_error("--mmu-pages takes a number of pages from 64 (KVM's minimum) to 2^32-1, not '%s'", optarg);
                                 return GUEST_EXIT_LAUNCHER_ERROR;
                         }
                         break;
@@ -487,6 +496,15 @@ int main(int argc, char *argv[]) {
         if (r < 0) {
                 log_error_errno(r, "Failed to create the virtual machine: %m");
                 return GUEST_EXIT_LAUNCHER_ERROR;
+        }
+        /* A fixed cap, as lguest's fixed pool was: set before the sandbox
+         * forbids the ioctl (under guestd, guestd decides the cap). */
+        if (mmu_pages > 0) {
+                r = kvm_set_nr_mmu_pages(machine.vm_fd, mmu_pages);
+                if (r < 0) {
+                        log_error_errno(r, "KVM_SET_NR_MMU_PAGES %" PRIu64 " failed: %m", mmu_pages);
+                        return GUEST_EXIT_LAUNCHER_ERROR;
+                }
         }
         if (config.snapshot_fd >= 0) {
                 r = kvm_msr_index_list(kvm_fd, &msr_indices, &config.n_msrs);
