@@ -30,7 +30,7 @@ else
         env="in the nested test VM booted with kvm-amd npt=0 (tests/vm/run-in-vm.sh --npt 0: Debian's $(uname -m) 6.1 kernel's KVM under QEMU TCG, one CPU, shadowing every guest page table; this machine's KVM does not shadow or is missing)"
         tests/vm/run-in-vm.sh --npt 0 -- bash -c "$both" | tee "$TMP/out"
 fi
-grep -q '^row: | sparse' "$TMP/out" && grep -q '^row: | guestd' "$TMP/out" || { echo "bench-pagetables: no results" >&2; exit 1; }
+grep -q '^row: | sparse' "$TMP/out" && grep -q '^prow: | guestd' "$TMP/out" || { echo "bench-pagetables: no results" >&2; exit 1; }
 
 {
         echo "<!-- pagetables:begin (bench/bench-pagetables.sh writes this section) -->"
@@ -46,11 +46,12 @@ grep -q '^row: | sparse' "$TMP/out" && grep -q '^row: | guestd' "$TMP/out" || { 
         echo "256 MiB window over 16 MiB (128 page tables). guestd-launcher standalone with \`--mmu-pages N\` (a fixed cap; 1024"
         echo "is lguest's fixed pool), or none (KVM's default: doing nothing); QEMU microvm (\`-M microvm,acpi=off -enable-kvm\`)"
         echo "sets no cap. Pass: guest TSC cycles of one verify pass, median over ${RUNS:-3} runs of 5 passes. Peak: the most"
-        echo "SecPageTables rose while the guest ran. Lower is better."
+        echo "SecPageTables rose while the guest ran. Zapped: shadow pages KVM threw away in the run (\`mmu_recycled\` +"
+        echo "\`mmu_shadow_zapped\`, median). Lower is better."
         echo
-        echo "| payload | cap | pass (M cycles) | / KVM's default | QEMU pass (M cycles) | / QEMU | peak (KiB) | QEMU peak (KiB) |"
-        echo "|---|---|---|---|---|---|---|---|"
-        sed -n 's/^row: \(| [sd][a-z]* |.*\)/\1/p' "$TMP/out"
+        echo "| payload | cap | pass (M cycles) | / KVM's default | QEMU pass (M cycles) | / QEMU | peak (KiB) | QEMU peak (KiB) | zapped |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        sed -n 's/^row: //p' "$TMP/out"
         echo
         echo "### What is freed under memory pressure, and how fast"
         echo
@@ -60,7 +61,7 @@ grep -q '^row: | sparse' "$TMP/out" && grep -q '^row: | guestd' "$TMP/out" || { 
         echo
         echo "| method | before | right after | freed | time (ms) | 5 s later |"
         echo "|---|---|---|---|---|---|"
-        sed -n 's/^row: \(| [dKg].*\)/\1/p' "$TMP/out"
+        sed -n 's/^prow: //p' "$TMP/out"
         echo
         echo "guestd's log of that cut:"
         echo

@@ -3,7 +3,7 @@
 # a memory pressure event against KVM's own shrinker (which Debian's 6.1
 # kernel still has; drop_caches=2 runs every slab shrinker at once) and
 # against doing nothing. Run by bench/bench-pagetables.sh as root where
-# KVM shadows guest page tables; prints table rows "row: ...".
+# KVM shadows guest page tables; prints table rows "prow: ...".
 #
 # Three memtouch guests of 512 MiB (two users), each with 2048 page tables
 # touched over and over from user mode, under guestd with a 4 MiB budget.
@@ -43,7 +43,7 @@ MT=(--kernel "$G/memtouch.elf" --memory 512 --cmdline "memtouch.mib=16 memtouch.
 [ "$TEST_FAILS" = 0 ] || { echo "pagetables-pressure: the guests did not run" >&2; exit 1; }
 sleep 3
 
-row() { echo "row: | $1 | $2 | $3 | $(($2 - $3)) | $4 | $5 |"; }
+row() { echo "prow: | $1 | $2 | $3 | $(($2 - $3)) | $4 | $5 |"; }
 
 # Doing nothing: what the guests hold, 5 s apart.
 a=$(sec); sleep 5; b=$(sec)

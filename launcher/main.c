@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "kvm-stats.h"
 #include "kvm.h"
 #include "log.h"
 #include "protocol.h"
@@ -514,6 +515,9 @@ int main(int argc, char *argv[]) {
                 }
                 config.msr_indices = msr_indices;
         }
+        /* --stats: the VM's shadow MMU counters at the end (KVM_GET_STATS_FD
+         * before the sandbox; reading it later is a pread). */
+        _cleanup_close_ int stats_fd = stats ? kvm_get_stats_fd(machine.vm_fd) : -EBADF;
         config.started_usec = started;
         /* From here on the launcher works only with fds, as under guestd. */
         kvm_fd = safe_close(kvm_fd);
@@ -528,10 +532,19 @@ int main(int argc, char *argv[]) {
         if (stats) {
                 struct rusage ru = {};
                 uint64_t peak = getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t) ru.ru_maxrss : 0;
+                struct kvm_stats ks;
+                uint64_t recycled = 0, zapped = 0, misses = 0;
+                if (stats_fd >= 0 && kvm_stats_open(stats_fd, &ks) >= 0) {
+                        (void) kvm_stats_get(&ks, "mmu_recycled", &recycled);
+                        (void) kvm_stats_get(&ks, "mmu_shadow_zapped", &zapped);
+                        (void) kvm_stats_get(&ks, "mmu_cache_miss", &misses);
+                        kvm_stats_close(&ks);
+                }
                 log_info("stats: peak_rss_kib=%" PRIu64 " guest_ram_touched_kib=%" PRIu64 " launcher_peak_rss_kib=%" PRIu64
-                         " main_to_guest_end_us=%" PRIu64 " vm_teardown_us=%" PRIu64,
+                         " main_to_guest_end_us=%" PRIu64 " vm_teardown_us=%" PRIu64 " mmu_recycled=%" PRIu64
+                         " mmu_shadow_zapped=%" PRIu64 " mmu_cache_miss=%" PRIu64,
                          peak, result.guest_ram_touched_kib, peak - MIN(result.guest_ram_touched_kib, peak), ended - started,
-                         closed - ended);
+                         closed - ended, recycled, zapped, misses);
         }
         if (r < 0)
                 return GUEST_EXIT_LAUNCHER_ERROR;
