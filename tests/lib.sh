@@ -19,6 +19,15 @@ need_kvm() {
         [ -c /dev/kvm ] || skip "/dev/kvm is missing: KVM tests cannot run on this machine"
         [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "/dev/kvm is not accessible to $(id -un)"
 }
+# kvm_shadows: whether this host's KVM bounds guest page tables with its
+# shadow MMU cap (PVM, npt=0, ept=0, or the legacy MMU); prints how.
+kvm_shadows() {
+        [ -d /sys/module/kvm_pvm ] && { echo pvm; return 0; }
+        grep -qx '[N0]' /sys/module/kvm_amd/parameters/npt 2>/dev/null && { echo npt=0; return 0; }
+        grep -qx '[N0]' /sys/module/kvm_intel/parameters/ept 2>/dev/null && { echo ept=0; return 0; }
+        grep -qx '[N0]' /sys/module/kvm/parameters/tdp_mmu 2>/dev/null && { echo tdp_mmu=N; return 0; }
+        return 1
+}
 need_launcher() { [ -x "$LAUNCHER" ] || skip "$LAUNCHER is not built"; }
 
 TMP=$(mktemp -d /tmp/guestd-test.XXXXXX)

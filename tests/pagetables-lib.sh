@@ -16,12 +16,8 @@ CEILING=327 # KVM's default for 64 MiB of RAM: 20 pages per 1000
 need_shadow_paging() {
         [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] ||
                 skip "cgroup v2 is not mounted at /sys/fs/cgroup: a guest's page tables (sec_pagetables) cannot be measured here"
-        local shadow=no
-        [ -d /sys/module/kvm_pvm ] && shadow=pvm
-        grep -qx '[N0]' /sys/module/kvm_amd/parameters/npt 2>/dev/null && shadow=npt=0
-        grep -qx '[N0]' /sys/module/kvm_intel/parameters/ept 2>/dev/null && shadow=ept=0
-        grep -qx '[N0]' /sys/module/kvm/parameters/tdp_mmu 2>/dev/null && [ $shadow = no ] && shadow=tdp_mmu=N
-        [ $shadow != no ] ||
+        local shadow
+        shadow=$(kvm_shadows) ||
                 skip "KVM here uses NPT/EPT with the TDP MMU, where a page-table cap frees nothing (tests/run-tests.sh runs this in the nested test VM with npt=0)"
         echo "    KVM shadows guest page tables here ($shadow)"
 }

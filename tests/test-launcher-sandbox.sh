@@ -20,7 +20,9 @@ expect_exit 0 "--mmu-pages 64: memtouch over 256 page tables runs under the cap"
         --mmu-pages 64 --kernel "$GUESTS/memtouch.elf" --cmdline "memtouch.mib=4 memtouch.virt-mib=512 memtouch.stride=512 memtouch.passes=3"
 expect_grep "$TMP/out" "memtouch OK" "memtouch verified"
 recycled=$(sed -n 's/.*mmu_recycled=\([0-9]*\) mmu_shadow_zapped=\([0-9]*\).*/\1 + \2/p' "$TMP/err")
-if [ "$((${recycled:-0}))" -gt 0 ]; then ok "KVM threw shadow pages away to keep the cap ($recycled)"
+if ! kvm_shadows >/dev/null; then
+        echo "SKIP (part, KVM here uses NPT/EPT with the TDP MMU, which ignores the cap): KVM recycling shadow pages under --mmu-pages" >&2
+elif [ "$((${recycled:-0}))" -gt 0 ]; then ok "KVM threw shadow pages away to keep the cap ($recycled)"
 else fail "KVM threw no shadow pages away under a cap of 64 (${recycled:-no stats line})"; fi
 expect_exit 1 "--mmu-pages 63 is refused" "$LAUNCHER" --memory 16 --mmu-pages 63 --kernel "$GUESTS/hello.elf"
 expect_grep "$TMP/err" "from 64 (KVM's minimum)" "the refusal says why"
