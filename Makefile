@@ -129,7 +129,7 @@ fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- check
-TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/no-entropy $(B)/tests/fake-logind
+TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/no-entropy $(B)/tests/fake-logind
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
@@ -208,6 +208,10 @@ $(B)/bench/measure: bench/measure.c
 
 # A D-Bus client that names the errors it gets (tests/test-daemon-hostile-bus.sh).
 $(B)/tests/bus-call: $(B)/tests/bus-call.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
+
+# Prints every signal that reaches a listener (tests/test-daemon-confidentiality.sh).
+$(B)/tests/bus-watch: $(B)/tests/bus-watch.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
 
 # Stands in for systemd-logind on a test bus (tests/test-daemon-shutdown.sh).

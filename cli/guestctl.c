@@ -47,7 +47,7 @@ enum exit_status {
         EXIT_USAGE = 2,            /* guestctl's own command line is wrong */
         EXIT_NO_SUCH_GUEST = 3,    /* org.guestd1.Error.NoSuchGuest */
         EXIT_ACCESS_DENIED = 4,    /* org.guestd1.Error.AccessDenied, or the bus refused */
-        EXIT_QUOTA_EXCEEDED = 5,   /* org.guestd1.Error.QuotaExceeded */
+        EXIT_QUOTA_EXCEEDED = 5,   /* org.guestd1.Error.QuotaExceeded, .LimitExceeded */
         EXIT_BAD_STATE = 6,        /* org.guestd1.Error.BadState */
         EXIT_UNREACHABLE = 7,      /* no bus, or guestd is not on it, or no reply */
         EXIT_INVALID_ARGUMENT = 8, /* org.guestd1.Error.InvalidArgument */
@@ -68,6 +68,7 @@ static const struct {
         { ERROR_PREFIX "Exists", EXIT_EXISTS },
         { ERROR_PREFIX "KvmUnavailable", EXIT_KVM_UNAVAILABLE },
         { ERROR_PREFIX "BadSnapshot", EXIT_BAD_SNAPSHOT },
+        { ERROR_PREFIX "LimitExceeded", EXIT_QUOTA_EXCEEDED },
         { SD_BUS_ERROR_ACCESS_DENIED, EXIT_ACCESS_DENIED },
         { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_UNREACHABLE },
         { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_UNREACHABLE },
@@ -804,8 +805,12 @@ static int guest_call_long(const char *name, const char *method, const char *wha
         if (r != EXIT_OK)
                 return r;
         if (!arg_json && isatty(STDERR_FILENO)) {
+                /* guestd sends PropertiesChanged only to subscribers, and
+                 * only about their own guests. */
                 r = sd_bus_match_signal(bus, &match_slot, BUS_NAME, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                         long_call_properties, &c);
+                if (r >= 0)
+                        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Subscribe", NULL, NULL, "");
                 if (r < 0)
                         log_debug_errno(r, "No progress bar (cannot watch the guest): %m");
         }

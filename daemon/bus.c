@@ -17,6 +17,7 @@
 #include "log.h"
 #include "manager.h"
 #include "quota.h"
+#include "signals.h"
 #include "snapshots.h"
 #include "supervise.h"
 
@@ -88,18 +89,6 @@ static int verb_check(struct guest *g, enum guest_verb verb, sd_bus_error *error
         return sd_bus_error_setf(error, GUESTD_ERROR_BAD_STATE, "%s", message ? message : "The guest's state does not allow this.");
 }
 
-static void emit_added(struct manager *m, struct guest *g) {
-        m->internal_lookup = true;
-        (void) sd_bus_emit_object_added(m->bus, g->object_path);
-        m->internal_lookup = false;
-}
-
-static void emit_removed(struct manager *m, struct guest *g) {
-        m->internal_lookup = true;
-        (void) sd_bus_emit_object_removed(m->bus, g->object_path);
-        m->internal_lookup = false;
-}
-
 /* ------------------------------------------------------------ Manager */
 
 static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -161,7 +150,7 @@ static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error
                 goto finish;
         }
         log_info("Guest %s created by uid %u", g->id, (unsigned) c.uid);
-        emit_added(m, g);
+        signals_guest_added(m, g);
         r = sd_bus_reply_method_return(msg, "o", g->object_path);
 finish:
         guest_config_done(&config);
@@ -196,9 +185,7 @@ static int method_remove_guest(sd_bus_message *msg, void *userdata, sd_bus_error
         if (g->state == GUEST_SUSPENDED)
                 (void) snapshots_remove(m->snapshots_dir_fd, g);
         log_info("Guest %s removed by uid %u", g->id, (unsigned) c.uid);
-        /* Announce while the object still exists: sd-bus looks up its
-         * interfaces for InterfacesRemoved. */
-        emit_removed(m, g);
+        signals_guest_removed(m, g);
         manager_remove_guest(m, g);
         guest_free(g);
         return sd_bus_reply_method_return(msg, NULL);
@@ -296,6 +283,16 @@ static int property_version(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "s", GUESTD_VERSION);
 }
 
+static int method_subscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int r = signals_subscribe(userdata, msg, error);
+        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_unsubscribe(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int r = signals_unsubscribe(userdata, msg, error);
+        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_set_page_table_budget(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct manager *m = userdata;
         _cleanup_(caller_done) struct caller c = {};
@@ -348,6 +345,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetQuota", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{s(tt)}", quota), method_get_quota,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReloadPolicy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload_policy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unsubscribe", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unsubscribe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetPageTableBudget", SD_BUS_ARGS("s", budget), SD_BUS_NO_RESULT, method_set_page_table_budget,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -505,31 +504,68 @@ static int method_get_console_log(sd_bus_message *msg, void *userdata, sd_bus_er
         return r;
 }
 
-static int property_state(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
+const char *const bus_guest_properties[] = {
+        "Name", "Owner", "State", "StateReason", "Memory", "VCpus", "Config", "SnapshotSize", "Progress",
+        "PageTableCap", "PageTableCapInForce", "PageTableShare", "PageTablesInUse", "PageTablesRecycled", NULL,
+};
+
+int bus_append_guest_property(sd_bus_message *m, struct guest *g, const char *property, bool as_variant) {
+        static const struct {
+                const char *name, *type;
+        } types[] = {
+                { "Name", "s" }, { "Owner", "u" }, { "State", "s" }, { "StateReason", "s" }, { "Memory", "t" }, { "VCpus", "u" },
+                { "Config", "s" }, { "SnapshotSize", "t" }, { "Progress", "(tt)" }, { "PageTableCap", "t" },
+                { "PageTableCapInForce", "t" }, { "PageTableShare", "t" }, { "PageTablesInUse", "t" },
+                { "PageTablesRecycled", "d" },
+        };
+        const char *type = NULL;
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(types); i++)
+                if (strcmp(types[i].name, property) == 0)
+                        type = types[i].type;
+        if (!type)
+                return -ENOENT;
+        if (as_variant)
+                r = sd_bus_message_open_container(m, 'v', type);
+        if (r < 0)
+                return r;
+        if (strcmp(property, "Name") == 0)
+                r = sd_bus_message_append(m, "s", g->name);
+        else if (strcmp(property, "Owner") == 0)
+                r = sd_bus_message_append(m, "u", (uint32_t) g->owner);
+        else if (strcmp(property, "State") == 0)
+                r = sd_bus_message_append(m, "s", guest_state_to_string(g->state));
+        else if (strcmp(property, "StateReason") == 0)
+                r = sd_bus_message_append(m, "s", g->state_reason);
+        else if (strcmp(property, "Memory") == 0)
+                r = sd_bus_message_append(m, "t", g->config.memory_mib);
+        else if (strcmp(property, "VCpus") == 0)
+                r = sd_bus_message_append(m, "u", (uint32_t) g->config.vcpus);
+        else if (strcmp(property, "Config") == 0)
+                r = sd_bus_message_append(m, "s", g->config_json);
+        else if (strcmp(property, "SnapshotSize") == 0)
+                r = sd_bus_message_append(m, "t", g->snapshot_bytes);
+        else if (strcmp(property, "Progress") == 0)
+                r = sd_bus_message_append(m, "(tt)", g->progress_done, g->progress_total);
+        else if (strcmp(property, "PageTableCap") == 0)
+                r = sd_bus_message_append(m, "t", g->pt.in_budget ? g->pt.cap : UINT64_C(0));
+        else if (strcmp(property, "PageTableCapInForce") == 0)
+                r = sd_bus_message_append(m, "t", g->pt.cap_applied);
+        else if (strcmp(property, "PageTableShare") == 0)
+                r = sd_bus_message_append(m, "t", g->pt.in_budget ? g->pt.share : UINT64_C(0));
+        else if (strcmp(property, "PageTablesInUse") == 0)
+                r = sd_bus_message_append(m, "t", pagetables_guest_in_use(g->manager, g));
+        else
+                r = sd_bus_message_append(m, "d", g->pt.recycled_rate);
+        if (r >= 0 && as_variant)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int property_guest(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
                           void *userdata, sd_bus_error *error) {
-        struct guest *g = userdata;
-        return sd_bus_message_append(reply, "s", guest_state_to_string(g->state));
-}
-
-static int property_progress(sd_bus *bus, const char *path, const char *interface, const char *property, sd_bus_message *reply,
-                             void *userdata, sd_bus_error *error) {
-        struct guest *g = userdata;
-        return sd_bus_message_append(reply, "(tt)", g->progress_done, g->progress_total);
-}
-
-static int property_guest_page_tables(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        struct guest *g = userdata;
-
-        if (strcmp(property, "PageTableCap") == 0)
-                return sd_bus_message_append(reply, "t", g->pt.in_budget ? g->pt.cap : UINT64_C(0));
-        if (strcmp(property, "PageTableCapInForce") == 0)
-                return sd_bus_message_append(reply, "t", g->pt.cap_applied);
-        if (strcmp(property, "PageTableShare") == 0)
-                return sd_bus_message_append(reply, "t", g->pt.in_budget ? g->pt.share : UINT64_C(0));
-        if (strcmp(property, "PageTablesInUse") == 0)
-                return sd_bus_message_append(reply, "t", pagetables_guest_in_use(g->manager, g));
-        return sd_bus_message_append(reply, "d", g->pt.recycled_rate);
+        return bus_append_guest_property(reply, userdata, property, false);
 }
 
 static const sd_bus_vtable guest_vtable[] = {
@@ -544,32 +580,30 @@ static const sd_bus_vtable guest_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log), method_get_console_log,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_PROPERTY("Name", "s", NULL, offsetof(struct guest, name), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(struct guest, owner), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("State", "s", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("StateReason", "s", NULL, offsetof(struct guest, state_reason), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Memory", "t", NULL, offsetof(struct guest, config.memory_mib), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("VCpus", "u", NULL, offsetof(struct guest, config.vcpus), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Config", "s", NULL, offsetof(struct guest, config_json), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("SnapshotSize", "t", NULL, offsetof(struct guest, snapshot_bytes), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Progress", "(tt)", property_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PageTableCap", "t", property_guest_page_tables, 0, 0),
-        SD_BUS_PROPERTY("PageTableCapInForce", "t", property_guest_page_tables, 0, 0),
-        SD_BUS_PROPERTY("PageTableShare", "t", property_guest_page_tables, 0, 0),
-        SD_BUS_PROPERTY("PageTablesInUse", "t", property_guest_page_tables, 0, 0),
-        SD_BUS_PROPERTY("PageTablesRecycled", "d", property_guest_page_tables, 0, 0),
+        SD_BUS_PROPERTY("Name", "s", property_guest, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "u", property_guest, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_guest, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StateReason", "s", property_guest, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Memory", "t", property_guest, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VCpus", "u", property_guest, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Config", "s", property_guest, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SnapshotSize", "t", property_guest, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Progress", "(tt)", property_guest, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PageTableCap", "t", property_guest, 0, 0),
+        SD_BUS_PROPERTY("PageTableCapInForce", "t", property_guest, 0, 0),
+        SD_BUS_PROPERTY("PageTableShare", "t", property_guest, 0, 0),
+        SD_BUS_PROPERTY("PageTablesInUse", "t", property_guest, 0, 0),
+        SD_BUS_PROPERTY("PageTablesRecycled", "d", property_guest, 0, 0),
         SD_BUS_VTABLE_END,
 };
 
-/* Whether the sender of the message now handled may see g; true when
- * the daemon itself is looking (emitting signals). */
+/* Whether the sender of the message now handled may see g (true when no
+ * message is being handled). */
 static int visible_to_current(struct manager *m, struct guest *g, sd_bus_error *error) {
         _cleanup_(caller_done) struct caller c = {};
         sd_bus_message *msg;
         int r;
 
-        if (m->internal_lookup)
-                return 1;
         msg = sd_bus_get_current_message(m->bus);
         if (!msg)
                 return 1;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cgroup.c: see cgroup.h. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,9 +188,10 @@ const char *cgroups_base(const struct cgroups *c) {
         return c ? c->base : NULL;
 }
 
-int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid) {
+int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max) {
         _cleanup_close_ int fd = -EBADF;
         char text[32];
+        int r;
 
         if (!c)
                 return -ENOENT;
@@ -198,6 +200,12 @@ int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid) {
         fd = openat(c->base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
+        if (memory_max > 0) {
+                snprintf(text, sizeof(text), "%" PRIu64, memory_max);
+                r = write_small(fd, "memory.max", text);
+                if (r < 0)
+                        return r;
+        }
         snprintf(text, sizeof(text), "%d", (int) pid);
         return write_small(fd, "cgroup.procs", text);
 }

@@ -17,8 +17,9 @@
  * v1, a container), or C cannot be written, guestd runs without: a
  * guest's page tables are then "unknown", never guessed.
  *
- * The guest's memory and task limits belong here too (issue 13); today
- * RLIMIT_AS bounds a launcher.
+ * The cgroup also bounds what the launcher may hold of the host's memory
+ * (memory.max): the guest's RAM, the launcher's own, and KVM's structures
+ * for the VM, its page tables included, all charged here.
  */
 #pragma once
 
@@ -36,8 +37,9 @@ struct cgroups *cgroups_free(struct cgroups *c);
 const char *cgroups_base(const struct cgroups *c);
 
 /* Moves pid (a launcher just forked, before it has made its VM) into the
- * guest id's cgroup, creating it. */
-int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid);
+ * guest id's cgroup, creating it, with memory.max at memory_max bytes
+ * (0: none). */
+int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max);
 /* The guest's sec_pagetables in bytes; -ENOENT if it has no cgroup, or
  * the kernel does not count them (before Linux 6.0). */
 int cgroups_guest_page_tables(struct cgroups *c, const char *id, uint64_t *ret);

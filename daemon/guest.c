@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* guest.c: see guest.h. */
 #include <fcntl.h>
+#include <sys/random.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,6 +192,27 @@ char *guest_make_id(uid_t owner, const char *name) {
         return s;
 }
 
+/* 128 random bits as 32 hex digits. */
+static int make_handle(char **ret) {
+        uint8_t b[16];
+        char *s = malloc(33);
+
+        if (!s)
+                return -ENOMEM;
+        if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b)) {
+                free(s);
+                return -EIO;
+        }
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(s + 2 * i, 3, "%02x", b[i]);
+        *ret = s;
+        return 0;
+}
+
+static bool handle_is_valid(const char *s) {
+        return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
 static struct guest *guest_alloc(void) {
         struct guest *g = calloc(1, sizeof(*g));
 
@@ -237,6 +259,9 @@ int guest_new(const char *name, uid_t owner, const struct guest_config *config, 
         r = guest_init(g, name, owner, json, NULL);
         if (r < 0)
                 return r;
+        r = make_handle(&g->handle);
+        if (r < 0)
+                return r;
         clock_gettime(CLOCK_REALTIME, &ts);
         g->created_usec = (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
         g->state = GUEST_DEFINED;
@@ -271,6 +296,7 @@ struct guest *guest_free(struct guest *g) {
         free(g->config_json);
         free(g->state_reason);
         free(g->object_path);
+        free(g->handle);
         free(g->exit_reason);
         free(g->protocol_error);
         free(g->suspend_error);
@@ -305,6 +331,7 @@ struct json_object *guest_to_json(const struct guest *g) {
                 return NULL;
         config = json_tokener_parse(g->config_json);
         json_object_object_add(o, "name", json_object_new_string(g->name));
+        json_object_object_add(o, "handle", json_object_new_string(g->handle));
         json_object_object_add(o, "owner", json_object_new_int64(g->owner));
         json_object_object_add(o, "config", config);
         json_object_object_add(o, "state", json_object_new_string(guest_state_to_string(g->state)));
@@ -331,7 +358,7 @@ static int get_int(struct json_object *o, const char *key, int64_t min, int64_t 
 
 int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error) {
         _cleanup_(guest_freep) struct guest *g = guest_alloc();
-        struct json_object *name, *config, *state, *reason, *resuming;
+        struct json_object *name, *config, *state, *reason, *resuming, *handle;
         int64_t owner, pid, luid, created, snapshot_bytes = 0;
         enum guest_state s;
         int r;
@@ -382,6 +409,22 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
         g->created_usec = (uint64_t) created;
         g->snapshot_bytes = (uint64_t) snapshot_bytes;
         g->resuming = json_object_object_get_ex(o, "resuming", &resuming) && json_object_get_boolean(resuming);
+        /* Records written before handles existed get one now (saved with
+         * the next change of the record). */
+        if (json_object_object_get_ex(o, "handle", &handle)) {
+                if (!json_object_is_type(handle, json_type_string) || !handle_is_valid(json_object_get_string(handle))) {
+                        if (ret_error)
+                                *ret_error = strdup("invalid handle");
+                        return -EINVAL;
+                }
+                g->handle = strdup(json_object_get_string(handle));
+                if (!g->handle)
+                        return -ENOMEM;
+        } else {
+                r = make_handle(&g->handle);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(g);
         return 0;
 }

@@ -101,7 +101,9 @@ struct guest {
         /* The record (persisted). */
         char *name;
         uid_t owner;
-        char *id;          /* "<owner>_<name>": file name and object path */
+        char *id;          /* "<owner>_<name>": record, snapshot and log names, root's only */
+        char *handle;      /* 32 random hex digits: the object path's last part and the cgroup's name,
+                            * which everyone can see, so they say nothing of owner or name */
         char *config_json; /* canonical, see guest_config_to_json() */
         struct guest_config config;
         enum guest_state state;

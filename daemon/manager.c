@@ -13,6 +13,7 @@
 #include "log.h"
 #include "logind.h"
 #include "manager.h"
+#include "signals.h"
 #include "quota.h"
 #include "snapshots.h"
 #include "supervise.h"
@@ -129,10 +130,9 @@ int manager_add_guest(struct manager *m, struct guest *g) {
         struct guest **a;
         int r;
 
-        if (!g->object_path) {
-                r = sd_bus_path_encode(GUESTD_GUEST_PREFIX, g->id, &g->object_path);
-                if (r < 0)
-                        return r;
+        if (!g->object_path && asprintf(&g->object_path, "%s/%s", GUESTD_GUEST_PREFIX, g->handle) < 0) {
+                g->object_path = NULL;
+                return -ENOMEM;
         }
         if (!g->console) {
                 r = console_new(m->event, g->id, &g->console);
@@ -171,18 +171,12 @@ int manager_owner_quota(struct manager *m, const struct guest *g, struct caller 
 }
 
 void manager_guest_changed(struct manager *m, struct guest *g) {
-        int r;
-
         /* Persist first: what the bus announces must survive a crash. */
         (void) guest_save(g, m->guests_dir_fd);
         pagetables_guest_changed(m, g);
         if (!m->bus)
                 return;
-        m->internal_lookup = true;
-        r = sd_bus_emit_properties_changed(m->bus, g->object_path, "org.guestd1.Guest", "State", "StateReason", "SnapshotSize", NULL);
-        m->internal_lookup = false;
-        if (r < 0)
-                log_debug_errno(r, "Guest %s: cannot emit PropertiesChanged: %m", g->id);
+        signals_guest_changed(m, g, (const char *const[]) { "State", "StateReason", "SnapshotSize", NULL });
         logind_guest_settled(m);
 }
 
@@ -246,6 +240,7 @@ struct manager *manager_free(struct manager *m) {
         for (size_t i = 0; i < m->n_guests; i++)
                 guest_free(m->guests[i]);
         free(m->guests);
+        signals_done(m);
         pagetables_done(m);
         policy_free(m->policy);
         sd_bus_flush_close_unref(m->bus);
@@ -310,6 +305,7 @@ static int load_guests(struct manager *m) {
                         continue;
                 if (guest_load(m->guests_dir_fd, de->d_name, &g) < 0)
                         continue;
+                (void) guest_save(g, m->guests_dir_fd); /* a handle made now is kept */
                 if (manager_add_guest(m, g) < 0) {
                         guest_free(g);
                         closedir(d);

@@ -43,6 +43,7 @@
 #define GUESTD_ERROR_KVM_UNAVAILABLE "org.guestd1.Error.KvmUnavailable"
 #define GUESTD_ERROR_FAILED "org.guestd1.Error.Failed"
 #define GUESTD_ERROR_BAD_SNAPSHOT "org.guestd1.Error.BadSnapshot"
+#define GUESTD_ERROR_LIMIT "org.guestd1.Error.LimitExceeded"
 
 struct manager {
         sd_event *event;
@@ -77,10 +78,10 @@ struct manager {
         struct pagetables_state pt;
         struct cgroups *cgroups;
 
-        /* Set while the daemon emits signals about a guest: the object
-         * lookup then needs no caller (sd-bus looks the object up to build
-         * PropertiesChanged/InterfacesAdded). */
-        bool internal_lookup;
+        /* Who gets signals (signals.h). */
+        struct subscriber **subscribers;
+        size_t n_subscribers;
+
 };
 
 /* The account behind a bus caller. */

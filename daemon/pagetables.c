@@ -49,7 +49,7 @@ uint64_t pagetables_host_in_use(void) {
 
 uint64_t pagetables_guest_in_use(struct manager *m, const struct guest *g) {
         uint64_t bytes;
-        if (!g->launcher_pid || cgroups_guest_page_tables(m->cgroups, g->id, &bytes) < 0)
+        if (!g->launcher_pid || cgroups_guest_page_tables(m->cgroups, g->handle, &bytes) < 0)
                 return PAGETABLES_UNKNOWN;
         return bytes;
 }
@@ -453,7 +453,7 @@ void pagetables_guest_detach(struct guest *g) {
         g->pt.sent = g->pt.no_listener_logged = false;
         g->pt.recycled_prev = g->pt.sampled = 0;
         g->pt.recycled_rate = 0;
-        (void) cgroups_guest_remove(g->manager->cgroups, g->id);
+        (void) cgroups_guest_remove(g->manager->cgroups, g->handle);
 }
 
 /* ------------------------------------------------------------ setup */

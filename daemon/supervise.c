@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "budget.h"
 #include "cgroup.h"
 #include "console.h"
 #include "kvm-stats.h"
@@ -29,6 +30,7 @@
 #include "snapshot.h"
 #include "snapshots.h"
 #include "pagetables.h"
+#include "signals.h"
 #include "supervise.h"
 
 /* Our own errno-like code for "wrong file type" (no errno says it). */
@@ -373,6 +375,14 @@ struct spawn_failure {
  * thread and nothing more (the count is per uid, and the uid is the
  * launcher's alone); no core file; no file larger than fsize (see
  * file_size_limit()). */
+/* The launcher's cgroup's memory.max: what RLIMIT_AS allows it to map,
+ * and KVM's page tables for the guest at their default cap (KVM charges
+ * them to the launcher's cgroup too). */
+static uint64_t launcher_memory_max(const struct guest_config *c) {
+        return c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB +
+               budget_kvm_default_pages(c->memory_mib * MiB) * BUDGET_PAGE_SIZE;
+}
+
 #define LAUNCHER_N_LIMITS 5
 static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct rlimit ret[static LAUNCHER_N_LIMITS],
                             int resources[static LAUNCHER_N_LIMITS]) {
@@ -608,9 +618,7 @@ static void progress_changed(struct guest *g, uint64_t done, uint64_t total) {
         g->progress_total = total;
         if (!m->bus)
                 return;
-        m->internal_lookup = true;
-        (void) sd_bus_emit_properties_changed(m->bus, g->object_path, "org.guestd1.Guest", "Progress", NULL);
-        m->internal_lookup = false;
+        signals_guest_changed(m, g, (const char *const[]) { "Progress", NULL });
 }
 
 /* The launcher goes on as new_state: its half-written snapshot goes, the
@@ -1138,7 +1146,7 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         /* Its own cgroup before it makes the VM (it waits for "setup"), so
          * that every page table KVM builds for it is counted there. */
         if (m->cgroups) {
-                r = cgroups_guest_attach(m->cgroups, g->id, pid);
+                r = cgroups_guest_attach(m->cgroups, g->handle, pid, launcher_memory_max(c));
                 if (r < 0)
                         log_warning_errno(r, "Guest %s: cannot move the launcher into its cgroup: %m", g->id);
         }

@@ -34,8 +34,8 @@ total_bytes() {
         for o in "${OBJS[@]}"; do sum=$((sum + $(cg_bytes "$(guest_id "$o")"))); done
         echo $sum
 }
-# The guest id (cgroup name) of an object path: .../guest/<escaped id>.
-guest_id() { local e=${1##*/}; printf '%b' "${e//_/\\x}"; }
+# A guest's cgroup name: its handle, the object path's last part.
+guest_id() { echo "${1##*/}"; }
 verifies() { "ctl_$1" log "$2" 2>/dev/null | grep -c 'verify): checksum .* 0 mismatches'; }
 wait_until() {
         local end=$(($(date +%s) + $1)); shift

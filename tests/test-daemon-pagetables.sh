@@ -44,14 +44,19 @@ check "memory pressure is watched and calm" [ "$(json 'd["memory_pressure"]' <"$
 memtouch_guests
 O1=${OBJS[0]} O2=${OBJS[1]} O3=${OBJS[2]}
 check "calm: every cap is KVM's default for the guest ($CEILING pages)" wait_until 10 caps_are ceiling
-own_cgroups() { [ -f "$CG/${UID_A}_mt1/memory.stat" ] && [ -f "$CG/${UID_A}_mt2/memory.stat" ] && [ -f "$CG/${UID_B}_mt3/memory.stat" ]; }
+own_cgroups() { [ -f "$CG/$(guest_id "$O1")/memory.stat" ] && [ -f "$CG/$(guest_id "$O2")/memory.stat" ] && [ -f "$CG/$(guest_id "$O3")/memory.stat" ]; }
 check "each launcher has its own cgroup" own_cgroups
 launcher_in_cgroup() {
         local pid
-        pid=$(head -n 1 "$CG/${UID_A}_mt1/cgroup.procs")
+        pid=$(head -n 1 "$CG/$(guest_id "$O1")/cgroup.procs")
         [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm")" = guestd-launcher ]
 }
 check "mt1's launcher runs in it" launcher_in_cgroup
+# memory.max: the guest's 64 MiB, RLIMIT_AS's margin (256 MiB and 16 per
+# vCPU) and its page tables at KVM's default cap.
+check "the cgroup bounds the launcher's memory" [ "$(cat "$CG/$(guest_id "$O1")/memory.max")" = $(((64 + 256 + 16) * 1048576 + CEILING * 4096)) ]
+cg_names_say_nothing() { ! ls "$CG" | grep -q -e "$UID_A" -e "$UID_B" -e mt1 -e mt3; }
+check "the cgroups' names (anyone can list them) say neither owner nor guest name" cg_names_say_nothing
 s1=$(prop "$O1" share) s3=$(prop "$O3" share)
 weights_followed() { [ "$s1" -gt "$s3" ] && [ "$s3" -ge 64 ]; }
 check "shares follow the weights: A's guest $s1 pages, B's $s3" weights_followed
@@ -128,7 +133,7 @@ expect_exit 0 "A stops mt2" "${CTL_A[@]}" stop mt2
 s1c=$(prop "$O1" share)
 check "mt1's share grew when mt2 stopped ($s1b -> $s1c pages)" [ "$s1c" -gt "$s1b" ]
 check "a stopped guest has no cap" [ "$(prop "$O2" cap)" = 0 ]
-check "its cgroup is gone" [ ! -e "$CG/${UID_A}_mt2" ]
+check "its cgroup is gone" [ ! -e "$CG/$(guest_id "$O2")" ]
 expect_exit 0 "root goes back to the policy's budget" "${CTL_ROOT[@]}" budget policy
 check "the budget is 1 MiB again" [ "$(mprop PageTableBudget)" = $BUDGET ]
 

@@ -69,14 +69,16 @@ sys.exit(1 if failures else 0)
 EOF
 check "introspection matches dbus/org.guestd1.xml" [ $? = 0 ]
 
-# PropertiesChanged for State reaches a watching client.
-timeout 15 busctl --address="$BUS" monitor --match "type='signal',interface='org.freedesktop.DBus.Properties',path='$OBJ'" \
-        >"$TMP/monitor" 2>&1 &
+# PropertiesChanged for State reaches the owner once it has subscribed
+# (guestd broadcasts nothing: test-daemon-confidentiality.sh).
+WATCH=$(abspath "$B/tests/bus-watch")
+install -m 0755 "$WATCH" "$DTMP/bus-watch"
+"${AS_A[@]}" "$DTMP/bus-watch" "$BUS" 30 --subscribe >"$TMP/monitor" 2>&1 &
 MON=$!
-sleep 0.5
+wait_file "$TMP/monitor" '^READY' 20
 expect_exit 0 "start probe" "${CTL_A[@]}" start probe
 wait_state a probe stopped 20
 sleep 0.3
 kill "$MON" 2>/dev/null; wait "$MON" 2>/dev/null
-check "PropertiesChanged with State was emitted" grep -q '"State"' "$TMP/monitor"
+check "PropertiesChanged with State was sent to the subscribed owner" grep -q '"State"' "$TMP/monitor"
 finish
