@@ -8,6 +8,25 @@
 
 static const char *program = "guestd";
 static enum log_level max_level = LOG_LEVEL_INFO;
+static bool priority_prefix;
+static log_sink_t sink;
+
+void log_set_priority_prefix(bool on) {
+        priority_prefix = on;
+}
+
+int log_level_to_priority(enum log_level level) {
+        static const int priority[] = { [LOG_LEVEL_ERROR] = 3, [LOG_LEVEL_WARNING] = 4, [LOG_LEVEL_INFO] = 6, [LOG_LEVEL_DEBUG] = 7 };
+        return (unsigned) level <= LOG_LEVEL_DEBUG ? priority[level] : 7;
+}
+
+void log_set_sink(log_sink_t s) {
+        sink = s;
+}
+
+const char *log_get_program(void) {
+        return program;
+}
 
 void log_set_program(const char *name) {
         const char *slash = strrchr(name, '/');
@@ -32,10 +51,18 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
 
         if (error != 0)
                 errno = error < 0 ? -error : error;
-        n = snprintf(line, sizeof(line), "%s: ", program);
+        if (priority_prefix)
+                n = snprintf(line, sizeof(line), "<%d>%s: ", log_level_to_priority(level), program);
+        else
+                n = snprintf(line, sizeof(line), "%s: ", program);
         va_start(ap, fmt);
         vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
         va_end(ap);
+        if (sink) {
+                sink(level, line + n);
+                errno = saved;
+                return error;
+        }
         n = strlen(line);
         line[n++] = '\n';
         (void) !write(STDERR_FILENO, line, n);

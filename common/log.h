@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * log.h: one-line logging to stderr, prefixed with the program name.
+ * log.h: one-line logging to stderr, prefixed with the program name, and
+ * with the line's syslog priority as "<N>" (sd-daemon(3)) where the
+ * program asks for it (guestd: journald, or whatever reads its stderr,
+ * then knows errors from chatter). A program may divert lines to a sink
+ * of its own (guestd: the journal's native protocol, daemon/journal.c).
  * Errors are negative errno values; log_*_errno() logs with %m set from the
  * error and returns it, so the edge that handles an error can say
  *     return log_error_errno(r, "Failed to map guest memory: %m");
@@ -12,6 +16,14 @@
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void log_set_program(const char *name);
+/* "<3>" for errors, "<4>" warnings, "<6>" information, "<7>" debugging. */
+void log_set_priority_prefix(bool on);
+int log_level_to_priority(enum log_level level);
+/* Every line goes to sink instead of stderr (NULL: stderr again); text is
+ * the message alone, without program or priority. */
+typedef void (*log_sink_t)(enum log_level level, const char *text);
+void log_set_sink(log_sink_t sink);
+const char *log_get_program(void);
 void log_set_max_level(enum log_level level);
 enum log_level log_get_max_level(void);
 /* Logs at level; if error != 0, errno is set to -error for %m. Returns error. */

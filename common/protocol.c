@@ -218,6 +218,14 @@ int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message
         do
                 n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
+        /* A peer that closed with our messages unread leaves ECONNRESET
+         * pending (AF_UNIX reports it once), ahead of what it sent before
+         * it closed: a launcher's "exited" after a last "mmu_pages" it
+         * never read. Read on; the end of the stream comes after. */
+        if (n < 0 && errno == ECONNRESET)
+                do
+                        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+                while (n < 0 && errno == EINTR);
         if (n < 0)
                 return -errno;
 

@@ -282,6 +282,33 @@ static void test_eof(void) {
         close(sv[1]);
 }
 
+/* The launcher sends its last messages and exits while a message of
+ * guestd's waits unread in its socket: AF_UNIX then reports ECONNRESET to
+ * guestd once, ahead of those last messages. They must still be read
+ * (found by the hostile-guest tests: a guest that triple-faults at once
+ * after the cap guestd sends on "running" looked like a launcher that hung
+ * up without "exited"). */
+static void test_last_words(void) {
+        struct protocol_message m;
+        struct json_object *body = json_object_new_object();
+        int sv[2];
+
+        make_pair(sv);
+        json_object_object_add(body, "pages", json_object_new_int(64));
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_MMU_PAGES, body, NULL, 0), 0); /* never read */
+        json_object_put(body);
+        body = json_object_new_object();
+        json_object_object_add(body, "exit", json_object_new_int(4));
+        CHECK_EQ(protocol_send(sv[1], PROTOCOL_EXITED, body, NULL, 0), 0);
+        json_object_put(body);
+        close(sv[1]);
+        CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_EXITED);
+        protocol_message_done(&m);
+        CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), -ECONNRESET);
+        close(sv[0]);
+}
+
 static void test_type_strings(void) {
         for (int t = 0; t < _PROTOCOL_TYPE_MAX; t++) {
                 const char *s = protocol_type_to_string(t);
@@ -302,5 +329,6 @@ int main(void) {
         test_rejections();
         test_too_many_fds();
         test_eof();
+        test_last_words();
         return TEST_RESULT();
 }

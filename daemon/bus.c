@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "console.h"
+#include "journal.h"
 #include "log.h"
 #include "manager.h"
 #include "quota.h"
@@ -131,6 +132,9 @@ static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error
         quota_usage_compute(m->guests, m->n_guests, owner, &usage);
         r = quota_check_create(&limits, &usage, name, &quota_message);
         if (r < 0) {
+                _cleanup_free_ char *id = guest_make_id(owner, name);
+                log_guest(LOG_LEVEL_INFO, JOURNAL_MESSAGE_QUOTA_REFUSED, id ? id : name, owner, "Guest %s: CreateGuest refused: %s", id ? id : name,
+                          quota_message ? quota_message : "quota exceeded");
                 r = sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded (max_guests).");
                 goto finish;
         }
@@ -382,8 +386,11 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume,
         if (r < 0)
                 return r;
         r = quota_check_start(&limits, &usage, g->name, g->config.vcpus, g->config.memory_mib, &quota_message);
-        if (r < 0)
+        if (r < 0) {
+                log_guest(LOG_LEVEL_INFO, JOURNAL_MESSAGE_QUOTA_REFUSED, g->id, g->owner, "Guest %s: %s refused: %s", g->id,
+                          resume ? "Resume" : "Start", quota_message ? quota_message : "quota exceeded");
                 return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded.");
+        }
         /* Check and charge in this one callback: supervise_start() moves
          * the guest to "starting" before returning. */
         r = supervise_start(m, g, &owner, resume, msg, error);
@@ -418,8 +425,11 @@ static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         r = quota_check_suspend(&limits, &usage, g->name, quota_snapshot_reserve_mib(g), &quota_message);
-        if (r < 0)
+        if (r < 0) {
+                log_guest(LOG_LEVEL_INFO, JOURNAL_MESSAGE_QUOTA_REFUSED, g->id, g->owner, "Guest %s: Suspend refused: %s", g->id,
+                          quota_message ? quota_message : "quota exceeded");
                 return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded (max_snapshot_mib).");
+        }
         r = supervise_suspend(g, msg, error);
         return r < 0 ? r : 1;
 }

@@ -128,8 +128,8 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                         s = json_object_get_string(value);
                         if ((size_t) json_object_get_string_len(value) != strlen(s))
                                 return set_error_message(ret_error, "\"cmdline\" contains a NUL character.");
-                        if (strlen(s) > GUEST_CMDLINE_MAX)
-                                return set_error_message(ret_error, "\"cmdline\" is longer than %d bytes.", GUEST_CMDLINE_MAX);
+                        if (strlen(s) > GUEST_CMDLINE_MAX(0))
+                                return set_error_message(ret_error, "\"cmdline\" must be at most %u bytes.", GUEST_CMDLINE_MAX(0));
                         free(c->cmdline);
                         c->cmdline = strdup(s);
                         r = c->cmdline ? 0 : -ENOMEM;
@@ -168,6 +168,12 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                 return set_error_message(ret_error, "\"memory_mib\" is required.");
         if (!have_vcpus)
                 return set_error_message(ret_error, "\"vcpus\" is required.");
+        /* The launcher appends one argument per disk (guest-limits.h). */
+        if (c->cmdline && strlen(c->cmdline) > GUEST_CMDLINE_MAX(c->n_disks))
+                return set_error_message(ret_error,
+                                         "\"cmdline\" is %zu bytes; with %zu disk(s) it must be at most %u (the launcher adds a "
+                                         "virtio_mmio.device= argument for each disk to the %d bytes of the guest's command line).",
+                                         strlen(c->cmdline), c->n_disks, GUEST_CMDLINE_MAX(c->n_disks), GUEST_CMDLINE_SIZE);
         return 0;
 }
 

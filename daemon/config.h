@@ -10,14 +10,14 @@
  */
 #pragma once
 
+#include "guest-limits.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define GUEST_NAME_MAX 64
-#define GUEST_MAX_DISKS 8
 #define GUEST_DISK_ID_MAX 20 /* virtio-blk's ID string */
-#define GUEST_CMDLINE_MAX 4096
 #define GUEST_MEMORY_MIB_MIN 2
 #define GUEST_MEMORY_MIB_MAX (UINT64_C(1) << 20) /* 1 TiB, as the launcher */
 #define GUEST_VCPUS_MAX 64

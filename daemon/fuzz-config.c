@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT(c.kernel && c.kernel[0] == '/' && c.cmdline);
         FUZZ_ASSERT(c.memory_mib >= GUEST_MEMORY_MIB_MIN && c.memory_mib <= GUEST_MEMORY_MIB_MAX && c.memory_mib % 2 == 0);
         FUZZ_ASSERT(c.vcpus >= 1 && c.vcpus <= GUEST_VCPUS_MAX);
-        FUZZ_ASSERT(c.n_disks <= GUEST_MAX_DISKS && strlen(c.cmdline) <= GUEST_CMDLINE_MAX);
+        FUZZ_ASSERT(c.n_disks <= GUEST_MAX_DISKS && strlen(c.cmdline) <= GUEST_CMDLINE_MAX(c.n_disks));
         for (size_t i = 0; i < c.n_disks; i++)
                 FUZZ_ASSERT(c.disks[i].path && c.disks[i].path[0] == '/' && strlen(c.disks[i].id) <= GUEST_DISK_ID_MAX);
 

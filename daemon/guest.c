@@ -10,6 +10,7 @@
 
 #include "console.h"
 #include "guest.h"
+#include "journal.h"
 #include "log.h"
 
 static const char *const guest_state_table[_GUEST_STATE_MAX] = {
@@ -317,9 +318,22 @@ int guest_set_state(struct guest *g, enum guest_state state, const char *reason)
                 free(g->state_reason);
                 g->state_reason = copy;
         }
-        if (g->state != state)
-                log_info("Guest %s: %s -> %s%s%s", g->id, guest_state_to_string(g->state), guest_state_to_string(state),
-                         reason && *reason ? ": " : "", reason ? reason : "");
+        if (g->state != state) {
+                /* What an admin looks for has a MESSAGE_ID (journal.h). */
+                enum log_level level = LOG_LEVEL_INFO;
+                const char *id = NULL;
+                if (state == GUEST_RUNNING && g->state == GUEST_STARTING)
+                        id = JOURNAL_MESSAGE_STARTED;
+                else if (state == GUEST_STOPPED)
+                        id = JOURNAL_MESSAGE_STOPPED;
+                else if (state == GUEST_CRASHED) {
+                        level = LOG_LEVEL_ERROR;
+                        id = g->state_reason && strncmp(g->state_reason, "sandbox violation", 17) == 0 ? JOURNAL_MESSAGE_SANDBOX_VIOLATION
+                                                                                                    : JOURNAL_MESSAGE_CRASHED;
+                }
+                log_guest(level, id, g->id, g->owner, "Guest %s: %s -> %s%s%s", g->id, guest_state_to_string(g->state),
+                          guest_state_to_string(state), reason && *reason ? ": " : "", reason ? reason : "");
+        }
         g->state = state;
         return 0;
 }

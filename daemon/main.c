@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "journal.h"
 #include "log.h"
 #include "manager.h"
 #include "protocol.h"
@@ -179,6 +180,7 @@ int main(int argc, char **argv) {
         int r;
 
         log_set_program("guestd");
+        (void) journal_setup();
         /* Records, sockets and temporary files are root's alone. */
         umask(0077);
         r = manager_new(&m);

@@ -122,7 +122,48 @@ static void test_good(void) {
         guest_config_done(&c);
 }
 
+/* A command line CreateGuest accepts must fit the launcher's buffer with
+ * the virtio_mmio.device= argument it appends for each disk
+ * (guest-limits.h): before, 4096 bytes passed here and failed every Start. */
+static void test_cmdline_length(void) {
+        char *line = malloc(GUEST_CMDLINE_SIZE + 1), *json = malloc(GUEST_CMDLINE_SIZE + 1024), *error = NULL;
+        struct guest_config c = {};
+        const char *disks8 = ", \"disks\": [{\"path\": \"/a\"}, {\"path\": \"/b\"}, {\"path\": \"/c\"}, {\"path\": \"/d\"},"
+                             " {\"path\": \"/e\"}, {\"path\": \"/f\"}, {\"path\": \"/g\"}, {\"path\": \"/h\"}]";
+        static const struct {
+                unsigned length;
+                bool eight_disks, ok;
+        } cases[] = {
+                { GUEST_CMDLINE_SIZE, false, false },     /* was accepted */
+                { GUEST_CMDLINE_SIZE - 1, false, true },  /* no disk: the whole buffer but the NUL */
+                { GUEST_CMDLINE_MAX(8), true, true },
+                { GUEST_CMDLINE_MAX(8) + 1, true, false },
+                { GUEST_CMDLINE_MAX(0), true, false },
+        };
+
+        CHECK(line && json);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                memset(line, 'x', cases[i].length);
+                line[cases[i].length] = 0;
+                snprintf(json, GUEST_CMDLINE_SIZE + 1024, "{\"kernel\": \"/k\", \"memory_mib\": 16, \"vcpus\": 1, \"cmdline\": \"%s\"%s}", line,
+                         cases[i].eight_disks ? disks8 : "");
+                int r = guest_config_parse(json, &c, &error);
+                if (cases[i].ok) {
+                        CHECK_EQ(r, 0);
+                        guest_config_done(&c);
+                } else {
+                        CHECK_EQ(r, -EINVAL);
+                        CHECK(error && strstr(error, "cmdline"));
+                }
+                free(error);
+                error = NULL;
+        }
+        free(line);
+        free(json);
+}
+
 int main(void) {
+        test_cmdline_length();
         test_names();
         test_bad();
         test_good();

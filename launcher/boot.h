@@ -22,6 +22,8 @@
  */
 #pragma once
 
+#include "guest-limits.h"
+
 #include <stdint.h>
 
 #include "memory.h"
@@ -35,7 +37,7 @@
 #define BOOT_PDPT_ADDR 0xa000
 #define BOOT_PD_ADDR 0xb000
 #define BOOT_CMDLINE_ADDR 0x20000
-#define BOOT_CMDLINE_MAX 4096
+#define BOOT_CMDLINE_MAX GUEST_CMDLINE_SIZE /* guest-limits.h */
 #define BOOT_MPTABLE_ADDR 0x9fc00
 #define BOOT_LOW_RAM_END 0x9fc00     /* RAM below here; reserved up to 1 MiB */
 #define BOOT_KERNEL_MIN_ADDR 0x100000

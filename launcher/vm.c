@@ -51,7 +51,7 @@
 #include "vm.h"
 
 #define VM_IO_FLUSH_MS 20
-#define VM_CMDLINE_MAX 4096
+#define VM_CMDLINE_MAX GUEST_CMDLINE_SIZE /* guest-limits.h */
 
 struct vm {
         struct device_host host;
@@ -224,6 +224,16 @@ static int vm_set_memory(struct vm *vm) {
  * 8 RTC, 13 FPU, 15 are taken or reserved on a PC). */
 static const unsigned virtio_irqs[VM_MAX_DISKS] = { 5, 6, 7, 9, 10, 11, 12, 14 };
 
+int vm_device_arg(char *buf, size_t size, unsigned i) {
+        int n;
+
+        if (i >= VM_MAX_DISKS)
+                return -EINVAL;
+        n = snprintf(buf, size, " virtio_mmio.device=%u@0x%" PRIx64 ":%u", VM_VIRTIO_MMIO_SIZE,
+                     VM_VIRTIO_MMIO_BASE + i * VM_VIRTIO_MMIO_SIZE, virtio_irqs[i]);
+        return n < 0 || (size_t) n >= size ? -E2BIG : n;
+}
+
 static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *cmdline, size_t cmdline_size) {
         int r;
 
@@ -242,14 +252,15 @@ static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *c
         for (unsigned i = 0; i < config->n_disks; i++) {
                 uint64_t base = VM_VIRTIO_MMIO_BASE + i * VM_VIRTIO_MMIO_SIZE;
                 size_t len = strlen(cmdline);
+                char arg[GUEST_DEVICE_ARG_MAX + 1];
                 r = virtio_blk_create(&vm->bus, &vm->host, base, virtio_irqs[i], config->disks[i].fd,
                                       config->disks[i].read_only, config->disks[i].id, &vm->disks[i]);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create virtio-blk device %u: %m", i);
                 /* Linux (and our payloads) find virtio-mmio devices here,
                  * as with QEMU's microvm. */
-                if (snprintf(cmdline + len, cmdline_size - len, "%svirtio_mmio.device=%u@0x%" PRIx64 ":%u",
-                             len ? " " : "", VM_VIRTIO_MMIO_SIZE, base, virtio_irqs[i]) >= (int) (cmdline_size - len))
+                if (vm_device_arg(arg, sizeof(arg), i) < 0 ||
+                    snprintf(cmdline + len, cmdline_size - len, "%s", len ? arg : arg + 1) >= (int) (cmdline_size - len))
                         return log_error_errno(-E2BIG, "The kernel command line is too long");
         }
         return 0;

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include "guest-limits.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +18,7 @@
 #include "device.h"
 #include "kvm.h"
 
-#define VM_MAX_DISKS 8
+#define VM_MAX_DISKS GUEST_MAX_DISKS /* guest-limits.h */
 #define VM_DISK_ID_MAX 20 /* virtio-blk's ID string */
 #define VM_VIRTIO_MMIO_BASE UINT64_C(0xd0000000)
 #define VM_VIRTIO_MMIO_SIZE 0x200
@@ -86,3 +88,9 @@ bool vm_vcpu_may_run(struct vm *vm);
 void vm_end(struct vm *vm, enum guest_exit e, const char *reason);
 struct bus *vm_bus(struct vm *vm);
 struct guest_memory *vm_memory(struct vm *vm);
+
+/* The argument the launcher appends to the kernel command line for disk
+ * i (" virtio_mmio.device=SIZE@BASE:IRQ", with its leading space): its
+ * length, or -E2BIG if it does not fit size (guest-limits.h counts on
+ * GUEST_DEVICE_ARG_MAX). */
+int vm_device_arg(char *buf, size_t size, unsigned i);

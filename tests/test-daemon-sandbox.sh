@@ -68,7 +68,7 @@ check "stdout and stderr are one pipe" bash -c '[[ $(readlink /proc/$1/fd/2) == 
 check "non-blocking at the launcher's end: a guestd behind costs log lines, not a stall" \
         bash -c '[ $(( 0$(sed -n "s/^flags:[[:space:]]*//p" /proc/$1/fdinfo/2) & 04000 )) != 0 ]' - "$PID"
 check "whose other end guestd reads" bash -c 'for f in /proc/$2/fd/*; do [ "$(readlink "$f")" = "$(readlink /proc/$1/fd/2)" ] && exit 0; done; exit 1' - "$PID" "$GUESTD_PID"
-check "the launcher's lines reach guestd's log under the guest's name" grep -q "^guestd: Guest ${UID_A}_box: launcher: Guest box: 32 MiB, 2 vCPUs" "$DTMP/guestd.log"
+check "the launcher's lines reach guestd's log under the guest's name" grep -q "^<6>guestd: Guest ${UID_A}_box: launcher: Guest box: 32 MiB, 2 vCPUs" "$DTMP/guestd.log"
 check "no /dev/kvm fd left after the VM was made" bash -c '! for f in /proc/$1/fd/*; do readlink "$f"; done | grep -q "^/dev/kvm$"' - "$PID"
 expect_exit 0 "pause under the sandbox" "${CTL_A[@]}" pause box
 expect_exit 0 "unpause under the sandbox" "${CTL_A[@]}" unpause box
