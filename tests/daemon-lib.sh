@@ -12,6 +12,7 @@
 #   daemon_setup                  users, bus, directories, payload copies
 #   write_policy JSON             the policy file guestd reads
 #   daemon_start / daemon_kill    (re)start guestd / kill -9 it
+#   daemon_wait_name              wait until $GUESTD_PID owns org.guestd1
 #   as_a CMD..., as_b CMD...      run CMD as test user A / B
 #   ctl_a ARGS..., ctl_b, ctl_root  guestctl as A / B / root on the test bus
 #   "${CTL_A[@]}" ...             the same as a command line, for expect_exit
@@ -99,6 +100,12 @@ daemon_start() {
                 --launcher-uids "$LAUNCHER_UID_MIN-$LAUNCHER_UID_MAX" "$@" \
                 >>"$DTMP/guestd.log" 2>&1 &
         GUESTD_PID=$!
+        daemon_wait_name
+}
+
+# daemon_wait_name: wait until guestd ($GUESTD_PID) owns org.guestd1; the
+# test ends with guestd's log if it exits or does not within 10 s.
+daemon_wait_name() {
         local i
         for i in $(seq 200); do
                 if ! kill -0 "$GUESTD_PID" 2>/dev/null; then

@@ -45,16 +45,9 @@ with open(sys.argv[1], \"ab\", buffering=0) as out:
                 "$GUESTD" --bus="$BUS" --state-dir "$DTMP/state" --runtime-dir "$DTMP/run" --policy "$DTMP/policy.json" \
                 --launcher "$LAUNCHER_ABS" --launcher-uids "$LAUNCHER_UID_MIN-$LAUNCHER_UID_MAX" "$@" &
         GUESTD_PID=$!
-        local i
-        for i in $(seq 200); do
-                busctl --address="$BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                        NameHasOwner s org.guestd1 2>/dev/null | grep -q true && return 0
-                sleep 0.05
-        done
-        echo "FAIL: guestd did not start under the stand-in journal" >&2
-        tail -n 20 "$DTMP/guestd.log" >&2
-        exit 1
+        daemon_wait_name
 }
+
 # entry RECORDS MESSAGE_ID: the entry with that id, fields one a line.
 entry() { awk -v id="MESSAGE_ID=$2" 'BEGIN { RS = "\n--\n" } index($0, id) { print; exit }' "$1"; }
 has_field() { entry "$1" "$2" | grep -qx -- "$3"; }
