@@ -576,6 +576,52 @@ static void status_print_config(struct json_object *config, size_t width) {
                 }
 }
 
+static const char *guest_property_key(const char *property) {
+        return property_json_key(property, false);
+}
+
+/* GetAll of iface on path: each property into o, under key(property)
+ * (NULL: left out). A byte count of 2^64-1 ("not measured") becomes null
+ * rather than a huge number. */
+static int get_all_into(sd_bus *bus, const char *path, const char *iface, const char *(*key)(const char *property),
+                        struct json_object *o) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *property;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s", iface);
+        if (r < 0)
+                return bus_call_failed(&error, r, "GetAll");
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                struct json_object *v = NULL;
+                const char *k;
+                r = sd_bus_message_read(reply, "s", &property);
+                if (r >= 0)
+                        r = variant_to_json(reply, &v);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0 || !v)
+                        continue;
+                k = key(property);
+                if (!k) {
+                        json_object_put(v);
+                        continue;
+                }
+                if (strcmp(property, "PageTablesInUse") == 0 && json_object_get_uint64(v) == UINT64_MAX) {
+                        json_object_put(v);
+                        v = NULL;
+                }
+                json_object_object_add(o, k, v);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Malformed reply to GetAll: %m");
+                return EXIT_FAIL;
+        }
+        return EXIT_OK;
+}
+
 static uint64_t json_get_u64(struct json_object *o, const char *key, uint64_t fallback) {
         struct json_object *v;
         return json_object_object_get_ex(o, key, &v) && v ? json_object_get_uint64(v) : fallback;
@@ -609,11 +655,8 @@ static void status_print_page_tables(struct json_object *o, size_t width) {
 
 static int verb_status(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
         struct json_object *o, *config = NULL;
-        const char *property;
         int r;
 
         r = bus_connect(&bus);
@@ -622,45 +665,23 @@ static int verb_status(int argc, char **argv) {
         r = guest_lookup(bus, argv[1], &path);
         if (r != EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
-                               GUEST_IFACE);
-        if (r < 0)
-                return bus_call_failed(&error, r, "GetAll");
-
         /* Collected into one JSON object first: --json prints it, the human
          * form prints it in the order the daemon sent. */
         o = json_object_new_object();
         json_object_object_add(o, "object", json_object_new_string(path));
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                struct json_object *v;
-                r = sd_bus_message_read(reply, "s", &property);
-                if (r >= 0)
-                        r = variant_to_json(reply, &v);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-                if (r < 0 || !v)
-                        continue;
-                if (strcmp(property, "Config") == 0) {
-                        /* The daemon's canonical JSON, shown as an object. */
-                        struct json_object *parsed = json_tokener_parse(json_object_get_string(v));
-                        if (parsed) {
-                                json_object_put(v);
-                                v = parsed;
-                                config = parsed;
-                        }
-                }
-                /* 2^64-1: not measured, null rather than a huge number. */
-                if (strcmp(property, "PageTablesInUse") == 0 && json_object_get_uint64(v) == UINT64_MAX) {
-                        json_object_put(v);
-                        v = NULL;
-                }
-                json_object_object_add(o, property_json_key(property, false), v);
-        }
-        if (r < 0) {
+        r = get_all_into(bus, path, GUEST_IFACE, guest_property_key, o);
+        if (r != EXIT_OK) {
                 json_object_put(o);
-                log_error_errno(r, "Malformed reply to GetAll: %m");
-                return EXIT_FAIL;
+                return r;
+        }
+        /* The daemon's canonical JSON, shown as an object. */
+        if (json_object_object_get_ex(o, "config", &config)) {
+                struct json_object *parsed = json_tokener_parse(json_object_get_string(config));
+                config = NULL;
+                if (parsed) {
+                        json_object_object_add(o, "config", parsed);
+                        config = parsed;
+                }
         }
 
         if (arg_json) {
@@ -902,7 +923,7 @@ static int verb_log(int argc, char **argv) {
 /* The Manager's page-table properties as JSON: budget_bytes,
  * in_use_bytes (null: not counted), memory_pressure, limit,
  * limit_effective, limit_reason. */
-static int host_page_tables(sd_bus *bus, struct json_object **ret) {
+static const char *host_property_key(const char *property) {
         static const struct {
                 const char *property, *key;
         } map[] = {
@@ -910,42 +931,22 @@ static int host_page_tables(sd_bus *bus, struct json_object **ret) {
                 { "MemoryPressure", "memory_pressure" },     { "PageTableLimit", "limit" },
                 { "PageTableLimitEffective", "limit_effective" }, { "PageTableLimitReason", "limit_reason" },
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        struct json_object *o;
-        const char *property;
-        int r;
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (strcmp(map[i].property, property) == 0)
+                        return map[i].key;
+        return NULL;
+}
 
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
-                               MANAGER_IFACE);
-        if (r < 0)
-                return bus_call_failed(&error, r, "GetAll");
-        o = json_object_new_object();
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                struct json_object *v = NULL;
-                r = sd_bus_message_read(reply, "s", &property);
-                if (r >= 0)
-                        r = variant_to_json(reply, &v);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-                if (r < 0 || !v)
-                        continue;
-                for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                        if (strcmp(map[i].property, property) == 0) {
-                                if (strcmp(property, "PageTablesInUse") == 0 && json_object_get_uint64(v) == UINT64_MAX) {
-                                        json_object_put(v);
-                                        v = NULL;
-                                }
-                                json_object_object_add(o, map[i].key, v);
-                                v = NULL;
-                        }
-                json_object_put(v);
-        }
-        if (r < 0) {
+/* The Manager's page-table properties as JSON: budget_bytes,
+ * in_use_bytes (null: not counted), memory_pressure, limit,
+ * limit_effective, limit_reason. */
+static int host_page_tables(sd_bus *bus, struct json_object **ret) {
+        struct json_object *o = json_object_new_object();
+        int r = get_all_into(bus, MANAGER_PATH, MANAGER_IFACE, host_property_key, o);
+
+        if (r != EXIT_OK) {
                 json_object_put(o);
-                log_error_errno(r, "Malformed reply to GetAll: %m");
-                return EXIT_FAIL;
+                return r;
         }
         *ret = o;
         return EXIT_OK;

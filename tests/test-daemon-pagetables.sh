@@ -55,7 +55,9 @@ check "mt1's launcher runs in it" launcher_in_cgroup
 # memory.max: the guest's 64 MiB, RLIMIT_AS's margin (256 MiB and 16 per
 # vCPU) and its page tables at KVM's default cap.
 check "the cgroup bounds the launcher's memory" [ "$(cat "$CG/$(guest_id "$O1")/memory.max")" = $(((64 + 256 + 16) * 1048576 + CEILING * 4096)) ]
-cg_names_say_nothing() { ! ls "$CG" | grep -q -e "$UID_A" -e "$UID_B" -e mt1 -e mt3; }
+# Each name is the guest's handle, 32 random hex digits, and nothing else
+# (a uid's digits may turn up in one by chance).
+cg_names_say_nothing() { ! find "$CG" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -qvxE '[0-9a-f]{32}'; }
 check "the cgroups' names (anyone can list them) say neither owner nor guest name" cg_names_say_nothing
 s1=$(prop "$O1" share) s3=$(prop "$O3" share)
 weights_followed() { [ "$s1" -gt "$s3" ] && [ "$s3" -ge 64 ]; }
