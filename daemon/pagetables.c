@@ -316,13 +316,18 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 _cleanup_free_ struct guest **gs = NULL;
                 _cleanup_free_ struct budget_guest *bg = NULL;
                 size_t n = collect(m, &gs, &bg);
-                uint64_t grown = gs ? budget_grow(bg, n) : 0;
+                bool all_back = true;
 
                 if (gs) {
+                        (void) budget_grow(bg, n);
                         store(gs, bg, n, "calm: growing back");
                         apply_all(m);
                 }
-                if (grown == 0) {
+                for (size_t i = 0; gs && i < n; i++)
+                        all_back = all_back && bg[i].cap >= bg[i].ceiling;
+                /* Calm as soon as the last step reached the ceilings: the
+                 * state says what the caps are. */
+                if (all_back) {
                         m->pt.state = PAGETABLES_CALM;
                         log_info("Page-table caps are back at their ceilings (KVM's default for each guest)");
                 }

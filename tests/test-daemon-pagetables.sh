@@ -113,7 +113,8 @@ check "the page tables fell again ($t1 -> $t2 bytes)" [ "$t2" -lt "$t1" ]
 
 # --- calm: the caps grow back to KVM's default, the page tables with them
 check "calm (20 s without pressure): the caps grow back to KVM's default" wait_until 90 caps_are ceiling
-check "MemoryPressure says calm" [ "$(mprop MemoryPressure)" = '"calm"' ]
+is_calm() { [ "$(mprop MemoryPressure)" = '"calm"' ]; }
+check "MemoryPressure says calm" wait_until 5 is_calm
 expect_grep "$DTMP/guestd.log" "Page-table caps are back at their ceilings" "the log says the caps are back"
 t3=$(total_bytes)
 grown() { t3=$(total_bytes); [ "$t3" -gt $((t2 + BUDGET / 2)) ]; }
