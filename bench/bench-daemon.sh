@@ -25,7 +25,7 @@ need_daemon
 SL=$B/bench/startlat
 if [ ! -x "$SL" ] || [ bench/startlat.c -nt "$SL" ]; then
         mkdir -p "$B/bench"
-        ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -o "$SL" bench/startlat.c \
+        ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Icommon -o "$SL" bench/startlat.c \
                 $(pkg-config --cflags --libs libsystemd) || { echo "bench-daemon: cannot build startlat" >&2; exit 1; }
 fi
 

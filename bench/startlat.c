@@ -31,10 +31,7 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-#define BUS_NAME "org.guestd1"
-#define MANAGER_PATH "/org/guestd1"
-#define MANAGER_IFACE "org.guestd1.Manager"
-#define GUEST_IFACE "org.guestd1.Guest"
+#include "bus-api.h"
 
 static const char *arg_bus, *arg_kernel, *arg_mode = "latency";
 static unsigned arg_runs = 100, arg_clients = 4, arg_seconds = 10, arg_memory = 16;
@@ -68,7 +65,7 @@ static int call(sd_bus *bus, const char *path, const char *iface, const char *me
         int r;
 
         va_start(ap, types);
-        r = sd_bus_call_methodv(bus, BUS_NAME, path, iface, method, &error, reply, types, ap);
+        r = sd_bus_call_methodv(bus, GUESTD_BUS_NAME, path, iface, method, &error, reply, types, ap);
         va_end(ap);
         if (r < 0)
                 fprintf(stderr, "startlat: %s: %s\n", method, error.message ? error.message : strerror(-r));
@@ -84,10 +81,10 @@ static int guest_create(sd_bus *bus, const char *name, char **ret_path) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "RemoveGuest", &error, NULL, "s", name);
+        sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "RemoveGuest", &error, NULL, "s", name);
         sd_bus_error_free(&error);
         snprintf(config, sizeof(config), "{\"kernel\": \"%s\", \"memory_mib\": %u, \"vcpus\": 1}", arg_kernel, arg_memory);
-        r = call(bus, MANAGER_PATH, MANAGER_IFACE, "CreateGuest", &reply, "ss", name, config);
+        r = call(bus, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "CreateGuest", &reply, "ss", name, config);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
@@ -99,7 +96,7 @@ static int guest_create(sd_bus *bus, const char *name, char **ret_path) {
 
 static int guest_state(sd_bus *bus, const char *path, char **ret) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_get_property_string(bus, BUS_NAME, path, GUEST_IFACE, "State", &error, ret);
+        int r = sd_bus_get_property_string(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "State", &error, ret);
         sd_bus_error_free(&error);
         return r;
 }
@@ -140,7 +137,7 @@ static int mode_latency(void) {
                         continue;
                 }
                 double t0 = now_ms(), t1 = 0;
-                if (call(bus, path, GUEST_IFACE, "Start", NULL, "") < 0) {
+                if (call(bus, path, GUESTD_GUEST_IFACE, "Start", NULL, "") < 0) {
                         failures++;
                         goto next;
                 }
@@ -148,7 +145,7 @@ static int mode_latency(void) {
                         sd_bus_message *reply = NULL;
                         const void *data;
                         size_t size = 0;
-                        if (call(bus, path, GUEST_IFACE, "GetConsoleLog", &reply, "") < 0)
+                        if (call(bus, path, GUESTD_GUEST_IFACE, "GetConsoleLog", &reply, "") < 0)
                                 break;
                         if (sd_bus_message_read_array(reply, 'y', &data, &size) < 0)
                                 size = 0;
@@ -166,7 +163,7 @@ static int mode_latency(void) {
                         failures++;
                 guest_wait_stopped(bus, path, 10000);
         next:
-                call(bus, MANAGER_PATH, MANAGER_IFACE, "RemoveGuest", NULL, "s", name);
+                call(bus, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "RemoveGuest", NULL, "s", name);
                 free(path);
         }
         if (n == 0) {
@@ -191,7 +188,7 @@ static void throughput_client(unsigned id, double end, int out_fd) {
         if (guest_create(bus, name, &path) < 0)
                 _exit(1);
         while (now_ms() < end) {
-                if (call(bus, path, GUEST_IFACE, "Start", NULL, "") < 0) {
+                if (call(bus, path, GUESTD_GUEST_IFACE, "Start", NULL, "") < 0) {
                         failures++;
                         usleep(10000);
                         continue;
@@ -201,7 +198,7 @@ static void throughput_client(unsigned id, double end, int out_fd) {
                         failures++;
         }
         guest_wait_stopped(bus, path, 10000);
-        call(bus, MANAGER_PATH, MANAGER_IFACE, "RemoveGuest", NULL, "s", name);
+        call(bus, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "RemoveGuest", NULL, "s", name);
         dprintf(out_fd, "%u %u\n", starts, failures);
         _exit(0);
 }

@@ -13,7 +13,7 @@
  * verb's mask, so `guestctl --json list` and `guestctl list --json` mean
  * the same.
  *
- * Handlers return the process exit status (see enum exit_status and
+ * Handlers return the process exit status (see enum guestctl_exit in bus-api.h and
  * guestctl(1)), having already said what went wrong on stderr. This is the
  * edge where errors end, so it is the one place that speaks exit codes
  * instead of negative errno.
@@ -31,51 +31,9 @@
 #include <systemd/sd-bus.h>
 #include <termios.h>
 
+#include "bus-api.h"
 #include "log.h"
 #include "util.h"
-
-#define BUS_NAME "org.guestd1"
-#define MANAGER_PATH "/org/guestd1"
-#define MANAGER_IFACE "org.guestd1.Manager"
-#define GUEST_IFACE "org.guestd1.Guest"
-#define ERROR_PREFIX "org.guestd1.Error."
-
-/* Documented in guestctl(1); scripts rely on these numbers. */
-enum exit_status {
-        EXIT_OK = 0,
-        EXIT_FAIL = 1,             /* anything not listed below */
-        EXIT_USAGE = 2,            /* guestctl's own command line is wrong */
-        EXIT_NO_SUCH_GUEST = 3,    /* org.guestd1.Error.NoSuchGuest */
-        EXIT_ACCESS_DENIED = 4,    /* org.guestd1.Error.AccessDenied, or the bus refused */
-        EXIT_QUOTA_EXCEEDED = 5,   /* org.guestd1.Error.QuotaExceeded, .LimitExceeded */
-        EXIT_BAD_STATE = 6,        /* org.guestd1.Error.BadState */
-        EXIT_UNREACHABLE = 7,      /* no bus, or guestd is not on it, or no reply */
-        EXIT_INVALID_ARGUMENT = 8, /* org.guestd1.Error.InvalidArgument */
-        EXIT_EXISTS = 9,           /* org.guestd1.Error.Exists */
-        EXIT_KVM_UNAVAILABLE = 10, /* org.guestd1.Error.KvmUnavailable */
-        EXIT_BAD_SNAPSHOT = 11,    /* org.guestd1.Error.BadSnapshot */
-};
-
-static const struct {
-        const char *name;
-        enum exit_status status;
-} error_table[] = {
-        { ERROR_PREFIX "NoSuchGuest", EXIT_NO_SUCH_GUEST },
-        { ERROR_PREFIX "AccessDenied", EXIT_ACCESS_DENIED },
-        { ERROR_PREFIX "QuotaExceeded", EXIT_QUOTA_EXCEEDED },
-        { ERROR_PREFIX "BadState", EXIT_BAD_STATE },
-        { ERROR_PREFIX "InvalidArgument", EXIT_INVALID_ARGUMENT },
-        { ERROR_PREFIX "Exists", EXIT_EXISTS },
-        { ERROR_PREFIX "KvmUnavailable", EXIT_KVM_UNAVAILABLE },
-        { ERROR_PREFIX "BadSnapshot", EXIT_BAD_SNAPSHOT },
-        { ERROR_PREFIX "LimitExceeded", EXIT_QUOTA_EXCEEDED },
-        { SD_BUS_ERROR_ACCESS_DENIED, EXIT_ACCESS_DENIED },
-        { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_UNREACHABLE },
-        { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_UNREACHABLE },
-        { SD_BUS_ERROR_NO_REPLY, EXIT_UNREACHABLE },
-        { SD_BUS_ERROR_TIMEOUT, EXIT_UNREACHABLE },
-        { SD_BUS_ERROR_DISCONNECTED, EXIT_UNREACHABLE },
-};
 
 /* Options; OPT_* says which verbs accept which. */
 enum {
@@ -98,19 +56,12 @@ static const char *arg_seen_name[4]; /* an option given, per OPT_* bit, for erro
 
 /* ------------------------------------------------------------ errors */
 
-static int exit_status_from_bus_error(const sd_bus_error *error) {
-        for (size_t i = 0; i < ELEMENTSOF(error_table); i++)
-                if (sd_bus_error_has_name(error, error_table[i].name))
-                        return error_table[i].status;
-        return EXIT_FAIL;
-}
-
 /* Says what went wrong with a call and returns the exit status for it.
  * The daemon's message is shown as it is: it is written for people. */
 static int bus_call_failed(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                 log_error("guestd is not running: nothing owns %s on the bus. "
-                          "Start it (systemctl start guestd) or pass the right --bus.", BUS_NAME);
+                          "Start it (systemctl start guestd) or pass the right --bus.", GUESTD_BUS_NAME);
         else if (sd_bus_error_has_names(error, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT))
                 log_error("guestd did not answer %s in time.", what);
         else if (sd_bus_error_is_set(error) && error->message && error->message[0])
@@ -119,12 +70,12 @@ static int bus_call_failed(const sd_bus_error *error, int r, const char *what) {
                 log_error("%s failed: %s", what, error->name);
         else
                 log_error_errno(r, "%s failed: %m", what);
-        return sd_bus_error_is_set(error) ? exit_status_from_bus_error(error) : EXIT_FAIL;
+        return sd_bus_error_is_set(error) ? guestctl_exit_from_bus_error(error) : GUESTCTL_EXIT_FAIL;
 }
 
 static int log_oom(void) {
         log_error("Out of memory.");
-        return EXIT_FAIL;
+        return GUESTCTL_EXIT_FAIL;
 }
 
 /* ------------------------------------------------------------ bus */
@@ -134,6 +85,7 @@ static int bus_connect(sd_bus **ret) {
         const char *where;
         int r;
 
+        (void) sd_bus_error_add_map(guestd_bus_error_map);
         if (arg_bus_address) {
                 where = arg_bus_address;
                 r = sd_bus_new(&bus);
@@ -152,10 +104,10 @@ static int bus_connect(sd_bus **ret) {
         }
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to %s: %m", where);
-                return EXIT_UNREACHABLE;
+                return GUESTCTL_EXIT_UNREACHABLE;
         }
         *ret = TAKE_PTR(bus);
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 /* Resolves a guest name ("NAME", or "UID/NAME" for uid 0) to its object. */
@@ -165,14 +117,14 @@ static int guest_lookup(sd_bus *bus, const char *name, char **ret_path) {
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetGuest", &error, &reply, "s", name);
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "GetGuest", &error, &reply, "s", name);
         if (r < 0)
                 return bus_call_failed(&error, r, "GetGuest");
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
-                return log_error_errno(r, "Malformed reply to GetGuest: %m"), EXIT_FAIL;
+                return log_error_errno(r, "Malformed reply to GetGuest: %m"), GUESTCTL_EXIT_FAIL;
         *ret_path = strdup(path);
-        return *ret_path ? EXIT_OK : log_oom();
+        return *ret_path ? GUESTCTL_EXIT_OK : log_oom();
 }
 
 /* Calls a method without arguments or results on a guest, by name. */
@@ -184,17 +136,17 @@ static int guest_call_simple(const char *name, const char *method, const char *t
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = guest_lookup(bus, name, &path);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         va_start(ap, types);
-        r = sd_bus_call_methodv(bus, BUS_NAME, path, GUEST_IFACE, method, &error, NULL, types, ap);
+        r = sd_bus_call_methodv(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, method, &error, NULL, types, ap);
         va_end(ap);
         if (r < 0)
                 return bus_call_failed(&error, r, method);
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 /* ------------------------------------------------------------ output */
@@ -205,7 +157,7 @@ static int json_print(struct json_object *o) {
         if (!s)
                 return log_oom();
         puts(s);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+        return fflush(stdout) == 0 ? GUESTCTL_EXIT_OK : GUESTCTL_EXIT_FAIL;
 }
 
 /* An aligned text table. Columns whose header is in right_aligned are
@@ -289,10 +241,10 @@ static int json_add_path(struct json_object *o, const char *key, const char *pat
         _cleanup_free_ char *abs = path_absolute(path);
         if (!abs) {
                 log_error_errno(-errno, "Cannot make \"%s\" an absolute path: %m", path);
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
         json_object_object_add(o, key, json_object_new_string(abs));
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 /* --disk FILE[,ro][,id=ID]: the launcher's syntax, as JSON. */
@@ -307,13 +259,13 @@ static int disk_to_json(const char *spec, struct json_object **ret) {
         file = strtok_r(copy, ",", &save);
         if (!file) {
                 log_error("--disk needs a file name: --disk FILE[,ro][,id=ID]");
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         d = json_object_new_object();
         if (!d)
                 return log_oom();
         r = json_add_path(d, "path", file);
-        if (r != EXIT_OK) {
+        if (r != GUESTCTL_EXIT_OK) {
                 json_object_put(d);
                 return r;
         }
@@ -328,11 +280,11 @@ static int disk_to_json(const char *spec, struct json_object **ret) {
                 else {
                         log_error("Unknown disk option \"%s\" in --disk %s (known: ro, rw, id=ID).", opt, spec);
                         json_object_put(d);
-                        return EXIT_USAGE;
+                        return GUESTCTL_EXIT_USAGE;
                 }
         }
         *ret = d;
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static int verb_create(int argc, char **argv) {
@@ -345,15 +297,15 @@ static int verb_create(int argc, char **argv) {
 
         if (!arg_kernel) {
                 log_error("create needs --kernel FILE.");
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         config = json_object_new_object();
         if (!config)
                 return log_oom();
         r = json_add_path(config, "kernel", arg_kernel);
-        if (r == EXIT_OK && arg_initrd)
+        if (r == GUESTCTL_EXIT_OK && arg_initrd)
                 r = json_add_path(config, "initrd", arg_initrd);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 goto out;
         if (arg_cmdline)
                 json_object_object_add(config, "cmdline", json_object_new_string(arg_cmdline));
@@ -366,16 +318,16 @@ static int verb_create(int argc, char **argv) {
                 for (size_t i = 0; i < arg_n_disks; i++) {
                         struct json_object *d;
                         r = disk_to_json(arg_disks[i], &d);
-                        if (r != EXIT_OK)
+                        if (r != GUESTCTL_EXIT_OK)
                                 goto out;
                         json_object_array_add(disks, d);
                 }
         }
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 goto out;
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "CreateGuest", &error, &reply, "ss", argv[1],
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "CreateGuest", &error, &reply, "ss", argv[1],
                                json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         if (r < 0) {
                 r = bus_call_failed(&error, r, "CreateGuest");
@@ -384,7 +336,7 @@ static int verb_create(int argc, char **argv) {
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0) {
                 log_error_errno(r, "Malformed reply to CreateGuest: %m");
-                r = EXIT_FAIL;
+                r = GUESTCTL_EXIT_FAIL;
                 goto out;
         }
         if (arg_json) {
@@ -394,7 +346,7 @@ static int verb_create(int argc, char **argv) {
                 r = json_print(o);
                 json_object_put(o);
         } else
-                r = EXIT_OK;
+                r = GUESTCTL_EXIT_OK;
 out:
         json_object_put(config);
         return r;
@@ -406,12 +358,12 @@ static int verb_remove(int argc, char **argv) {
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "RemoveGuest", &error, NULL, "s", argv[1]);
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "RemoveGuest", &error, NULL, "s", argv[1]);
         if (r < 0)
                 return bus_call_failed(&error, r, "RemoveGuest");
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static int verb_list(int argc, char **argv) {
@@ -427,9 +379,9 @@ static int verb_list(int argc, char **argv) {
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListGuests", &error, &reply, "");
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "ListGuests", &error, &reply, "");
         if (r < 0)
                 return bus_call_failed(&error, r, "ListGuests");
         r = sd_bus_message_enter_container(reply, 'a', "(sosutu)");
@@ -485,10 +437,10 @@ static int verb_list(int argc, char **argv) {
                 table_print(&t);
         else if (isatty(STDOUT_FILENO))
                 printf("No guests.\n");
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 bad:
         log_error_errno(r, "Malformed reply to ListGuests: %m");
-        return EXIT_FAIL;
+        return GUESTCTL_EXIT_FAIL;
 }
 
 /* Property names as JSON keys: snake case, units where the name hides them. */
@@ -590,7 +542,7 @@ static int get_all_into(sd_bus *bus, const char *path, const char *iface, const 
         const char *property;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s", iface);
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s", iface);
         if (r < 0)
                 return bus_call_failed(&error, r, "GetAll");
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
@@ -617,9 +569,9 @@ static int get_all_into(sd_bus *bus, const char *path, const char *iface, const 
         }
         if (r < 0) {
                 log_error_errno(r, "Malformed reply to GetAll: %m");
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static uint64_t json_get_u64(struct json_object *o, const char *key, uint64_t fallback) {
@@ -660,17 +612,17 @@ static int verb_status(int argc, char **argv) {
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = guest_lookup(bus, argv[1], &path);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         /* Collected into one JSON object first: --json prints it, the human
          * form prints it in the order the daemon sent. */
         o = json_object_new_object();
         json_object_object_add(o, "object", json_object_new_string(path));
-        r = get_all_into(bus, path, GUEST_IFACE, guest_property_key, o);
-        if (r != EXIT_OK) {
+        r = get_all_into(bus, path, GUESTD_GUEST_IFACE, guest_property_key, o);
+        if (r != GUESTCTL_EXIT_OK) {
                 json_object_put(o);
                 return r;
         }
@@ -728,7 +680,7 @@ static int verb_status(int argc, char **argv) {
                         printf("%*s: %s\n", (int) width, label, json_object_get_string(value2));
         }
         json_object_put(o);
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static int verb_start(int argc, char **argv) {
@@ -790,7 +742,7 @@ static int long_call_properties(sd_bus_message *m, void *userdata, sd_bus_error 
         int r;
 
         r = sd_bus_message_read(m, "s", &iface);
-        if (r < 0 || strcmp(iface, GUEST_IFACE) != 0)
+        if (r < 0 || strcmp(iface, GUESTD_GUEST_IFACE) != 0)
                 return 0;
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         while (r > 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
@@ -820,27 +772,27 @@ static int guest_call_long(const char *name, const char *method, const char *wha
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = guest_lookup(bus, name, &path);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         if (!arg_json && isatty(STDERR_FILENO)) {
                 /* guestd sends PropertiesChanged only to subscribers, and
                  * only about their own guests. */
-                r = sd_bus_match_signal(bus, &match_slot, BUS_NAME, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                r = sd_bus_match_signal(bus, &match_slot, GUESTD_BUS_NAME, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                         long_call_properties, &c);
                 if (r >= 0)
-                        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "Subscribe", NULL, NULL, "");
+                        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "Subscribe", NULL, NULL, "");
                 if (r < 0)
                         log_debug_errno(r, "No progress bar (cannot watch the guest): %m");
         }
-        r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, path, GUEST_IFACE, method);
+        r = sd_bus_message_new_method_call(bus, &call, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, method);
         if (r >= 0)
                 r = sd_bus_call_async(bus, &reply_slot, call, long_call_reply, &c, LONG_CALL_USEC);
         if (r < 0) {
                 log_error_errno(r, "Cannot call %s: %m", method);
-                return EXIT_UNREACHABLE;
+                return GUESTCTL_EXIT_UNREACHABLE;
         }
         while (!c.done) {
                 r = sd_bus_process(bus, NULL);
@@ -855,14 +807,14 @@ static int guest_call_long(const char *name, const char *method, const char *wha
                 fputc('\n', stderr);
         if (!c.done) {
                 log_error_errno(r, "Lost guestd while waiting for %s: %m", method);
-                return EXIT_UNREACHABLE;
+                return GUESTCTL_EXIT_UNREACHABLE;
         }
         if (c.r < 0) {
                 r = bus_call_failed(&c.error, c.r, method);
                 sd_bus_error_free(&c.error);
                 return r;
         }
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static int verb_suspend(int argc, char **argv) {
@@ -891,18 +843,18 @@ static int verb_log(int argc, char **argv) {
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = guest_lookup(bus, argv[1], &path);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, BUS_NAME, path, GUEST_IFACE, "GetConsoleLog", &error, &reply, "");
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "GetConsoleLog", &error, &reply, "");
         if (r < 0)
                 return bus_call_failed(&error, r, "GetConsoleLog");
         r = sd_bus_message_read_array(reply, 'y', &data, &size);
         if (r < 0) {
                 log_error_errno(r, "Malformed reply to GetConsoleLog: %m");
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
         if (arg_json) {
                 struct json_object *o = json_object_new_object();
@@ -915,9 +867,9 @@ static int verb_log(int argc, char **argv) {
         r = loop_write(STDOUT_FILENO, data, size);
         if (r < 0) {
                 log_error_errno(r, "Failed to write the log: %m");
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 /* The Manager's page-table properties as JSON: budget_bytes,
@@ -942,14 +894,14 @@ static const char *host_property_key(const char *property) {
  * limit_effective, limit_reason. */
 static int host_page_tables(sd_bus *bus, struct json_object **ret) {
         struct json_object *o = json_object_new_object();
-        int r = get_all_into(bus, MANAGER_PATH, MANAGER_IFACE, host_property_key, o);
+        int r = get_all_into(bus, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, host_property_key, o);
 
-        if (r != EXIT_OK) {
+        if (r != GUESTCTL_EXIT_OK) {
                 json_object_put(o);
                 return r;
         }
         *ret = o;
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static void print_host_page_tables(struct json_object *o) {
@@ -975,16 +927,16 @@ static int verb_budget(int argc, char **argv) {
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         if (argc > 1) {
                 const char *spec = strcmp(argv[1], "policy") == 0 ? "" : argv[1];
-                r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetPageTableBudget", &error, NULL, "s", spec);
+                r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "SetPageTableBudget", &error, NULL, "s", spec);
                 if (r < 0)
                         return bus_call_failed(&error, r, "SetPageTableBudget");
         }
         r = host_page_tables(bus, &o);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         if (arg_json)
                 r = json_print(o);
@@ -1005,9 +957,9 @@ static int verb_quota(int argc, char **argv) {
         int r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetQuota", &error, &reply, "");
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "GetQuota", &error, &reply, "");
         if (r < 0)
                 return bus_call_failed(&error, r, "GetQuota");
         if (arg_json)
@@ -1029,10 +981,10 @@ static int verb_quota(int argc, char **argv) {
         if (r < 0) {
                 json_object_put(o);
                 log_error_errno(r, "Malformed reply to GetQuota: %m");
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
         r = host_page_tables(bus, &pt);
-        if (r != EXIT_OK) {
+        if (r != GUESTCTL_EXIT_OK) {
                 json_object_put(o);
                 return r;
         }
@@ -1046,7 +998,7 @@ static int verb_quota(int argc, char **argv) {
         putchar('\n');
         print_host_page_tables(pt);
         json_object_put(pt);
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 /* ------------------------------------------------------------ console */
@@ -1108,18 +1060,18 @@ static int console_copy(int console_fd, bool interactive) {
                 ssize_t n;
 
                 if (console_quit)
-                        return EXIT_OK;
+                        return GUESTCTL_EXIT_OK;
                 if (!stdin_open && !interactive && arg_idle_ms > 0) {
                         usec_t idle = (now_usec() - last_output) / 1000;
                         if (idle >= arg_idle_ms)
-                                return EXIT_OK;
+                                return GUESTCTL_EXIT_OK;
                         timeout = (int) (arg_idle_ms - idle);
                 }
                 if (poll(p, 2, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
                         log_error_errno(-errno, "poll() failed: %m");
-                        return EXIT_FAIL;
+                        return GUESTCTL_EXIT_FAIL;
                 }
                 if (p[0].revents) {
                         n = read(console_fd, buf, sizeof(buf));
@@ -1128,10 +1080,10 @@ static int console_copy(int console_fd, bool interactive) {
                         if (n <= 0) {
                                 if (interactive)
                                         fprintf(stderr, "\r\n[console closed: the guest stopped]\r\n");
-                                return EXIT_OK;
+                                return GUESTCTL_EXIT_OK;
                         }
                         if (loop_write(STDOUT_FILENO, buf, n) < 0)
-                                return EXIT_OK; /* stdout went away (| head): done */
+                                return GUESTCTL_EXIT_OK; /* stdout went away (| head): done */
                         last_output = now_usec();
                 }
                 if (p[1].revents) {
@@ -1148,13 +1100,13 @@ static int console_copy(int console_fd, bool interactive) {
                                 if (escape) {
                                         if (escape > buf)
                                                 (void) loop_write(console_fd, buf, escape - buf);
-                                        return EXIT_OK;
+                                        return GUESTCTL_EXIT_OK;
                                 }
                         }
                         if (loop_write(console_fd, buf, n) < 0) {
                                 if (interactive)
                                         fprintf(stderr, "\r\n[console closed: the guest stopped]\r\n");
-                                return EXIT_OK;
+                                return GUESTCTL_EXIT_OK;
                         }
                 }
         }
@@ -1170,24 +1122,24 @@ static int verb_console(int argc, char **argv) {
         int fd, r;
 
         r = bus_connect(&bus);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = guest_lookup(bus, argv[1], &path);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, BUS_NAME, path, GUEST_IFACE, "OpenConsole", &error, &reply, "");
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "OpenConsole", &error, &reply, "");
         if (r < 0)
                 return bus_call_failed(&error, r, "OpenConsole");
         r = sd_bus_message_read(reply, "h", &fd);
         if (r < 0) {
                 log_error_errno(r, "Malformed reply to OpenConsole: %m");
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
         /* The message owns fd; keep our own copy past its lifetime. */
         console_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (console_fd < 0) {
                 log_error_errno(-errno, "Failed to duplicate the console fd: %m");
-                return EXIT_FAIL;
+                return GUESTCTL_EXIT_FAIL;
         }
         reply = sd_bus_message_unref(reply);
         bus = sd_bus_flush_close_unref(bus); /* not needed while copying */
@@ -1202,7 +1154,7 @@ static int verb_console(int argc, char **argv) {
                 r = console_raw_terminal();
                 if (r < 0) {
                         log_error_errno(r, "Failed to put the terminal into raw mode: %m");
-                        return EXIT_FAIL;
+                        return GUESTCTL_EXIT_FAIL;
                 }
                 fprintf(stderr, "Connected to guest %s. Escape character is ^] (Ctrl-]).\r\n", argv[1]);
         }
@@ -1286,7 +1238,7 @@ static void help(FILE *f) {
                 "\n"
                 "Exit status: 0 ok, 1 other failure, 2 usage error, 3 no such guest, 4 access denied,\n"
                 "5 quota exceeded, 6 bad state, 7 guestd unreachable, 8 invalid argument, 9 exists,\n"
-                "10 KVM unavailable, 11 bad snapshot. See guestctl(1).\n");
+                "10 KVM unavailable, 11 bad snapshot, 12 timed out. See guestctl(1).\n");
 }
 
 static int verb_help(int argc, char **argv) {
@@ -1294,15 +1246,15 @@ static int verb_help(int argc, char **argv) {
 
         if (argc < 2) {
                 help(stdout);
-                return EXIT_OK;
+                return GUESTCTL_EXIT_OK;
         }
         v = verb_find(argv[1]);
         if (!v) {
                 log_error("Unknown verb \"%s\"; `guestctl --help` lists them.", argv[1]);
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         help_verb(stdout, v);
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 /* ------------------------------------------------------------ main */
@@ -1311,9 +1263,9 @@ static int parse_number(const char *option, const char *s, uint64_t *ret) {
         int r = safe_atou64(s, ret);
         if (r < 0) {
                 log_error("%s wants a non-negative whole number, got \"%s\".", option, s);
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 static int parse_argv(int argc, char **argv) {
@@ -1363,12 +1315,12 @@ static int parse_argv(int argc, char **argv) {
                         break;
                 case ARG_MEMORY:
                         arg_seen |= OPT_CREATE;
-                        if ((r = parse_number("--memory", optarg, &arg_memory_mib)) != EXIT_OK)
+                        if ((r = parse_number("--memory", optarg, &arg_memory_mib)) != GUESTCTL_EXIT_OK)
                                 return r;
                         break;
                 case ARG_VCPUS:
                         arg_seen |= OPT_CREATE;
-                        if ((r = parse_number("--vcpus", optarg, &arg_vcpus)) != EXIT_OK)
+                        if ((r = parse_number("--vcpus", optarg, &arg_vcpus)) != GUESTCTL_EXIT_OK)
                                 return r;
                         break;
                 case ARG_DISK: {
@@ -1388,7 +1340,7 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_IDLE:
                         arg_seen |= OPT_IDLE;
                         arg_seen_name[3] = "--idle";
-                        if ((r = parse_number("--idle", optarg, &arg_idle_ms)) != EXIT_OK)
+                        if ((r = parse_number("--idle", optarg, &arg_idle_ms)) != GUESTCTL_EXIT_OK)
                                 return r;
                         break;
                 case '?':
@@ -1397,10 +1349,10 @@ static int parse_argv(int argc, char **argv) {
                         else
                                 log_error("Unknown option or missing argument in \"%s\"; see guestctl --help.",
                                           argv[optind - 1]);
-                        return EXIT_USAGE;
+                        return GUESTCTL_EXIT_USAGE;
                 }
         }
-        return EXIT_OK;
+        return GUESTCTL_EXIT_OK;
 }
 
 int main(int argc, char **argv) {
@@ -1409,25 +1361,25 @@ int main(int argc, char **argv) {
 
         log_set_program("guestctl");
         r = parse_argv(argc, argv);
-        if (r != EXIT_OK)
+        if (r != GUESTCTL_EXIT_OK)
                 return r;
 
         if (optind >= argc) {
                 if (arg_seen & (1u << 31)) {
                         help(stdout);
-                        return EXIT_OK;
+                        return GUESTCTL_EXIT_OK;
                 }
                 help(stderr);
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         v = verb_find(argv[optind]);
         if (!v) {
                 log_error("Unknown verb \"%s\"; `guestctl --help` lists them.", argv[optind]);
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         if (arg_seen & (1u << 31)) {
                 help_verb(stdout, v);
-                return EXIT_OK;
+                return GUESTCTL_EXIT_OK;
         }
         if (arg_seen & ~v->options & ~(1u << 31)) {
                 for (size_t i = 0; i < ELEMENTSOF(arg_seen_name); i++)
@@ -1436,14 +1388,14 @@ int main(int argc, char **argv) {
                                 break;
                         }
                 help_verb(stderr, v);
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         n_args = argc - optind - 1;
         if (n_args < v->min_args || n_args > v->max_args) {
                 log_error("\"%s\" takes %s.", v->name,
                           v->max_args == 0 ? "no arguments" : v->min_args == v->max_args ? "exactly one argument" : "at most one argument");
                 help_verb(stderr, v);
-                return EXIT_USAGE;
+                return GUESTCTL_EXIT_USAGE;
         }
         r = v->fn(argc - optind, argv + optind);
         free(arg_disks);

@@ -672,6 +672,9 @@ static int guest_node_enumerator(sd_bus *bus, const char *path, void *userdata, 
 int bus_setup(struct manager *m) {
         int r;
 
+        r = sd_bus_error_add_map(guestd_bus_error_map);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register guestd's bus errors: %m");
         if (m->bus_address) {
                 r = sd_bus_new(&m->bus);
                 if (r >= 0)
@@ -685,11 +688,11 @@ int bus_setup(struct manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the %s bus: %m", m->bus_address ? m->bus_address : "system");
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, GUESTD_OBJECT_PATH, "org.guestd1.Manager", manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, manager_vtable, m);
         if (r >= 0)
                 r = sd_bus_add_object_manager(m->bus, NULL, GUESTD_OBJECT_PATH);
         if (r >= 0)
-                r = sd_bus_add_fallback_vtable(m->bus, NULL, GUESTD_GUEST_PREFIX, "org.guestd1.Guest", guest_vtable, guest_object_find, m);
+                r = sd_bus_add_fallback_vtable(m->bus, NULL, GUESTD_GUEST_PREFIX, GUESTD_GUEST_IFACE, guest_vtable, guest_object_find, m);
         if (r >= 0)
                 r = sd_bus_add_node_enumerator(m->bus, NULL, GUESTD_GUEST_PREFIX, guest_node_enumerator, m);
         if (r < 0)

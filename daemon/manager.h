@@ -17,13 +17,11 @@
 #include <systemd/sd-event.h>
 
 #include "guest.h"
+#include "bus-api.h"
 #include "pagetables.h"
 #include "policy.h"
 
 #define GUESTD_VERSION "0.1"
-#define GUESTD_BUS_NAME "org.guestd1"
-#define GUESTD_OBJECT_PATH "/org/guestd1"
-#define GUESTD_GUEST_PREFIX "/org/guestd1/guest"
 
 /* Launchers run as uids from this range, one per running guest. It must
  * belong to nobody: not to an account (checked at start-up), not to
@@ -33,17 +31,6 @@
 #define GUESTD_LAUNCHER_UID_FIRST UINT32_C(1879048192)
 #define GUESTD_LAUNCHER_UID_LAST UINT32_C(1879049215)
 #define GUESTD_LAUNCHER_UIDS_MAX 65536
-
-#define GUESTD_ERROR_QUOTA "org.guestd1.Error.QuotaExceeded"
-#define GUESTD_ERROR_NO_SUCH_GUEST "org.guestd1.Error.NoSuchGuest"
-#define GUESTD_ERROR_ACCESS_DENIED "org.guestd1.Error.AccessDenied"
-#define GUESTD_ERROR_INVALID_ARGUMENT "org.guestd1.Error.InvalidArgument"
-#define GUESTD_ERROR_BAD_STATE "org.guestd1.Error.BadState"
-#define GUESTD_ERROR_EXISTS "org.guestd1.Error.Exists"
-#define GUESTD_ERROR_KVM_UNAVAILABLE "org.guestd1.Error.KvmUnavailable"
-#define GUESTD_ERROR_FAILED "org.guestd1.Error.Failed"
-#define GUESTD_ERROR_BAD_SNAPSHOT "org.guestd1.Error.BadSnapshot"
-#define GUESTD_ERROR_LIMIT "org.guestd1.Error.LimitExceeded"
 
 struct manager {
         sd_event *event;

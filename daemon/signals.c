@@ -144,7 +144,7 @@ static int append_properties(sd_bus_message *msg, struct guest *g, const char *c
 }
 
 static int build_changed(sd_bus_message *msg, struct guest *g, const void *arg) {
-        int r = sd_bus_message_append(msg, "s", "org.guestd1.Guest");
+        int r = sd_bus_message_append(msg, "s", GUESTD_GUEST_IFACE);
 
         if (r >= 0)
                 r = append_properties(msg, g, arg);
@@ -159,7 +159,7 @@ static int build_added(sd_bus_message *msg, struct guest *g, const void *arg) {
         if (r >= 0)
                 r = sd_bus_message_open_container(msg, 'e', "sa{sv}");
         if (r >= 0)
-                r = sd_bus_message_append(msg, "s", "org.guestd1.Guest");
+                r = sd_bus_message_append(msg, "s", GUESTD_GUEST_IFACE);
         if (r >= 0)
                 r = append_properties(msg, g, NULL);
         if (r >= 0)
@@ -168,7 +168,7 @@ static int build_added(sd_bus_message *msg, struct guest *g, const void *arg) {
 }
 
 static int build_removed(sd_bus_message *msg, struct guest *g, const void *arg) {
-        return sd_bus_message_append(msg, "oas", g->object_path, 1, "org.guestd1.Guest");
+        return sd_bus_message_append(msg, "oas", g->object_path, 1, GUESTD_GUEST_IFACE);
 }
 
 void signals_guest_added(struct manager *m, struct guest *g) {

@@ -23,6 +23,8 @@
 #include "budget.h"
 #include "cgroup.h"
 #include "console.h"
+#include "exit-classify.h"
+#include "guest-exit.h"
 #include "kvm-stats.h"
 #include "kvm.h"
 #include "log.h"
@@ -35,45 +37,6 @@
 
 /* Our own errno-like code for "wrong file type" (no errno says it). */
 #define EFTYPE_GUESTD 10000
-
-/* The launcher's exit statuses (launcher/device.h, enum guest_exit), plus
- * 7: it stopped the guest because the daemon asked. */
-enum {
-        EXIT_POWEROFF = 0,
-        EXIT_LAUNCHER_ERROR = 1,
-        EXIT_RESET = 3,
-        EXIT_SHUTDOWN = 4,
-        EXIT_INTERNAL_ERROR = 5,
-        EXIT_GUEST_FAILURE = 6,
-        EXIT_STOPPED = 7,
-        EXIT_SUSPENDED = 8,
-};
-
-static const struct {
-        int code;
-        enum guest_state state;
-        const char *reason; /* when the launcher gave none */
-} exit_table[] = {
-        { EXIT_POWEROFF, GUEST_STOPPED, "guest powered off" },
-        { EXIT_STOPPED, GUEST_STOPPED, "stopped on request" },
-        { EXIT_LAUNCHER_ERROR, GUEST_CRASHED, "the launcher failed" },
-        { EXIT_RESET, GUEST_CRASHED, "guest asked for a CPU reset (reboot is not supported)" },
-        { EXIT_SHUTDOWN, GUEST_CRASHED, "triple fault" },
-        { EXIT_INTERNAL_ERROR, GUEST_CRASHED, "KVM internal error (emulation failure)" },
-        { EXIT_GUEST_FAILURE, GUEST_CRASHED, "guest powered off reporting failure" },
-};
-
-enum guest_state supervise_exit_to_state(int exit_code, const char *reason, char **ret_reason) {
-        for (size_t i = 0; i < ELEMENTSOF(exit_table); i++)
-                if (exit_table[i].code == exit_code) {
-                        *ret_reason = strdup(reason && *reason ? reason : exit_table[i].reason);
-                        return exit_table[i].state;
-                }
-        if (asprintf(ret_reason, "the launcher exited with status %d%s%s", exit_code, reason && *reason ? ": " : "",
-                     reason ? reason : "") < 0)
-                *ret_reason = NULL;
-        return GUEST_CRASHED;
-}
 
 /* ------------------------------------------------------------ pending calls */
 
@@ -909,7 +872,7 @@ static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userda
 /* The launcher process is gone: work out why, clean up, persist. */
 static void launcher_ended(struct guest *g) {
         struct manager *m = g->manager;
-        _cleanup_free_ char *reason = NULL, *start_error = NULL, *suspend_error = NULL, *snapshot_error = NULL;
+        _cleanup_free_ char *reason = NULL, *start_error = NULL, *suspend_error = NULL, *snapshot_error = NULL, *violation = NULL;
         enum guest_state state;
         siginfo_t si = {};
         bool have_status = false, suspended = false, resume_failed = false;
@@ -921,39 +884,24 @@ static void launcher_ended(struct guest *g) {
         if (g->pidfd >= 0 && waitid(P_PIDFD, g->pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
                 have_status = true; /* our child; after a daemon restart it is not */
 
-        if ((have_status && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) && si.si_status == SIGSYS) ||
-            (!have_status && g->violation_received)) {
-                /* The sandbox stopped a system call: whatever the launcher
-                 * said before, this is how it ended. */
-                state = GUEST_CRASHED;
-                reason = violation_reason(g);
-                log_warning("Guest %s: %s", g->id, reason ? reason : "sandbox violation");
-        } else if (g->protocol_error) {
-                state = GUEST_CRASHED;
-                if (asprintf(&reason, "launcher protocol error: %s", g->protocol_error) < 0)
-                        reason = NULL;
-        } else if (g->kill_requested && g->kill_reason && !g->exited_received) {
-                state = GUEST_STOPPED;
-                reason = strdup(g->kill_reason);
-        } else if (g->exited_received) {
-                state = supervise_exit_to_state(g->exit_code, g->exit_reason, &reason);
-                /* A guest told to stop may end through a CPU reset (the
-                 * i8042 path): that is the stop, not a crash. */
-                if (g->stop_requested && (g->exit_code == EXIT_RESET || g->exit_code == EXIT_STOPPED)) {
-                        state = GUEST_STOPPED;
-                        free(reason);
-                        reason = strdup("stopped on request");
-                }
-        } else if (have_status && si.si_code == CLD_EXITED) {
-                state = supervise_exit_to_state(si.si_status, NULL, &reason);
-        } else if (have_status) {
-                state = GUEST_CRASHED;
-                if (asprintf(&reason, "the launcher was killed by signal SIG%s", sigabbrev_np(si.si_status) ?: "?") < 0)
-                        reason = NULL;
-        } else {
-                state = GUEST_CRASHED;
-                reason = strdup("the launcher ended without saying why");
-        }
+        violation = g->violation_received ? violation_reason(g) : NULL;
+        state = exit_classify(&(struct launcher_end) {
+                                      .have_status = have_status,
+                                      .wait_code = si.si_code,
+                                      .wait_status = si.si_status,
+                                      .violation_received = g->violation_received,
+                                      .violation_reason = violation,
+                                      .protocol_error = g->protocol_error,
+                                      .kill_requested = g->kill_requested,
+                                      .kill_reason = g->kill_reason,
+                                      .exited_received = g->exited_received,
+                                      .exit_code = g->exit_code,
+                                      .exit_reason = g->exit_reason,
+                                      .stop_requested = g->stop_requested,
+                              },
+                              &reason);
+        if (state == GUEST_CRASHED && reason && strncmp(reason, "sandbox violation", 17) == 0)
+                log_warning("Guest %s: %s", g->id, reason);
 
         if (g->state == GUEST_SUSPENDING && !g->stop_requested) {
                 /* However it ended: a whole snapshot is the guest. */
@@ -964,7 +912,7 @@ static void launcher_ended(struct guest *g) {
                         reason = strdup(m->shutting_down ? "suspended for the host's shutdown" : "");
                 } else {
                         _cleanup_free_ char *why = reason;
-                        if (g->exited_received && g->exit_code == EXIT_SUSPENDED) {
+                        if (g->exited_received && g->exit_code == GUEST_EXIT_SUSPENDED) {
                                 state = GUEST_CRASHED;
                                 if (asprintf(&reason, "its snapshot is unusable: %s", snapshot_error ? snapshot_error : "unknown") < 0)
                                         reason = NULL;

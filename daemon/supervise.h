@@ -55,6 +55,3 @@ int supervise_pause(struct guest *g, bool pause, sd_bus_message *call, sd_bus_er
 /* After a daemon restart: find the guest's launcher again, or declare
  * the guest crashed. */
 int supervise_reattach(struct manager *m, struct guest *g);
-
-/* Launcher exit status (enum guest_exit) -> final state and reason. */
-enum guest_state supervise_exit_to_state(int exit_code, const char *reason, char **ret_reason);

@@ -8,7 +8,6 @@
 
 #include "console.h"
 #include "guest.h"
-#include "supervise.h"
 #include "test.h"
 
 static void test_states(void) {
@@ -77,24 +76,6 @@ static void test_verbs(void) {
                         CHECK(r == 0 ? msg == NULL : (msg && strstr(msg, "Guest 'n' ") && !strstr(msg, "does not allow")));
                         free(msg);
                 }
-}
-
-static void test_exit_mapping(void) {
-        char *reason = NULL;
-
-        CHECK_EQ(supervise_exit_to_state(0, NULL, &reason), GUEST_STOPPED);
-        CHECK(reason && strcmp(reason, "guest powered off") == 0);
-        free(reason);
-        CHECK_EQ(supervise_exit_to_state(7, "", &reason), GUEST_STOPPED);
-        free(reason);
-        CHECK_EQ(supervise_exit_to_state(4, "triple fault at rip 0x1000", &reason), GUEST_CRASHED);
-        CHECK(reason && strcmp(reason, "triple fault at rip 0x1000") == 0);
-        free(reason);
-        CHECK_EQ(supervise_exit_to_state(5, NULL, &reason), GUEST_CRASHED);
-        free(reason);
-        CHECK_EQ(supervise_exit_to_state(42, NULL, &reason), GUEST_CRASHED);
-        CHECK(reason && strstr(reason, "status 42"));
-        free(reason);
 }
 
 static void test_record(void) {
@@ -204,7 +185,6 @@ static void test_ring(void) {
 int main(void) {
         test_states();
         test_verbs();
-        test_exit_mapping();
         test_record();
         test_ring();
         return TEST_RESULT();

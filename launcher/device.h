@@ -24,21 +24,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest-exit.h"
 #include "memory.h"
 #include "util.h"
-
-/* How a guest ended; also the launcher's exit status. */
-enum guest_exit {
-        GUEST_EXIT_POWEROFF = 0,       /* guest powered off cleanly */
-        GUEST_EXIT_LAUNCHER_ERROR = 1, /* the launcher itself failed (or bad usage) */
-        GUEST_EXIT_RESET = 3,          /* guest asked for a CPU reset */
-        GUEST_EXIT_SHUTDOWN = 4,       /* triple fault: KVM_EXIT_SHUTDOWN */
-        GUEST_EXIT_INTERNAL_ERROR = 5, /* KVM internal error, e.g. emulation failure */
-        GUEST_EXIT_GUEST_FAILURE = 6,  /* guest powered off reporting failure */
-        GUEST_EXIT_STOPPED = 7,        /* stopped by request (guestd's stop) */
-        GUEST_EXIT_SUSPENDED = 8,      /* suspended: its state is in a snapshot file */
-};
-const char *guest_exit_to_string(enum guest_exit e);
 
 struct device_host {
         struct guest_memory *mem;

@@ -28,6 +28,8 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "bus-api.h"
+
 #define MAX_FDS 8
 
 static char *unescape(const char *s) {
@@ -149,7 +151,7 @@ int main(int argc, char *argv[]) {
                 sd_bus_message *m = NULL, *reply = NULL;
                 sd_bus_error error = SD_BUS_ERROR_NULL;
 
-                r = sd_bus_message_new_method_call(bus, &m, "org.guestd1", path, iface, method);
+                r = sd_bus_message_new_method_call(bus, &m, GUESTD_BUS_NAME, path, iface, method);
                 for (int a = 0; r >= 0 && a < n_args; a++)
                         r = append_arg(m, signature[a], args[a]);
                 /* Extra fds ride along in the message whatever its

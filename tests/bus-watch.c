@@ -25,6 +25,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-api.h"
+
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (sd_bus_message_is_signal(m, NULL, NULL) &&
             strcmp(sd_bus_message_get_sender(m) ?: "", "org.freedesktop.DBus") != 0) {
@@ -81,7 +83,7 @@ int main(int argc, char **argv) {
         }
         if (subscribe) {
                 sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, "org.guestd1", "/org/guestd1", "org.guestd1.Manager", "Subscribe", &error, NULL, "");
+                r = sd_bus_call_method(bus, GUESTD_BUS_NAME, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, "Subscribe", &error, NULL, "");
                 if (r < 0)
                         printf("REFUSED Subscribe: %s\n", error.name ? error.name : strerror(-r));
                 sd_bus_error_free(&error);
