@@ -129,7 +129,8 @@ fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- check
-TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/no-entropy $(B)/tests/fake-logind
+TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/no-entropy $(B)/tests/fake-logind \
+	$(B)/tests/fuse-hang
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
@@ -213,6 +214,10 @@ $(B)/tests/bus-call: $(B)/tests/bus-call.o
 # Prints every signal that reaches a listener (tests/test-daemon-confidentiality.sh).
 $(B)/tests/bus-watch: $(B)/tests/bus-watch.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
+
+# A FUSE mount that never answers (tests/test-daemon-availability.sh).
+$(B)/tests/fuse-hang: $(B)/tests/fuse-hang.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 # Stands in for systemd-logind on a test bus (tests/test-daemon-shutdown.sh).
 $(B)/tests/fake-logind: $(B)/tests/fake-logind.o

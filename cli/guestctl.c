@@ -41,6 +41,7 @@ enum {
         OPT_CREATE = 1 << 1, /* --kernel --initrd --cmdline --memory --vcpus --disk */
         OPT_FORCE = 1 << 2,
         OPT_IDLE = 1 << 3,
+        OPT_READ_ONLY = 1 << 4,
 };
 
 static const char *arg_bus_address;
@@ -49,10 +50,10 @@ static const char *arg_kernel, *arg_initrd, *arg_cmdline;
 static uint64_t arg_memory_mib = 64, arg_vcpus = 1;
 static char **arg_disks;
 static size_t arg_n_disks;
-static bool arg_force;
+static bool arg_force, arg_read_only;
 static uint64_t arg_idle_ms = 1000;
 static unsigned arg_seen; /* OPT_* bits given on the command line */
-static const char *arg_seen_name[4]; /* an option given, per OPT_* bit, for errors */
+static const char *arg_seen_name[5]; /* an option given, per OPT_* bit, for errors */
 
 /* ------------------------------------------------------------ errors */
 
@@ -1048,7 +1049,9 @@ static int console_raw_terminal(void) {
  */
 static int console_copy(int console_fd, bool interactive) {
         char buf[4096];
-        bool stdin_open = true;
+        /* Read-only: a script's stdin is not needed; a terminal's only for
+         * the escape character. */
+        bool stdin_open = interactive || !arg_read_only;
         usec_t last_output = now_usec();
 
         for (;;) {
@@ -1103,6 +1106,8 @@ static int console_copy(int console_fd, bool interactive) {
                                         return GUESTCTL_EXIT_OK;
                                 }
                         }
+                        if (arg_read_only)
+                                continue;
                         if (loop_write(console_fd, buf, n) < 0) {
                                 if (interactive)
                                         fprintf(stderr, "\r\n[console closed: the guest stopped]\r\n");
@@ -1127,7 +1132,12 @@ static int verb_console(int argc, char **argv) {
         r = guest_lookup(bus, argv[1], &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
-        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "OpenConsole", &error, &reply, "");
+        if (arg_read_only && arg_force) {
+                log_error("--read-only and --force exclude each other: --force takes over the typing session.");
+                return GUESTCTL_EXIT_USAGE;
+        }
+        r = sd_bus_call_method(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "OpenConsole", &error, &reply, "s",
+                               arg_read_only ? "read-only" : arg_force ? "force" : "write");
         if (r < 0)
                 return bus_call_failed(&error, r, "OpenConsole");
         r = sd_bus_message_read(reply, "h", &fd);
@@ -1156,7 +1166,8 @@ static int verb_console(int argc, char **argv) {
                         log_error_errno(r, "Failed to put the terminal into raw mode: %m");
                         return GUESTCTL_EXIT_FAIL;
                 }
-                fprintf(stderr, "Connected to guest %s. Escape character is ^] (Ctrl-]).\r\n", argv[1]);
+                fprintf(stderr, "Connected to guest %s%s. Escape character is ^] (Ctrl-]).\r\n", argv[1],
+                        arg_read_only ? " (read-only)" : "");
         }
         r = console_copy(console_fd, interactive);
         console_restore_terminal();
@@ -1195,10 +1206,11 @@ static const struct verb verbs[] = {
           "memory, vCPUs or running quota. A progress bar shows on a terminal; --json: none." },
         { "resume", verb_resume, 1, 1, OPT_JSON, "resume NAME [--json]",
           "Start a suspended guest again from its snapshot, where it stopped (the snapshot is deleted once it runs)." },
-        { "console", verb_console, 1, 1, OPT_IDLE, "console NAME [--idle MS]",
-          "Attach to the guest's serial console; Ctrl-] leaves. With stdin not a terminal: stdin is typed, and "
-          "guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds (default 1000; "
-          "0: until the guest stops)." },
+        { "console", verb_console, 1, 1, OPT_IDLE | OPT_FORCE | OPT_READ_ONLY, "console NAME [--read-only|--force] [--idle MS]",
+          "Attach to the guest's serial console; Ctrl-] leaves. One session at a time types into the guest: --read-only "
+          "attaches beside it and only watches, --force takes its place (it is disconnected). With stdin not a terminal: "
+          "stdin is typed, and guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds "
+          "(default 1000; 0: until the guest stops)." },
         { "log", verb_log, 1, 1, OPT_JSON, "log NAME [--json]", "Print the last 64 KiB the guest wrote to its console." },
         { "quota", verb_quota, 0, 0, OPT_JSON, "quota [--json]",
           "Show your limits and what you use of them, and the host's page-table budget." },
@@ -1269,7 +1281,7 @@ static int parse_number(const char *option, const char *s, uint64_t *ret) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE };
+        enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE, ARG_READ_ONLY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "bus", required_argument, NULL, ARG_BUS },
@@ -1282,6 +1294,7 @@ static int parse_argv(int argc, char **argv) {
                 { "disk", required_argument, NULL, ARG_DISK },
                 { "force", no_argument, NULL, 'f' },
                 { "idle", required_argument, NULL, ARG_IDLE },
+                { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 {}
         };
         int c, r;
@@ -1336,6 +1349,11 @@ static int parse_argv(int argc, char **argv) {
                         arg_force = true;
                         arg_seen |= OPT_FORCE;
                         arg_seen_name[2] = "--force";
+                        break;
+                case ARG_READ_ONLY:
+                        arg_read_only = true;
+                        arg_seen |= OPT_READ_ONLY;
+                        arg_seen_name[4] = "--read-only";
                         break;
                 case ARG_IDLE:
                         arg_seen |= OPT_IDLE;

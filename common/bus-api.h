@@ -28,6 +28,8 @@
 #define GUESTD_ERROR_FAILED GUESTD_ERROR_PREFIX "Failed"
 #define GUESTD_ERROR_BAD_SNAPSHOT GUESTD_ERROR_PREFIX "BadSnapshot"
 #define GUESTD_ERROR_LIMIT GUESTD_ERROR_PREFIX "LimitExceeded"
+/* Someone else holds it: a guest's console has a writer. */
+#define GUESTD_ERROR_BUSY GUESTD_ERROR_PREFIX "Busy"
 /* A bounded wait ran out: a file that did not open in time (a file system
  * that does not answer), a guest that did not shut down in time. */
 #define GUESTD_ERROR_TIMEOUT GUESTD_ERROR_PREFIX "Timeout"
@@ -40,7 +42,7 @@ enum guestctl_exit {
         GUESTCTL_EXIT_NO_SUCH_GUEST = 3,     /* NoSuchGuest */
         GUESTCTL_EXIT_ACCESS_DENIED = 4,     /* AccessDenied, or the bus refused */
         GUESTCTL_EXIT_QUOTA_EXCEEDED = 5,    /* QuotaExceeded, LimitExceeded */
-        GUESTCTL_EXIT_BAD_STATE = 6,         /* BadState */
+        GUESTCTL_EXIT_BAD_STATE = 6,         /* BadState, Busy */
         GUESTCTL_EXIT_UNREACHABLE = 7,       /* no bus, or guestd is not on it, or no reply */
         GUESTCTL_EXIT_INVALID_ARGUMENT = 8,  /* InvalidArgument */
         GUESTCTL_EXIT_EXISTS = 9,            /* Exists */

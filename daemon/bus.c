@@ -377,6 +377,9 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume,
         r = verb_check(g, resume ? GUEST_VERB_RESUME : GUEST_VERB_START, error);
         if (r < 0)
                 return r;
+        r = supervise_pending_check(m, msg, error);
+        if (r < 0)
+                return r;
         if (m->shutting_down)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The host is shutting down; %s '%s' after it has booted again.",
                                          resume ? "resume" : "start", g->name);
@@ -418,6 +421,9 @@ static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = verb_check(g, GUEST_VERB_SUSPEND, error);
         if (r < 0)
                 return r;
+        r = supervise_pending_check(m, msg, error);
+        if (r < 0)
+                return r;
         /* Room for the largest snapshot this guest can make, before
          * anything is written; charged (state suspending) in this same
          * callback. */
@@ -444,6 +450,9 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         r = verb_check(g, GUEST_VERB_STOP, error);
         if (r < 0)
                 return r;
+        r = supervise_pending_check(g->manager, msg, error);
+        if (r < 0)
+                return r;
         if (g->state == GUEST_SUSPENDED) {
                 if (!force)
                         return sd_bus_error_setf(error, GUESTD_ERROR_BAD_STATE,
@@ -467,6 +476,8 @@ static int method_pause(sd_bus_message *msg, void *userdata, sd_bus_error *error
         int r = verb_check(g, GUEST_VERB_PAUSE, error);
 
         if (r >= 0)
+                r = supervise_pending_check(g->manager, msg, error);
+        if (r >= 0)
                 r = supervise_pause(g, true, msg, error);
         return r < 0 ? r : 1;
 }
@@ -476,19 +487,50 @@ static int method_unpause(sd_bus_message *msg, void *userdata, sd_bus_error *err
         int r = verb_check(g, GUEST_VERB_UNPAUSE, error);
 
         if (r >= 0)
+                r = supervise_pending_check(g->manager, msg, error);
+        if (r >= 0)
                 r = supervise_pause(g, false, msg, error);
         return r < 0 ? r : 1;
 }
 
 static int method_open_console(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct guest *g = userdata;
+        struct manager *m = g->manager;
+        _cleanup_(caller_done) struct caller caller = {};
         _cleanup_close_ int fd = -EBADF;
+        enum console_mode mode;
+        const char *mode_name;
+        size_t mine = 0;
         int r;
 
+        r = sd_bus_message_read(msg, "s", &mode_name);
+        if (r < 0)
+                return r;
+        mode = console_mode_from_string(mode_name);
+        if (mode < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
+                                         "Unknown console mode \"%s\" (known: \"write\" or \"\", \"read-only\", \"force\").", mode_name);
         r = verb_check(g, GUEST_VERB_CONSOLE, error);
         if (r < 0)
                 return r;
-        r = console_open_client(g->console, &fd);
+        r = caller_from_message(msg, &caller, error);
+        if (r < 0)
+                return r;
+        /* Every client is an fd of guestd's: bounded per user. */
+        for (size_t i = 0; i < m->n_guests; i++)
+                mine += console_n_clients_of(m->guests[i]->console, caller.uid);
+        if (mine >= CONSOLE_CLIENTS_PER_USER)
+                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT,
+                                         "You have %zu consoles open, the most guestd allows one user (%d); close one first.", mine,
+                                         CONSOLE_CLIENTS_PER_USER);
+        r = console_open_client(g->console, caller.uid, mode, &fd);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, GUESTD_ERROR_BUSY,
+                                         "Guest '%s' has a console session already; attach read-only, or take it over with force.",
+                                         g->name);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT, "Guest '%s' has %d console clients, the most guestd allows.",
+                                         g->name, CONSOLE_CLIENTS_PER_GUEST);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot open a console: %s.", strerror(-r));
         /* sd-bus sends a duplicate; ours is closed on return. */
@@ -586,7 +628,7 @@ static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unpause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Suspend", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_suspend, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_resume, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", console), method_open_console,
+        SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_ARGS("s", mode), SD_BUS_RESULT("h", console), method_open_console,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log), method_get_console_log,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -16,6 +16,8 @@ struct outbuf {
 struct console_client {
         struct console_client *next;
         struct console *console;
+        uid_t uid;
+        bool writer; /* its input goes to the guest; others' is dropped */
         int fd;
         sd_event_source *source;
         struct outbuf out;
@@ -165,7 +167,8 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         console_drop_client(c, cl, n == 0 ? "closed" : "read failed");
                         return 0;
                 }
-                console_send_to_guest(c, buf, n);
+                if (cl->writer)
+                        console_send_to_guest(c, buf, n);
         }
         (void) sd_event_source_set_io_events(cl->source, EPOLLIN | (cl->out.len > 0 ? EPOLLOUT : 0));
         return 0;
@@ -282,10 +285,28 @@ void console_detach_guest(struct console *c) {
         }
 }
 
-int console_open_client(struct console *c, int *ret_fd) {
-        struct console_client *cl;
+enum console_mode console_mode_from_string(const char *s) {
+        if (!s || !*s || strcmp(s, "write") == 0)
+                return CONSOLE_WRITE;
+        if (strcmp(s, "read-only") == 0)
+                return CONSOLE_READ_ONLY;
+        if (strcmp(s, "force") == 0)
+                return CONSOLE_FORCE;
+        return _CONSOLE_MODE_INVALID;
+}
+
+int console_open_client(struct console *c, uid_t uid, enum console_mode mode, int *ret_fd) {
+        struct console_client *cl, *writer = NULL;
         int pair[2], r;
 
+        for (cl = c->clients; cl; cl = cl->next)
+                if (cl->writer)
+                        writer = cl;
+        if (mode == CONSOLE_WRITE && writer)
+                return -EBUSY;
+        /* Taking over frees a place. */
+        if (console_n_clients(c) - (mode == CONSOLE_FORCE && writer ? 1 : 0) >= CONSOLE_CLIENTS_PER_GUEST)
+                return -EUSERS;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
                 return -errno;
         if (fcntl(pair[0], F_SETFL, O_NONBLOCK | O_RDWR) < 0) {
@@ -298,11 +319,18 @@ int console_open_client(struct console *c, int *ret_fd) {
                 goto fail;
         }
         cl->console = c;
+        cl->uid = uid;
+        cl->writer = mode != CONSOLE_READ_ONLY;
         cl->fd = pair[0];
         r = sd_event_add_io(c->event, &cl->source, cl->fd, EPOLLIN, client_io, cl);
         if (r < 0) {
                 free(cl);
                 goto fail;
+        }
+        if (mode == CONSOLE_FORCE && writer) {
+                static const char msg[] = "\r\n[guestd: another console session took over this guest's console]\r\n";
+                (void) outbuf_write(&writer->out, writer->fd, msg, sizeof(msg) - 1, CONSOLE_CLIENT_BUFFER_MAX);
+                console_drop_client(c, writer, "taken over (force)");
         }
         cl->next = c->clients;
         c->clients = cl;
@@ -322,6 +350,14 @@ int console_get_log(struct console *c, uint8_t **ret, size_t *ret_len) {
         *ret_len = console_ring_copy(&c->ring, buf, c->ring.len);
         *ret = buf;
         return 0;
+}
+
+size_t console_n_clients_of(struct console *c, uid_t uid) {
+        size_t n = 0;
+
+        for (struct console_client *cl = c ? c->clients : NULL; cl; cl = cl->next)
+                n += cl->uid == uid;
+        return n;
 }
 
 size_t console_n_clients(struct console *c) {

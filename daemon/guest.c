@@ -47,10 +47,12 @@ bool guest_state_is_active(enum guest_state s) {
  * active state can end in stopped or crashed: a launcher may die at any
  * moment, and what it said last decides which. A suspend that fails goes
  * back to running or paused; a resume that fails (starting) goes back to
- * suspended, its snapshot kept; Stop(force) discards a snapshot. */
+ * suspended, its snapshot kept; Stop(force) discards a snapshot. A Start
+ * that fails before its launcher exists (its files did not open) puts
+ * back the state it found, "defined" included. */
 static const unsigned guest_transitions[_GUEST_STATE_MAX] = {
         [GUEST_DEFINED] = S(GUEST_STARTING),
-        [GUEST_STARTING] = S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) |
+        [GUEST_STARTING] = S(GUEST_DEFINED) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) |
                            S(GUEST_SUSPENDED),
         [GUEST_RUNNING] = S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDING),
         [GUEST_PAUSED] = S(GUEST_RUNNING) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDING),
@@ -279,6 +281,7 @@ struct guest *guest_free(struct guest *g) {
                 sd_bus_message_unref(p->call);
                 free(p);
         }
+        start_job_free(g->start);
         sd_event_source_disable_unref(g->pidfd_source);
         sd_event_source_disable_unref(g->control_source);
         sd_event_source_disable_unref(g->stop_timer);

@@ -67,6 +67,18 @@ int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *n
 
 struct manager;
 struct console;
+struct opener;
+
+/* A Start or Resume before its launcher exists (supervise.c): the
+ * guest's files being opened (open-as-caller.h), and what to go back to
+ * if it fails. */
+struct start_job {
+        struct opener *opener;
+        int snapshot_fd; /* a resume's snapshot, opened by guestd itself */
+        enum guest_state prev_state;
+        char *prev_reason;
+};
+void start_job_free(struct start_job *job);
 
 /* A guest's part of the page-table budget (pagetables.h). */
 struct guest_pagetables {
@@ -93,6 +105,7 @@ struct pending_call {
         struct pending_call *next;
         sd_bus_message *call;
         enum guest_verb verb;
+        uid_t uid; /* who is waiting: each user may have SUPERVISE_PENDING_PER_USER */
 };
 
 struct guest {
@@ -137,6 +150,7 @@ struct guest {
         bool stop_requested;     /* Stop was asked for */
         char *protocol_error;    /* set when we ended the launcher for misbehaving */
         struct pending_call *pending; /* method calls answered when the launcher answers */
+        struct start_job *start; /* a Start whose launcher does not exist yet */
         bool removed;            /* RemoveGuest ran; freed when unreferenced */
         char *suspend_error;     /* why the launcher could not suspend ("error") */
         struct guest_pagetables pt;

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -192,12 +193,29 @@ int main(int argc, char **argv) {
         if (geteuid() != 0)
                 log_warning("Not running as root: creating VMs and switching to launcher uids will fail");
 
+        /* Every guest costs guestd about ten fds (its console, control
+         * socket, pidfd, log pipe, seccomp listener, VM statistics) and every
+         * console client one; the soft limit (1024 by default) would cap a
+         * host at about a hundred guests. The hard limit is the admin's. */
+        {
+                struct rlimit nofile;
+                if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                        rlim_t was = nofile.rlim_cur;
+                        nofile.rlim_cur = nofile.rlim_max;
+                        if (setrlimit(RLIMIT_NOFILE, &nofile) == 0)
+                                log_debug("Open files: soft limit raised from %llu to %llu", (unsigned long long) was,
+                                          (unsigned long long) nofile.rlim_cur);
+                }
+        }
         /* A console client or launcher that goes away must not kill us. */
         signal(SIGPIPE, SIG_IGN);
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        /* sd-event's child sources (open-as-caller.c) want SIGCHLD blocked:
+         * children are reaped through their pidfds, never by a handler. */
+        sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = manager_startup(m);

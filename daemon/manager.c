@@ -13,6 +13,7 @@
 #include "log.h"
 #include "logind.h"
 #include "manager.h"
+#include "open-as-caller.h"
 #include "signals.h"
 #include "quota.h"
 #include "snapshots.h"
@@ -240,6 +241,7 @@ struct manager *manager_free(struct manager *m) {
         for (size_t i = 0; i < m->n_guests; i++)
                 guest_free(m->guests[i]);
         free(m->guests);
+        opener_pool_free(m->openers);
         signals_done(m);
         pagetables_done(m);
         policy_free(m->policy);

@@ -65,6 +65,10 @@ struct manager {
         struct pagetables_state pt;
         struct cgroups *cgroups;
 
+        /* Users' files being opened as them (open-as-caller.h); made
+         * at the first Start. */
+        struct opener_pool *openers;
+
         /* Who gets signals (signals.h). */
         struct subscriber **subscribers;
         size_t n_subscribers;

@@ -140,6 +140,8 @@ int policy_new_default(struct policy **ret) {
         memcpy(p->defaults.value, policy_builtin_defaults, sizeof(p->defaults.value));
         p->defaults.set = (1u << _POLICY_FIELD_MAX) - 1;
         p->page_table_budget_percent = POLICY_PAGE_TABLE_BUDGET_DEFAULT_PERCENT;
+        p->timeout_open_files_s = POLICY_TIMEOUT_OPEN_FILES_DEFAULT_S;
+        p->timeout_stop_s = POLICY_TIMEOUT_STOP_DEFAULT_S;
         *ret = p;
         return 0;
 }
@@ -149,6 +151,33 @@ int policy_new_default(struct policy **ret) {
 static bool key_is_comment(const char *key) {
         return key[0] == '_';
 }
+
+/* "timeouts": {"open_files": S, "stop": S}, each optional. */
+static int parse_timeouts(struct json_object *v, const char *origin, struct policy *p, char **ret_error) {
+        if (!json_object_is_type(v, json_type_object))
+                return set_error_message(ret_error, "%s: timeouts: must be an object of seconds (open_files, stop).", origin);
+        json_object_object_foreach(v, key, value) {
+                unsigned *field;
+                int64_t s;
+
+                if (key_is_comment(key))
+                        continue;
+                if (strcmp(key, "open_files") == 0)
+                        field = &p->timeout_open_files_s;
+                else if (strcmp(key, "stop") == 0)
+                        field = &p->timeout_stop_s;
+                else
+                        return set_error_message(ret_error, "%s: timeouts: %s: unknown (known: open_files, stop).", origin, key);
+                errno = 0;
+                s = json_object_is_type(value, json_type_int) ? json_object_get_int64(value) : 0;
+                if (errno != 0 || s < 1 || s > POLICY_TIMEOUT_MAX_S)
+                        return set_error_message(ret_error, "%s: timeouts: %s: must be seconds, an integer from 1 to %d.", origin, key,
+                                                 POLICY_TIMEOUT_MAX_S);
+                *field = (unsigned) s;
+        }
+        return 0;
+}
+
 
 static int parse_entry(struct json_object *o, const char *origin, const char *where, struct policy_entry *e, char **ret_error) {
         if (!json_object_is_type(o, json_type_object))
@@ -306,9 +335,11 @@ int policy_parse(const char *text, size_t len, const char *origin, struct policy
                                 r = set_error_message(ret_error, "%s: host_shutdown: must be \"suspend\" or \"stop\".", origin);
                 } else if (strcmp(key, "page_table_budget") == 0)
                         r = parse_budget(value, origin, p, ret_error);
+                else if (strcmp(key, "timeouts") == 0)
+                        r = parse_timeouts(value, origin, p, ret_error);
                 else
                         r = set_error_message(ret_error,
-                                              "%s: %s: unknown section (known: defaults, groups, host_shutdown, page_table_budget, users).",
+                                              "%s: %s: unknown section (known: defaults, groups, host_shutdown, page_table_budget, timeouts, users).",
                                               origin, key);
                 if (r < 0)
                         goto finish;

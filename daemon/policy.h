@@ -56,8 +56,17 @@ const char *policy_host_shutdown_to_string(enum policy_host_shutdown h);
  * is a number of MiB, or a string "N%" of the host's RAM. */
 #define POLICY_PAGE_TABLE_BUDGET_DEFAULT_PERCENT 2
 
+/* "timeouts": every wait guestd does on a user's behalf is bounded.
+ * open_files: the files of a Start, opened as the caller (a file system
+ * that does not answer); stop: a Stop waits this long for the guest to
+ * shut down by itself, then pulls the plug. Seconds, 1 to 3600. */
+#define POLICY_TIMEOUT_OPEN_FILES_DEFAULT_S 10
+#define POLICY_TIMEOUT_STOP_DEFAULT_S 30
+#define POLICY_TIMEOUT_MAX_S 3600
+
 struct policy {
         enum policy_host_shutdown host_shutdown;
+        unsigned timeout_open_files_s, timeout_stop_s;
         uint64_t page_table_budget_mib;     /* 0: by percent */
         unsigned page_table_budget_percent; /* 1-100 when by percent */
         struct policy_entry defaults;

@@ -24,6 +24,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "exit-classify.h"
+#include "open-as-caller.h"
 #include "guest-exit.h"
 #include "kvm-stats.h"
 #include "kvm.h"
@@ -34,9 +35,6 @@
 #include "pagetables.h"
 #include "signals.h"
 #include "supervise.h"
-
-/* Our own errno-like code for "wrong file type" (no errno says it). */
-#define EFTYPE_GUESTD 10000
 
 /* ------------------------------------------------------------ pending calls */
 
@@ -52,9 +50,35 @@ static void pending_add(struct guest *g, sd_bus_message *call, enum guest_verb v
         }
         p->call = sd_bus_message_ref(call);
         p->verb = verb;
+        p->uid = (uid_t) -1;
+        {
+                sd_bus_creds *creds = NULL;
+                if (sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds) >= 0)
+                        (void) sd_bus_creds_get_euid(creds, &p->uid);
+                sd_bus_creds_unref(creds);
+        }
         for (tail = &g->pending; *tail; tail = &(*tail)->next)
                 ;
         *tail = p;
+}
+
+int supervise_pending_check(struct manager *m, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(caller_done) struct caller caller = {};
+        unsigned n = 0;
+        int r;
+
+        r = caller_from_message(call, &caller, error);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_guests; i++)
+                for (struct pending_call *p = m->guests[i]->pending; p; p = p->next)
+                        n += p->uid == caller.uid;
+        if (n >= SUPERVISE_PENDING_PER_USER)
+                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT,
+                                         "You have %u calls waiting for guests to start, stop, pause or suspend, the most guestd "
+                                         "keeps for one user (%d); wait for them.",
+                                         n, SUPERVISE_PENDING_PER_USER);
+        return 0;
 }
 
 /* Answers every pending call for verb: success if error_name is NULL. */
@@ -75,174 +99,6 @@ static void pending_answer(struct guest *g, enum guest_verb verb, const char *er
                 sd_bus_message_unref(c->call);
                 free(c);
         }
-}
-
-/* ------------------------------------------------------------ files as the caller */
-
-struct file_request {
-        const char *what; /* "kernel", "initrd", "disk" */
-        const char *path;
-        int flags;        /* O_RDONLY or O_RDWR */
-        bool block_ok;    /* a block device is fine (disks) */
-};
-
-/* One result per packet: an int (0 or errno) and, if 0, the fd. */
-static int send_result(int sock, int error, int fd) {
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        if (fd >= 0) {
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
-static int recv_result(int sock, int *ret_error, int *ret_fd) {
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int) * 4)];
-        } control;
-        int error = 0, fd = -EBADF;
-        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-        ssize_t n;
-
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < k; i++) {
-                                int x;
-                                memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (fd < 0)
-                                        fd = x;
-                                else
-                                        safe_close(x);
-                        }
-                }
-        if (n != sizeof(error) || (error == 0) != (fd >= 0)) {
-                safe_close(fd);
-                return -EBADMSG;
-        }
-        *ret_error = error;
-        *ret_fd = fd;
-        return 0;
-}
-
-/* The child's side: become the caller, open each file, send the results.
- * O_NONBLOCK so that a FIFO cannot block the open; the type check then
- * refuses anything but a regular file (or a block device for a disk). */
-_noreturn_ static void open_child(int sock, const struct caller *c, const struct file_request *req, size_t n) {
-        if (setgroups(c->n_gids, c->gids) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
-                (void) send_result(sock, errno, -EBADF);
-                _exit(EXIT_FAILURE);
-        }
-        (void) send_result(sock, 0, STDIN_FILENO); /* "I am the caller now" */
-        for (size_t i = 0; i < n; i++) {
-                struct stat st;
-                int fd = open(req[i].path, req[i].flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), error = 0;
-
-                if (fd < 0)
-                        error = errno;
-                else if (fstat(fd, &st) < 0)
-                        error = errno;
-                else if (!S_ISREG(st.st_mode) && !(req[i].block_ok && S_ISBLK(st.st_mode)))
-                        error = EFTYPE_GUESTD;
-                else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-                        error = errno;
-                if (send_result(sock, error, error ? -EBADF : fd) < 0)
-                        _exit(EXIT_FAILURE);
-                safe_close(fd);
-        }
-        _exit(EXIT_SUCCESS);
-}
-
-static int file_error(sd_bus_error *error, const struct file_request *req, int e) {
-        if (e == EACCES || e == EPERM)
-                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED,
-                                         "You may not %s the %s %s (%s); guestd opens guest files with your own rights.",
-                                         req->flags == O_RDWR ? "read and write" : "read", req->what, req->path, strerror(e));
-        if (e == ENOENT || e == ENOTDIR)
-                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s does not exist.", req->what, req->path);
-        if (e == EFTYPE_GUESTD)
-                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s is not a regular file%s.", req->what,
-                                         req->path, req->block_ok ? " or block device" : "");
-        if (e == EROFS || e == ETXTBSY)
-                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
-                                         "The %s %s cannot be opened for writing (%s); set \"read_only\": true for it.", req->what,
-                                         req->path, strerror(e));
-        return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Cannot open the %s %s: %s.", req->what, req->path, strerror(e));
-}
-
-/* Opens each file in a child that has become the caller (uid, gid and
- * groups), so the daemon never opens a user-named path with root's
- * authority. The fds come back over a socket pair. */
-static int open_files_as_caller(const struct caller *c, const struct file_request *req, size_t n, int *fds, sd_bus_error *error) {
-        _cleanup_close_ int sock = -EBADF;
-        struct timeval timeout = { .tv_sec = 10 };
-        int pair[2], r, e, fd;
-        pid_t pid;
-
-        for (size_t i = 0; i < n; i++)
-                fds[i] = -EBADF;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return sd_bus_error_set_errnof(error, errno, "Cannot make a socket pair: %m");
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                safe_close(pair[0]);
-                safe_close(pair[1]);
-                return sd_bus_error_set_errnof(error, -r, "Cannot fork: %m");
-        }
-        if (pid == 0) {
-                safe_close(pair[0]);
-                open_child(pair[1], c, req, n);
-        }
-        safe_close(pair[1]);
-        sock = pair[0];
-        /* A file on a hung network file system must not hang the daemon
-         * for ever. */
-        (void) setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-
-        r = recv_result(sock, &e, &fd);
-        if (r >= 0 && e != 0)
-                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot switch to uid %u to open the guest's files: %s.",
-                                      (unsigned) c->uid, strerror(e));
-        else if (r < 0)
-                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Opening the guest's files failed: %s.", strerror(-r));
-        else
-                safe_close(fd);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = recv_result(sock, &e, &fd);
-                if (r < 0)
-                        r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Opening the %s %s failed: %s.", req[i].what, req[i].path,
-                                              strerror(-r));
-                else if (e != 0)
-                        r = file_error(error, &req[i], e);
-                else
-                        fds[i] = fd;
-        }
-        if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                for (size_t i = 0; i < n; i++)
-                        fds[i] = safe_close(fds[i]);
-        }
-        (void) waitpid(pid, NULL, 0);
-        return r < 0 ? r : 0;
 }
 
 /* ------------------------------------------------------------ launcher uid and sockets */
@@ -988,51 +844,23 @@ static int watch_launcher(struct manager *m, struct guest *g) {
 
 /* ------------------------------------------------------------ requests */
 
-int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, bool resume, sd_bus_message *call,
-                    sd_bus_error *error) {
+/* Steps 2-6 of a Start, once the files are open: KVM, sockets, the
+ * launcher and its "setup". Takes file_fds[0..n_files-1] (the kernel or
+ * the snapshot, the initrd, then the disks) and closes them whatever
+ * happens. */
+static int start_launcher(struct manager *m, struct guest *g, int *file_fds, size_t n_files, sd_bus_error *error) {
         const struct guest_config *c = &g->config;
-        struct file_request req[2 + GUEST_MAX_DISKS];
-        int file_fds[2 + GUEST_MAX_DISKS], fds[PROTOCOL_MAX_FDS];
+        bool resume = g->resuming;
+        int fds[PROTOCOL_MAX_FDS];
         struct kvm_probe_info probe;
         _cleanup_close_ int kvm_fd = -EBADF, listen_fd = -EBADF, pidfd = -EBADF;
         int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF }, log_pipe[2] = { -EBADF, -EBADF };
         struct json_object *body = NULL, *disks;
         const char *message = NULL;
-        size_t n_req = 0, n_fds = 0, n_disk0;
+        size_t n_req = n_files, n_fds = 0, n_disk0 = n_files - c->n_disks;
         uid_t launcher_uid;
         pid_t pid = 0;
         int r;
-
-        for (size_t i = 0; i < ELEMENTSOF(file_fds); i++)
-                file_fds[i] = -EBADF;
-
-        /* 1. The guest's files, with the caller's rights; for a resume
-         * the disks only, and the snapshot (guestd's own file, checked
-         * before any launcher sees it) in the kernel's place. */
-        if (resume) {
-                _cleanup_free_ char *why = NULL;
-                r = snapshots_open(m->snapshots_dir_fd, g, &file_fds[0], &why);
-                if (r < 0) {
-                        r = sd_bus_error_setf(error, GUESTD_ERROR_BAD_SNAPSHOT,
-                                              "Guest '%s' cannot be resumed: %s. It stays suspended and its snapshot is kept.", g->name,
-                                              why ? why : strerror(-r));
-                        goto fail;
-                }
-                n_req = 1;
-        } else {
-                req[n_req++] = (struct file_request) { "kernel", c->kernel, O_RDONLY, false };
-                if (c->initrd)
-                        req[n_req++] = (struct file_request) { "initrd", c->initrd, O_RDONLY, false };
-        }
-        n_disk0 = n_req;
-        for (size_t i = 0; i < c->n_disks; i++)
-                req[n_req++] = (struct file_request) { "disk", c->disks[i].path, c->disks[i].read_only ? O_RDONLY : O_RDWR, true };
-        if (n_req > (resume ? 1u : 0u)) {
-                size_t first = resume ? 1 : 0;
-                r = open_files_as_caller(caller, req + first, n_req - first, file_fds + first, error);
-                if (r < 0)
-                        goto fail;
-        }
 
         /* 2. KVM, for exactly the vCPUs the quota was charged for. */
         r = kvm_open(&kvm_fd, &message);
@@ -1168,12 +996,8 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
                 guest_kill(g);
         }
 
-        /* The state change that charges the quota, in the same callback as
-         * the check: no other request can come in between. */
-        g->resuming = resume;
-        (void) guest_set_state(g, GUEST_STARTING, "");
+        /* Its record now names the launcher, for a restarted daemon. */
         manager_guest_changed(m, g);
-        pending_add(g, call, resume ? GUEST_VERB_RESUME : GUEST_VERB_START);
         return 0;
 
 fail:
@@ -1183,8 +1007,8 @@ fail:
                 unlink_launcher_socket(m, g);
         } else if (listen_fd >= 0)
                 unlink_launcher_socket(m, g);
-        for (size_t i = 0; i < ELEMENTSOF(file_fds); i++)
-                safe_close(file_fds[i]);
+        for (size_t i = 0; i < n_files; i++)
+                file_fds[i] = safe_close(file_fds[i]);
         safe_close(console_pair[0]);
         safe_close(console_pair[1]);
         safe_close(control_pair[0]);
@@ -1192,6 +1016,121 @@ fail:
         safe_close(log_pipe[0]);
         safe_close(log_pipe[1]);
         return r < 0 ? r : -EIO;
+}
+
+/* A Start that does not get as far as a launcher leaves the guest as it
+ * was: its state and reason come back, the call gets the error. */
+static void start_failed(struct guest *g, const char *error_name, const char *message) {
+        struct start_job *job = g->start;
+        bool resume = g->resuming;
+
+        g->start = NULL;
+        g->resuming = false;
+        (void) guest_set_state(g, job->prev_state, job->prev_reason ? job->prev_reason : "");
+        manager_guest_changed(g->manager, g);
+        pending_answer(g, resume ? GUEST_VERB_RESUME : GUEST_VERB_START, error_name, message);
+        start_job_free(job);
+}
+
+static void on_files_opened(int r, const sd_bus_error *error, int *fds, size_t n, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error launch_error = SD_BUS_ERROR_NULL;
+        struct guest *g = userdata;
+        struct start_job *job = g->start;
+        int file_fds[2 + GUEST_MAX_DISKS];
+        size_t n_files = 0;
+
+        job->opener = NULL;
+        if (r < 0) {
+                start_failed(g, error && error->name ? error->name : GUESTD_ERROR_FAILED,
+                             error && error->message ? error->message : "Opening the guest's files failed.");
+                return;
+        }
+        if (job->snapshot_fd >= 0)
+                file_fds[n_files++] = TAKE_FD(job->snapshot_fd);
+        for (size_t i = 0; i < n && n_files < ELEMENTSOF(file_fds); i++)
+                file_fds[n_files++] = fds[i];
+        r = start_launcher(g->manager, g, file_fds, n_files, &launch_error);
+        if (r < 0) {
+                start_failed(g, launch_error.name ? launch_error.name : GUESTD_ERROR_FAILED,
+                             launch_error.message ? launch_error.message : "The launcher could not be started.");
+                return;
+        }
+        /* From here on the launcher's messages and its end answer it. */
+        g->start = NULL;
+        start_job_free(job);
+}
+
+void start_job_free(struct start_job *job) {
+        if (!job)
+                return;
+        opener_cancel(job->opener);
+        safe_close(job->snapshot_fd);
+        free(job->prev_reason);
+        free(job);
+}
+
+int supervise_start(struct manager *m, struct guest *g, const struct caller *caller, bool resume, sd_bus_message *call,
+                    sd_bus_error *error) {
+        const struct guest_config *c = &g->config;
+        struct file_request req[2 + GUEST_MAX_DISKS];
+        struct start_job *job;
+        size_t n_req = 0;
+        unsigned lingering;
+        int r;
+
+        if (!m->openers) {
+                r = opener_pool_new(m->event, &m->openers);
+                if (r < 0)
+                        return sd_bus_error_set_errno(error, -r);
+        }
+        lingering = opener_lingering(m->openers, caller->uid);
+        if (lingering >= OPENER_LINGERING_MAX)
+                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT,
+                                         "%u earlier opens of your files have not ended yet (their file systems do not answer); "
+                                         "guestd starts nothing more of yours until they do.",
+                                         lingering);
+        job = calloc(1, sizeof(*job));
+        if (!job)
+                return sd_bus_error_set_errno(error, ENOMEM);
+        job->snapshot_fd = -EBADF;
+        job->prev_state = g->state;
+        job->prev_reason = g->state_reason ? strdup(g->state_reason) : NULL;
+
+        /* 1. The guest's files, with the caller's rights, in a child
+         * (open-as-caller.h), answered in the event loop; for a resume the
+         * disks only, and the snapshot (guestd's own file, checked before
+         * any launcher sees it) in the kernel's place. */
+        if (resume) {
+                _cleanup_free_ char *why = NULL;
+                r = snapshots_open(m->snapshots_dir_fd, g, &job->snapshot_fd, &why);
+                if (r < 0) {
+                        start_job_free(job);
+                        return sd_bus_error_setf(error, GUESTD_ERROR_BAD_SNAPSHOT,
+                                                 "Guest '%s' cannot be resumed: %s. It stays suspended and its snapshot is kept.", g->name,
+                                                 why ? why : strerror(-r));
+                }
+        } else {
+                req[n_req++] = (struct file_request) { "kernel", c->kernel, O_RDONLY, false };
+                if (c->initrd)
+                        req[n_req++] = (struct file_request) { "initrd", c->initrd, O_RDONLY, false };
+        }
+        for (size_t i = 0; i < c->n_disks; i++)
+                req[n_req++] = (struct file_request) { "disk", c->disks[i].path, c->disks[i].read_only ? O_RDONLY : O_RDWR, true };
+        r = opener_start(m->openers, caller, req, n_req, (uint64_t) m->policy->timeout_open_files_s * 1000000ULL, on_files_opened, g,
+                         &job->opener, error);
+        if (r < 0) {
+                start_job_free(job);
+                return r;
+        }
+
+        /* The state change that charges the quota, in the same callback as
+         * the check: no other request can come in between. */
+        g->start = job;
+        g->resuming = resume;
+        (void) guest_set_state(g, GUEST_STARTING, "");
+        manager_guest_changed(m, g);
+        pending_add(g, call, resume ? GUEST_VERB_RESUME : GUEST_VERB_START);
+        return 0;
 }
 
 static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -1207,6 +1146,17 @@ int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_err
         struct manager *m = g->manager;
         int r;
 
+        if (g->start) {
+                /* Its files are still being opened: nothing runs yet. The
+                 * Start fails, the guest is as it was before it. */
+                _cleanup_free_ char *message = NULL;
+                if (asprintf(&message, "Guest '%s' was stopped before it started (its files were still being opened).", g->name) < 0)
+                        message = NULL;
+                start_failed(g, GUESTD_ERROR_FAILED, message ? message : "The guest was stopped before it started.");
+                if (call)
+                        (void) sd_bus_reply_method_return(call, NULL);
+                return 0;
+        }
         g->stop_requested = true;
         if (!force && g->control_fd >= 0) {
                 r = protocol_send(g->control_fd, PROTOCOL_STOP, NULL, NULL, 0);
@@ -1305,6 +1255,18 @@ int supervise_reattach(struct manager *m, struct guest *g) {
 
         if (!guest_state_is_active(g->state))
                 return 0;
+        if (g->state == GUEST_STARTING && g->launcher_pid <= 0) {
+                /* guestd ended while the guest's files were being opened:
+                 * nothing ran. The Start is lost with its caller; the guest
+                 * is stopped (or still suspended, its snapshot kept). */
+                bool resume = g->resuming;
+                g->resuming = false;
+                (void) guest_set_state(g, resume ? GUEST_SUSPENDED : GUEST_STOPPED,
+                                       resume ? "guestd restarted before the resume began; resume it again"
+                                              : "guestd restarted before the guest began; start it again");
+                manager_guest_changed(m, g);
+                return 0;
+        }
         if (g->launcher_pid <= 0) {
                 reattach_failed(m, g, -EBADF, "no launcher recorded");
                 return 0;

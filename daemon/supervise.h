@@ -27,6 +27,13 @@
 /* RLIMIT_NPROC: the vCPU threads plus this (main thread, and room for a
  * zombie or two of an earlier launcher under the same uid). */
 #define SUPERVISE_NPROC_MARGIN 8
+/* Method calls one user may have waiting for a launcher's answer (Start,
+ * Stop, Pause, ...), all guests together: each holds a message in guestd. */
+#define SUPERVISE_PENDING_PER_USER 64
+
+/* 0 if the sender of call may have one more call waiting; else
+ * org.guestd1.Error.LimitExceeded. */
+int supervise_pending_check(struct manager *m, sd_bus_message *call, sd_bus_error *error);
 
 /* Starts the guest's launcher; on success the guest is "starting" and
  * call (if not NULL) is answered when it runs or fails. On failure the

@@ -17,6 +17,7 @@ static void test_states(void) {
 
         CHECK(guest_state_transition_allowed(GUEST_DEFINED, GUEST_STARTING));
         CHECK(guest_state_transition_allowed(GUEST_STARTING, GUEST_RUNNING));
+        CHECK(guest_state_transition_allowed(GUEST_STARTING, GUEST_DEFINED)); /* its files did not open */
         CHECK(guest_state_transition_allowed(GUEST_RUNNING, GUEST_PAUSED));
         CHECK(guest_state_transition_allowed(GUEST_PAUSED, GUEST_RUNNING));
         CHECK(guest_state_transition_allowed(GUEST_RUNNING, GUEST_CRASHED));
@@ -91,7 +92,7 @@ static void test_record(void) {
         CHECK_EQ(guest_new("web.1", 1000, &c, &g), 0);
         CHECK(strcmp(g->id, "1000_web.1") == 0);
         CHECK_EQ(guest_set_state(g, GUEST_STARTING, ""), 0);
-        CHECK_EQ(guest_set_state(g, GUEST_DEFINED, ""), -EINVAL); /* not in the table */
+        CHECK_EQ(guest_set_state(g, GUEST_SUSPENDING, ""), -EINVAL); /* not in the table */
         g->launcher_pid = 4242;
         g->launcher_uid = 61003;
         g->snapshot_bytes = 123456789012;

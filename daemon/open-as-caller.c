@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "open-as-caller.h"
+#include "util.h"
+
+struct opener {
+        struct opener_pool *pool;
+        struct opener *next;
+        uid_t uid;
+        struct file_request *req; /* copies; paths owned */
+        size_t n;
+        int *fds;
+        size_t received; /* answers so far: the first says the child is the caller */
+        int sock;
+        sd_event_source *sock_source, *child_source, *timer_source;
+        opener_done_t done; /* NULL once called or cancelled */
+        void *userdata;
+        bool killed; /* finished before the child ended: it lingers */
+};
+
+struct opener_pool {
+        sd_event *event;
+        struct opener *all;
+};
+
+/* ------------------------------------------------------------ the child */
+
+/* One result per packet: an int (0 or errno) and, if 0, the fd. */
+static int send_result(int sock, int error, int fd) {
+        union {
+                struct cmsghdr header;
+                uint8_t buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (fd >= 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof(control.buf);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Becomes the caller, opens each file, sends the results. O_NONBLOCK so
+ * that a FIFO cannot block the open; the type check then refuses anything
+ * but a regular file (or a block device for a disk). */
+_noreturn_ static void open_child(int sock, const struct caller *c, const struct file_request *req, size_t n) {
+        sigset_t none;
+
+        /* Ends with guestd, once the kernel lets it. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        if (setgroups(c->n_gids, c->gids) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
+                (void) send_result(sock, errno, -EBADF);
+                _exit(EXIT_FAILURE);
+        }
+        (void) send_result(sock, 0, STDIN_FILENO); /* "I am the caller now" */
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                int fd = open(req[i].path, req[i].flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), error = 0;
+
+                if (fd < 0)
+                        error = errno;
+                else if (fstat(fd, &st) < 0)
+                        error = errno;
+                else if (!S_ISREG(st.st_mode) && !(req[i].block_ok && S_ISBLK(st.st_mode)))
+                        error = EFTYPE_GUESTD;
+                else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                        error = errno;
+                if (send_result(sock, error, error ? -EBADF : fd) < 0)
+                        _exit(EXIT_FAILURE);
+                safe_close(fd);
+        }
+        _exit(EXIT_SUCCESS);
+}
+
+/* ------------------------------------------------------------ the daemon's side */
+
+/* 1: one result read; 0: nothing to read now; < 0: the stream is broken
+ * (-ECONNRESET at its end). */
+static int recv_result(int sock, int *ret_error, int *ret_fd) {
+        union {
+                struct cmsghdr header;
+                uint8_t buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control;
+        int error = 0, fd = -EBADF;
+        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+        ssize_t n;
+
+        do
+                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EAGAIN ? 0 : -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int x;
+                                memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                if (fd < 0)
+                                        fd = x;
+                                else
+                                        safe_close(x);
+                        }
+                }
+        if (n != sizeof(error) || (error == 0) != (fd >= 0)) {
+                safe_close(fd);
+                return -EBADMSG;
+        }
+        *ret_error = error;
+        *ret_fd = fd;
+        return 1;
+}
+
+int opener_file_error(sd_bus_error *error, const struct file_request *req, int e) {
+        if (e == EACCES || e == EPERM)
+                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED,
+                                         "You may not %s the %s %s (%s); guestd opens guest files with your own rights.",
+                                         req->flags == O_RDWR ? "read and write" : "read", req->what, req->path, strerror(e));
+        if (e == ENOENT || e == ENOTDIR)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s does not exist.", req->what, req->path);
+        if (e == EFTYPE_GUESTD)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s is not a regular file%s.", req->what,
+                                         req->path, req->block_ok ? " or block device" : "");
+        if (e == EROFS || e == ETXTBSY)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
+                                         "The %s %s cannot be opened for writing (%s); set \"read_only\": true for it.", req->what,
+                                         req->path, strerror(e));
+        return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Cannot open the %s %s: %s.", req->what, req->path, strerror(e));
+}
+
+static void opener_unlink(struct opener *o) {
+        for (struct opener **p = &o->pool->all; *p; p = &(*p)->next)
+                if (*p == o) {
+                        *p = o->next;
+                        return;
+                }
+}
+
+static void opener_free(struct opener *o) {
+        if (!o)
+                return;
+        opener_unlink(o);
+        sd_event_source_disable_unref(o->sock_source);
+        sd_event_source_disable_unref(o->timer_source);
+        /* Only ever freed once the child has ended (or was never made). */
+        sd_event_source_disable_unref(o->child_source);
+        safe_close(o->sock);
+        for (size_t i = 0; i < o->n; i++) {
+                free((char *) o->req[i].path);
+                if (o->fds)
+                        safe_close(o->fds[i]);
+        }
+        free(o->req);
+        free(o->fds);
+        free(o);
+}
+
+/* No more answers are wanted: stop listening, and either free it (its
+ * child has ended) or kill the child and let it linger until it ends. */
+static void opener_finish(struct opener *o, bool child_ended) {
+        o->done = NULL;
+        o->sock_source = sd_event_source_disable_unref(o->sock_source);
+        o->timer_source = sd_event_source_disable_unref(o->timer_source);
+        o->sock = safe_close(o->sock);
+        if (child_ended || !o->child_source) {
+                opener_free(o);
+                return;
+        }
+        /* A child that has sent everything exits by itself at once; one
+         * that has not is killed. Either way it is reaped by its event
+         * source, never waited for here. */
+        if (o->received < o->n + 1)
+                (void) sd_event_source_send_child_signal(o->child_source, SIGKILL, NULL, 0);
+        o->killed = o->received < o->n + 1;
+}
+
+static void opener_fail(struct opener *o, const sd_bus_error *error, bool child_ended) {
+        opener_done_t done = o->done;
+        void *userdata = o->userdata;
+
+        opener_finish(o, child_ended);
+        done(-EIO, error, NULL, 0, userdata);
+}
+
+/* Reads every answer there is. Returns 1 when the request is settled
+ * (done called), 0 to wait for more. */
+static int opener_read(struct opener *o, bool child_ended) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        while (o->received < o->n + 1) {
+                int e = 0, fd = -EBADF, r = recv_result(o->sock, &e, &fd);
+
+                if (r == 0 && !child_ended)
+                        return 0;
+                if (r <= 0) {
+                        const char *what = o->received == 0 ? "switching to your uid" : o->req[o->received - 1].what;
+                        const char *path = o->received == 0 ? "" : o->req[o->received - 1].path;
+                        sd_bus_error_setf(&error, GUESTD_ERROR_FAILED, "Opening the guest's files failed (%s%s%s): %s.", what,
+                                          *path ? " " : "", path, r == 0 ? "the opening process ended early" : strerror(-r));
+                        opener_fail(o, &error, child_ended);
+                        return 1;
+                }
+                if (o->received == 0) {
+                        safe_close(fd);
+                        if (e != 0) {
+                                sd_bus_error_setf(&error, GUESTD_ERROR_FAILED,
+                                                  "Cannot switch to uid %u to open the guest's files: %s.", (unsigned) o->uid,
+                                                  strerror(e));
+                                opener_fail(o, &error, child_ended);
+                                return 1;
+                        }
+                } else if (e != 0) {
+                        opener_file_error(&error, &o->req[o->received - 1], e);
+                        o->received++;
+                        opener_fail(o, &error, child_ended);
+                        return 1;
+                } else
+                        o->fds[o->received - 1] = fd;
+                o->received++;
+        }
+
+        /* Everything is here: hand the fds over. */
+        {
+                opener_done_t done = o->done;
+                void *userdata = o->userdata;
+                int *fds = TAKE_PTR(o->fds);
+                size_t n = o->n;
+
+                opener_finish(o, child_ended);
+                done(0, NULL, fds, n, userdata);
+                free(fds);
+        }
+        return 1;
+}
+
+static int on_sock(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        (void) opener_read(userdata, false);
+        return 0;
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        struct opener *o = userdata;
+
+        if (!o->done) {
+                /* Settled earlier; its child has ended now. */
+                if (o->killed)
+                        log_debug("An opener of uid %u ended after it was killed", (unsigned) o->uid);
+                opener_free(o);
+                return 0;
+        }
+        /* Whatever it sent before it ended is still in the socket. */
+        (void) opener_read(o, true);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        struct opener *o = userdata;
+        uint64_t timeout;
+
+        /* Answers may have come in the same iteration. */
+        if (opener_read(o, false) > 0)
+                return 0;
+        (void) sd_event_source_get_time(s, &timeout);
+        if (o->received == 0)
+                sd_bus_error_setf(&error, GUESTD_ERROR_TIMEOUT, "Switching to uid %u to open the guest's files did not finish in time.",
+                                  (unsigned) o->uid);
+        else {
+                const struct file_request *req = &o->req[o->received - 1];
+                sd_bus_error_setf(&error, GUESTD_ERROR_TIMEOUT,
+                                  "Opening the %s %s did not finish in time: its file system does not answer. Nothing was started.",
+                                  req->what, req->path);
+        }
+        log_warning("uid %u: %s", (unsigned) o->uid, error.message);
+        opener_fail(o, &error, false);
+        return 0;
+}
+
+int opener_start(struct opener_pool *p, const struct caller *c, const struct file_request *req, size_t n, uint64_t timeout_usec,
+                 opener_done_t done, void *userdata, struct opener **ret, sd_bus_error *error) {
+        struct opener *o;
+        int pair[2], pidfd = -EBADF, r;
+        pid_t pid;
+
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                return sd_bus_error_set_errno(error, ENOMEM);
+        o->pool = p;
+        o->uid = c->uid;
+        o->sock = -EBADF;
+        o->done = done;
+        o->userdata = userdata;
+        o->req = calloc(n ? n : 1, sizeof(*o->req));
+        o->fds = calloc(n ? n : 1, sizeof(int));
+        if (!o->req || !o->fds) {
+                opener_free(o);
+                return sd_bus_error_set_errno(error, ENOMEM);
+        }
+        for (size_t i = 0; i < n; i++) {
+                o->fds[i] = -EBADF;
+                o->req[i] = req[i];
+                o->req[i].path = strdup(req[i].path);
+                o->n = i + 1;
+                if (!o->req[i].path) {
+                        opener_free(o);
+                        return sd_bus_error_set_errno(error, ENOMEM);
+                }
+        }
+        o->next = p->all;
+        p->all = o;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Cannot make a socket pair: %m");
+                opener_free(o);
+                return r;
+        }
+        pid = fork();
+        if (pid < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Cannot fork: %m");
+                safe_close(pair[0]);
+                safe_close(pair[1]);
+                opener_free(o);
+                return r;
+        }
+        if (pid == 0) {
+                safe_close(pair[0]);
+                open_child(pair[1], c, o->req, o->n);
+        }
+        safe_close(pair[1]);
+        o->sock = pair[0];
+        /* Our own child, not yet waited for: the pid cannot be reused
+         * before pidfd_open(). */
+        pidfd = pidfd_open(pid, 0);
+        if (pidfd < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Cannot follow the opening process: %m");
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0); /* SIGKILLed before it did anything: ends at once */
+                opener_free(o);
+                return r;
+        }
+        r = sd_event_add_child_pidfd(p->event, &o->child_source, pidfd, WEXITED, on_child, o);
+        if (r < 0) {
+                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+                (void) waitid(P_PIDFD, pidfd, &(siginfo_t) {}, WEXITED);
+                safe_close(pidfd);
+                opener_free(o);
+                return sd_bus_error_set_errnof(error, -r, "Cannot watch the opening process: %s", strerror(-r));
+        }
+        (void) sd_event_source_set_child_pidfd_own(o->child_source, true);
+        r = sd_event_add_io(p->event, &o->sock_source, o->sock, EPOLLIN, on_sock, o);
+        if (r >= 0)
+                r = sd_event_add_time_relative(p->event, &o->timer_source, CLOCK_MONOTONIC, timeout_usec, 0, on_timeout, o);
+        if (r < 0) {
+                o->done = NULL;
+                opener_finish(o, false);
+                return sd_bus_error_set_errnof(error, -r, "Cannot watch the opening process: %s", strerror(-r));
+        }
+        if (ret)
+                *ret = o;
+        return 0;
+}
+
+void opener_cancel(struct opener *o) {
+        if (o && o->done)
+                opener_finish(o, false);
+}
+
+unsigned opener_lingering(struct opener_pool *p, uid_t uid) {
+        unsigned n = 0;
+
+        for (struct opener *o = p->all; o; o = o->next)
+                if (o->killed && o->uid == uid)
+                        n++;
+        return n;
+}
+
+int opener_pool_new(sd_event *event, struct opener_pool **ret) {
+        struct opener_pool *p = calloc(1, sizeof(*p));
+
+        if (!p)
+                return -ENOMEM;
+        p->event = sd_event_ref(event);
+        *ret = p;
+        return 0;
+}
+
+struct opener_pool *opener_pool_free(struct opener_pool *p) {
+        if (!p)
+                return NULL;
+        while (p->all) {
+                struct opener *o = p->all;
+                if (o->child_source)
+                        (void) sd_event_source_send_child_signal(o->child_source, SIGKILL, NULL, 0);
+                /* Not waited for: an unkillable child is left to init. */
+                o->done = NULL;
+                opener_free(o);
+        }
+        sd_event_unref(p->event);
+        free(p);
+        return NULL;
+}
