@@ -163,9 +163,15 @@ report: all $(B)/tests/bus-call $(FUZZ_BINS)
 install: programs
 	install -d $(DESTDIR)$(PREFIX)/libexec/guestd
 	install -m 0755 $(B)/guestd-launcher $(DESTDIR)$(PREFIX)/libexec/guestd/
-	install -d $(DESTDIR)/usr/lib/udev/rules.d $(DESTDIR)/usr/lib/modprobe.d
-	install -m 0644 kmod/60-guestd-kvm.rules $(DESTDIR)/usr/lib/udev/rules.d/
+	install -d $(DESTDIR)/usr/lib/modprobe.d
 	install -m 0644 kmod/guestd-kvm.conf $(DESTDIR)/usr/lib/modprobe.d/
+	@# /dev/kvm root-only: the admin's opt-in (kmod/72-guestd-kvm-lockdown.rules).
+	if [ "$(KVM_LOCKDOWN)" = 1 ]; then \
+		install -d $(DESTDIR)/usr/lib/udev/rules.d && \
+		install -m 0644 kmod/72-guestd-kvm-lockdown.rules $(DESTDIR)/usr/lib/udev/rules.d/; \
+	else \
+		echo "Not installing kmod/72-guestd-kvm-lockdown.rules: /dev/kvm stays as the host has it (make install KVM_LOCKDOWN=1 keeps it to guestd)."; \
+	fi
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(B)/guestd $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(B)/guestctl $(DESTDIR)$(PREFIX)/bin/
@@ -198,7 +204,7 @@ help:
 	@echo "make bench-pagetables  shadow page-table caps and pressure (part of make bench)"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)"
 	@echo "make report     security figures into tests/REPORT.md (hostile tests, fuzzing)"
-	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); KVM_LOCKDOWN=1: /dev/kvm root-only"
 	@echo "make clean      remove build/"
 
 -include $(shell find build -name '*.d' 2>/dev/null)

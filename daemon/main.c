@@ -18,6 +18,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "journal.h"
+#include "kvm-access.h"
+#include "kvm.h"
 #include "log.h"
 #include "manager.h"
 #include "protocol.h"
@@ -175,6 +177,31 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* Whether users can reach KVM around guestd (kmod/kvm-access.h). guestd
+ * does not change the device: the lockdown rule is the admin's choice. */
+static void report_kvm_access(void) {
+        _cleanup_free_ char *text = NULL;
+        struct kvm_access a;
+        int r;
+
+        r = kvm_access_check_path(KVM_DEVICE_PATH, &a);
+        if (r == -ENOENT) {
+                log_info("%s does not exist (yet): nobody can open it", KVM_DEVICE_PATH);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot tell who can open %s: %m", KVM_DEVICE_PATH);
+                return;
+        }
+        text = kvm_access_describe(&a);
+        if (kvm_access_open_to_users(&a))
+                log_warning("%s: %s. They can run VMs without guestd and outside every quota; to keep KVM to guestd, install "
+                            "kmod/72-guestd-kvm-lockdown.rules (make install KVM_LOCKDOWN=1; README: \"/dev/kvm\").",
+                            KVM_DEVICE_PATH, text ? text : "users besides root can open it");
+        else
+                log_info("%s: %s: users reach KVM only through guestd", KVM_DEVICE_PATH, text ? text : "only root can open it");
+}
+
 int main(int argc, char **argv) {
         _cleanup_(manager_freep) struct manager *m = NULL;
         sigset_t mask;
@@ -227,6 +254,7 @@ int main(int argc, char **argv) {
                 log_error("Cannot watch signals");
                 return EXIT_FAILURE;
         }
+        report_kvm_access();
         log_info("Ready on the %s bus as %s; %zu guest(s); launcher %s, uids %u-%u", m->bus_address ? "given" : "system",
                  GUESTD_BUS_NAME, m->n_guests, m->launcher_path, (unsigned) m->launcher_uid_first, (unsigned) m->launcher_uid_last);
         (void) sd_notify(false, "READY=1\nSTATUS=Serving guests");

@@ -27,6 +27,11 @@ OPEN_TIMEOUT=8
 write_policy '{"defaults": {"max_guests": 4, "max_running": 2, "max_vcpus": 4, "max_memory_mib": 256}, "timeouts": {"open_files": '$OPEN_TIMEOUT'}}'
 daemon_start
 
+# guestd says at start who besides root can open /dev/kvm (it changes
+# nothing there; tests never loosen the device either).
+expect_grep "$DTMP/guestd.log" "/dev/kvm: .*(mode 0[0-7]*, " "guestd reports at start who can open /dev/kvm"
+grep -m1 "/dev/kvm: " "$DTMP/guestd.log" | sed 's/^/    /'
+
 HANG=$DTMP/hang
 mkdir -m 755 "$HANG"
 "$FUSE_HANG" "$HANG" >"$TMP/fuse.out" 2>&1 &
