@@ -688,8 +688,37 @@ static int verb_start(int argc, char **argv) {
         return guest_call_simple(argv[1], "Start", "");
 }
 
+/* Stop waits for the guest to shut down (up to the policy's
+ * timeouts.stop, at most an hour) and the launcher to end: longer than
+ * the bus's default 25 s. The answer says how it ended. */
+#define STOP_CALL_USEC ((3600ULL + 120) * 1000000)
+
 static int verb_stop(int argc, char **argv) {
-        return guest_call_simple(argv[1], "Stop", "b", (int) arg_force);
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *how = NULL;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != GUESTCTL_EXIT_OK)
+                return r;
+        r = guest_lookup(bus, argv[1], &path);
+        if (r != GUESTCTL_EXIT_OK)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &call, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "Stop");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "b", (int) arg_force);
+        if (r < 0)
+                return log_oom();
+        r = sd_bus_call(bus, call, STOP_CALL_USEC, &error, &reply);
+        if (r < 0)
+                return bus_call_failed(&error, r, "Stop");
+        if (sd_bus_message_read(reply, "s", &how) < 0)
+                how = NULL;
+        printf("%s: %s\n", argv[1], how && *how ? how : "stopped");
+        return fflush(stdout) == 0 ? GUESTCTL_EXIT_OK : GUESTCTL_EXIT_FAIL;
 }
 
 /* ---------------------------------------------------------------- suspend, resume */
@@ -1198,7 +1227,9 @@ static const struct verb verbs[] = {
         { "status", verb_status, 1, 1, OPT_JSON, "status NAME [--json]", "Show a guest's state and configuration." },
         { "start", verb_start, 1, 1, 0, "start NAME", "Start a guest, within your quota." },
         { "stop", verb_stop, 1, 1, OPT_FORCE, "stop NAME [--force]",
-          "Stop a guest in order; --force kills it at once (of a suspended guest: discards its snapshot)." },
+          "Ask the guest to shut down (Ctrl-Alt-Del), wait up to the policy's timeouts.stop, then stop it in order (vCPUs "
+          "halted, disks flushed); prints which happened. --force kills it at once (of a suspended guest: discards its "
+          "snapshot)." },
         { "pause", verb_pause, 1, 1, 0, "pause NAME", "Freeze a running guest's vCPUs." },
         { "unpause", verb_unpause, 1, 1, 0, "unpause NAME", "Let a paused guest run again." },
         { "suspend", verb_suspend, 1, 1, OPT_JSON, "suspend NAME [--json]",

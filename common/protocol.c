@@ -49,6 +49,8 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_SUPERVISE] = { "supervise", PROTOCOL_TO_DAEMON, 2, 2 },
         [PROTOCOL_MMU_PAGES] = { "mmu_pages", PROTOCOL_TO_LAUNCHER, 0, 0 },
         [PROTOCOL_MMU_PAGES_SET] = { "mmu_pages_set", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_SHUTDOWN] = { "shutdown", PROTOCOL_TO_LAUNCHER, 0, 0 },
+        [PROTOCOL_SHUTDOWN_ASKED] = { "shutdown_asked", PROTOCOL_TO_DAEMON, 0, 0 },
 };
 
 const char *protocol_type_to_string(enum protocol_type t) {

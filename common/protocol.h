@@ -33,6 +33,13 @@
  *                  becomes the launcher's stdout and stderr); body {}.
  *   pause, unpause, stop   D->L  body {}; stop ends the guest in order
  *                  (vCPUs stopped, disks flushed) and the launcher exits.
+ *   shutdown D->L  body {}: ask the guest to shut down (Ctrl-Alt-Del on
+ *                  its keyboard); answered with
+ *   shutdown_asked L->D body {asked, how, why}: asked false when nobody
+ *                  in the guest listens (no keyboard driver has set the
+ *                  i8042 up, the guest is paused), why saying so. A guest
+ *                  that was asked ends by itself (reset or power-off), or
+ *                  guestd stops it after its timeout.
  *   suspend  D->L  body {}; fds: [snapshot] (an empty regular file, read
  *                  and write). The launcher stops the vCPUs, flushes the
  *                  disks, writes the snapshot (snapshot.h) with
@@ -91,6 +98,8 @@ enum protocol_type {
         PROTOCOL_SUPERVISE,
         PROTOCOL_MMU_PAGES,
         PROTOCOL_MMU_PAGES_SET,
+        PROTOCOL_SHUTDOWN,
+        PROTOCOL_SHUTDOWN_ASKED,
         _PROTOCOL_TYPE_MAX,
         _PROTOCOL_TYPE_INVALID = -EINVAL,
 };

@@ -461,7 +461,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = supervise_discard_snapshot(g, error);
                 if (r < 0)
                         return r;
-                return sd_bus_reply_method_return(msg, NULL);
+                return sd_bus_reply_method_return(msg, "s", g->state_reason ? g->state_reason : "");
         }
         if (g->state == GUEST_SUSPENDING && !force)
                 return sd_bus_error_setf(error, GUESTD_ERROR_BAD_STATE,
@@ -623,7 +623,7 @@ static int property_guest(sd_bus *bus, const char *path, const char *interface, 
 static const sd_bus_vtable guest_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("b", force), SD_BUS_RESULT("s", how), method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_unpause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Suspend", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_suspend, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -55,12 +55,26 @@ enum guest_state exit_classify(const struct launcher_end *e, char **ret_reason) 
         }
         if (e->exited_received) {
                 state = exit_classify_status(e->exit_code, e->exit_reason, ret_reason);
+                if (!e->stop_requested)
+                        return state;
                 /* A guest told to stop may end through a CPU reset (the
-                 * i8042 path) or power off: that is the stop, not a crash. */
-                if (e->stop_requested && (e->exit_code == GUEST_EXIT_RESET || e->exit_code == GUEST_EXIT_STOPPED ||
-                                          e->exit_code == GUEST_EXIT_POWEROFF)) {
+                 * i8042 path: how Linux without ACPI reboots, and what
+                 * Ctrl-Alt-Del means to most inits) or power off: that is
+                 * the stop, not a crash. */
+                if (e->exit_code == GUEST_EXIT_RESET || e->exit_code == GUEST_EXIT_POWEROFF) {
                         free(*ret_reason);
-                        *ret_reason = strdup("stopped on request");
+                        *ret_reason = strdup(e->stop_mode == STOP_ASKED ? "shut down by the guest when asked (Ctrl-Alt-Del)"
+                                                                        : "stopped on request");
+                        return GUEST_STOPPED;
+                }
+                if (e->exit_code == GUEST_EXIT_STOPPED) {
+                        free(*ret_reason);
+                        if (e->stop_why) {
+                                if (asprintf(ret_reason, "stopped by guestd without the guest's part (%s); its vCPUs halted, its disks flushed",
+                                             e->stop_why) < 0)
+                                        *ret_reason = NULL;
+                        } else
+                                *ret_reason = strdup("stopped on request");
                         return GUEST_STOPPED;
                 }
                 return state;

@@ -12,8 +12,10 @@
  *  3. guestd killed it (Stop with force, a stop that ran out of time)
  *     before it said "exited": stopped, guestd's reason;
  *  4. it said "exited": the exit status's state (exit_classify_status);
- *     a guest asked to stop that then resets, powers off or is stopped
- *     by the launcher has stopped on request;
+ *     during a Stop: a guest that was asked and then reset or powered
+ *     off has shut down by itself; one the launcher stopped (the plug)
+ *     was stopped without its part, and the reason says why; any other
+ *     reset or power-off during a Stop is the stop;
  *  5. it exited with a status but said nothing: that status's state;
  *  6. any other signal: crashed, the signal;
  *  7. nothing known: crashed.
@@ -38,6 +40,8 @@ struct launcher_end {
         int exit_code; /* enum guest_exit, from "exited" */
         const char *exit_reason;
         bool stop_requested;
+        enum stop_mode stop_mode;
+        const char *stop_why; /* STOP_PLUG: why the guest took no part */
 };
 
 /* Returns the state; *ret_reason is allocated (NULL only when out of

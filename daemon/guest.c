@@ -304,6 +304,7 @@ struct guest *guest_free(struct guest *g) {
         free(g->exit_reason);
         free(g->protocol_error);
         free(g->suspend_error);
+        free(g->stop_why);
         free(g);
         return NULL;
 }

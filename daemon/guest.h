@@ -69,6 +69,18 @@ struct manager;
 struct console;
 struct opener;
 
+/* A Stop without force first asks the guest (Ctrl-Alt-Del) and waits up
+ * to the policy's timeouts.stop; if nobody can be asked, or the time runs
+ * out, guestd stops it itself (the launcher halts the vCPUs and flushes
+ * the disks: the plug, with the host's writes safe); SIGKILL after
+ * SUPERVISE_STOP_GRACE_USEC more. */
+enum stop_mode {
+        STOP_NONE,
+        STOP_ASKING, /* "shutdown" sent, its answer not yet in */
+        STOP_ASKED,  /* the guest was asked; waiting for it to end */
+        STOP_PLUG,   /* "stop" sent: the launcher ends the guest */
+};
+
 /* A Start or Resume before its launcher exists (supervise.c): the
  * guest's files being opened (open-as-caller.h), and what to go back to
  * if it fails. */
@@ -148,6 +160,8 @@ struct guest {
         bool kill_requested;     /* we sent SIGKILL (Stop(force) or grace period) */
         const char *kill_reason; /* static text: why we killed it, if not a protocol error */
         bool stop_requested;     /* Stop was asked for */
+        enum stop_mode stop_mode; /* how the Stop under way goes about it */
+        char *stop_why;          /* why guestd stopped it without the guest's part */
         char *protocol_error;    /* set when we ended the launcher for misbehaving */
         struct pending_call *pending; /* method calls answered when the launcher answers */
         struct start_job *start; /* a Start whose launcher does not exist yet */

@@ -94,6 +94,9 @@ static void pending_answer(struct guest *g, enum guest_verb verb, const char *er
                 *p = c->next;
                 if (error_name)
                         (void) sd_bus_reply_method_errorf(c->call, error_name, "%s", message);
+                else if (verb == GUEST_VERB_STOP)
+                        /* Stop says how the guest ended: its state's reason. */
+                        (void) sd_bus_reply_method_return(c->call, "s", g->state_reason ? g->state_reason : "");
                 else
                         (void) sd_bus_reply_method_return(c->call, NULL);
                 sd_bus_message_unref(c->call);
@@ -653,6 +656,8 @@ static char *violation_reason(const struct guest *g) {
         return reason;
 }
 
+static int on_shutdown_asked(struct guest *g, struct protocol_message *msg);
+
 #define ACTIVE ((1u << GUEST_STARTING) | (1u << GUEST_RUNNING) | (1u << GUEST_PAUSED) | (1u << GUEST_STOPPING) | (1u << GUEST_SUSPENDING))
 /* Which launcher message is allowed in which guest state. A launcher is
  * only ever attached to an active guest, so all are allowed there; the
@@ -668,6 +673,7 @@ static const struct {
         [PROTOCOL_PROGRESS] = { 1u << GUEST_SUSPENDING, on_progress },
         [PROTOCOL_SUPERVISE] = { ACTIVE, pagetables_on_supervise },
         [PROTOCOL_MMU_PAGES_SET] = { ACTIVE, pagetables_on_cap_set },
+        [PROTOCOL_SHUTDOWN_ASKED] = { 1u << GUEST_STOPPING, on_shutdown_asked },
 };
 #undef ACTIVE
 
@@ -754,6 +760,8 @@ static void launcher_ended(struct guest *g) {
                                       .exit_code = g->exit_code,
                                       .exit_reason = g->exit_reason,
                                       .stop_requested = g->stop_requested,
+                                      .stop_mode = g->stop_mode,
+                                      .stop_why = g->stop_why,
                               },
                               &reason);
         if (state == GUEST_CRASHED && reason && strncmp(reason, "sandbox violation", 17) == 0)
@@ -800,6 +808,8 @@ static void launcher_ended(struct guest *g) {
         unlink_launcher_socket(m, g);
         g->launcher_pid = 0;
         g->exited_received = g->kill_requested = g->stop_requested = g->violation_received = false;
+        g->stop_mode = STOP_NONE;
+        g->stop_why = (free(g->stop_why), NULL);
         g->kill_reason = NULL;
         g->protocol_error = (free(g->protocol_error), NULL);
         g->exit_reason = (free(g->exit_reason), NULL);
@@ -1133,12 +1143,76 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         return 0;
 }
 
+static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int arm_stop_timer(struct guest *g, uint64_t usec) {
+        int r;
+
+        g->stop_timer = sd_event_source_disable_unref(g->stop_timer);
+        r = sd_event_add_time_relative(g->manager->event, &g->stop_timer, CLOCK_MONOTONIC, usec, 0, on_stop_timer, g);
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot arm the stop timer: %m", g->id);
+        return r;
+}
+
+/* guestd ends the guest itself: the launcher halts the vCPUs and flushes
+ * the disks; SIGKILL if it has not ended SUPERVISE_STOP_GRACE_USEC later.
+ * why: why the guest takes no part (kept for the reason). */
+static void stop_plug(struct guest *g, const char *why) {
+        free(g->stop_why);
+        g->stop_why = why ? strdup(why) : NULL;
+        g->stop_mode = STOP_PLUG;
+        log_info("Guest %s: stopping it without the guest's part: %s", g->id, why ? why : "asked to");
+        if (g->control_fd < 0 || protocol_send(g->control_fd, PROTOCOL_STOP, NULL, NULL, 0) < 0) {
+                g->kill_reason = "its launcher could not be reached; killed";
+                guest_kill(g);
+                return;
+        }
+        if (arm_stop_timer(g, SUPERVISE_STOP_GRACE_USEC) < 0) {
+                g->kill_reason = "killed (no stop timer)";
+                guest_kill(g);
+        }
+}
+
 static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct guest *g = userdata;
+        char why[128];
 
+        if (g->stop_mode == STOP_ASKING || g->stop_mode == STOP_ASKED) {
+                snprintf(why, sizeof(why), "it did not shut down within %u s of Ctrl-Alt-Del",
+                         g->manager->policy->timeout_stop_s);
+                log_info("Guest %s: %s", g->id, why);
+                stop_plug(g, why);
+                return 0;
+        }
         log_warning("Guest %s: did not stop within %llu s, killing its launcher", g->id, SUPERVISE_STOP_GRACE_USEC / 1000000ULL);
         g->kill_reason = "did not stop within 10 s; killed";
         guest_kill(g);
+        return 0;
+}
+
+/* The launcher's answer to "shutdown". */
+static int on_shutdown_asked(struct guest *g, struct protocol_message *msg) {
+        struct json_object *v;
+        const char *why = NULL;
+        bool asked;
+
+        if (!json_object_object_get_ex(msg->body, "asked", &v) || !json_object_is_type(v, json_type_boolean))
+                return -EBADMSG;
+        asked = json_object_get_boolean(v);
+        if (json_object_object_get_ex(msg->body, "why", &v)) {
+                if (!json_object_is_type(v, json_type_string))
+                        return -EBADMSG;
+                why = json_object_get_string(v);
+        }
+        if (g->stop_mode != STOP_ASKING)
+                return 0; /* overtaken (a Stop with force, the plug after the timeout) */
+        if (!asked) {
+                stop_plug(g, why && *why ? why : "the guest cannot be asked");
+                return 0;
+        }
+        g->stop_mode = STOP_ASKED;
+        log_info("Guest %s: asked it to shut down (Ctrl-Alt-Del); waiting up to %u s", g->id, g->manager->policy->timeout_stop_s);
         return 0;
 }
 
@@ -1154,23 +1228,30 @@ int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_err
                         message = NULL;
                 start_failed(g, GUESTD_ERROR_FAILED, message ? message : "The guest was stopped before it started.");
                 if (call)
-                        (void) sd_bus_reply_method_return(call, NULL);
+                        (void) sd_bus_reply_method_return(call, "s", "stopped before it started");
                 return 0;
         }
         g->stop_requested = true;
-        if (!force && g->control_fd >= 0) {
-                r = protocol_send(g->control_fd, PROTOCOL_STOP, NULL, NULL, 0);
-                if (r < 0)
-                        force = true; /* it does not listen: no order to be had */
-        }
-        if (force) {
+        if (force || g->control_fd < 0) {
                 if (!g->kill_reason)
-                        g->kill_reason = "killed on request (Stop with force)";
+                        g->kill_reason = force ? "killed on request (Stop with force)" : "its launcher could not be reached; killed";
                 guest_kill(g);
-        } else if (!g->stop_timer) {
-                r = sd_event_add_time_relative(m->event, &g->stop_timer, CLOCK_MONOTONIC, SUPERVISE_STOP_GRACE_USEC, 0, on_stop_timer, g);
-                if (r < 0)
-                        log_warning_errno(r, "Guest %s: cannot arm the stop timer: %m", g->id);
+        } else if (g->stop_mode == STOP_NONE) {
+                /* Ask the guest first, unless it cannot take part. */
+                if (g->state == GUEST_PAUSED)
+                        stop_plug(g, "it is paused");
+                else if (g->state == GUEST_STARTING)
+                        stop_plug(g, "it has not started yet");
+                else {
+                        r = protocol_send(g->control_fd, PROTOCOL_SHUTDOWN, NULL, NULL, 0);
+                        if (r < 0)
+                                stop_plug(g, "its launcher did not take the request");
+                        else {
+                                g->stop_mode = STOP_ASKING;
+                                if (arm_stop_timer(g, (uint64_t) m->policy->timeout_stop_s * 1000000ULL) < 0)
+                                        stop_plug(g, "no timer to wait with");
+                        }
+                }
         }
         if (g->state != GUEST_STOPPING) {
                 (void) guest_set_state(g, GUEST_STOPPING, NULL);

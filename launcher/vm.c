@@ -440,6 +440,35 @@ static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
         vm_end(vm, GUEST_EXIT_STOPPED, reason);
 }
 
+/* guestd's Stop asks first: Ctrl-Alt-Del on the keyboard, which a Linux
+ * guest with a keyboard driver turns into its init's shutdown (or, where
+ * init has not said otherwise, a reboot: the reset then ends the launcher
+ * and guestd counts it as the stop). The answer says whether anyone was
+ * there to ask; guestd then waits, or stops the guest itself. */
+static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
+        struct json_object *body = json_object_new_object();
+        const char *why = NULL;
+        int r;
+
+        if (!body)
+                return (void) log_error_errno(-ENOMEM, "Out of memory");
+        if (vm->paused) {
+                r = -EBUSY;
+                why = "the guest is paused";
+        } else
+                r = i8042_ctrl_alt_del(vm->i8042, &why);
+        if (r >= 0)
+                log_info("Pressed Ctrl-Alt-Del: guestd asks the guest to shut down");
+        else
+                log_info("Cannot ask the guest to shut down: %s", why ? why : strerror(-r));
+        json_object_object_add(body, "asked", json_object_new_boolean(r >= 0));
+        json_object_object_add(body, "how", json_object_new_string("ctrl-alt-del"));
+        if (why)
+                json_object_object_add(body, "why", json_object_new_string(why));
+        vm_control_send(vm, PROTOCOL_SHUTDOWN_ASKED, body);
+        json_object_put(body);
+}
+
 /* ---------------------------------------------------------------- suspend
  *
  * With every vCPU parked (so no device access is half done and the disks'
@@ -655,19 +684,23 @@ static int vm_resume_memory(struct vm *vm, int fd, uint64_t memory_bytes, struct
 static int vm_resume_state(struct vm *vm, const struct snapshot *s) {
         const struct vm_state *vms;
         const struct serial_state *serial;
-        const struct i8042_state *i8042;
+        const void *i8042;
+        uint64_t i8042_size = 0;
         uint32_t msr = 0;
         int r;
 
         vms = vm_snapshot_part(s, SNAPSHOT_RECORD_VM, 0, sizeof(*vms), "irqchip, PIT and clock");
         serial = vm_snapshot_part(s, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_SERIAL, sizeof(*serial), "serial port");
-        i8042 = vm_snapshot_part(s, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_I8042, sizeof(*i8042), "i8042");
+        /* Two layouts: with the keyboard, and before it (i8042.h). */
+        i8042 = snapshot_find(s, SNAPSHOT_RECORD_DEVICE, VM_DEVICE_I8042, &i8042_size);
+        if (!i8042)
+                log_error("The snapshot has no i8042");
         if (!vms || !serial || !i8042)
                 return -EBADMSG;
         r = vm_state_restore(vm->machine->vm_fd, vms);
         if (r < 0)
                 return log_error_errno(r, "Cannot restore the irqchip, PIT and clock: %m");
-        if ((r = serial_restore(vm->serial, serial)) < 0 || (r = i8042_restore(vm->i8042, i8042)) < 0)
+        if ((r = serial_restore(vm->serial, serial)) < 0 || (r = i8042_restore_sized(vm->i8042, i8042, i8042_size)) < 0)
                 return log_error_errno(r, "The snapshot's serial port or i8042 state is invalid: %m");
         for (unsigned i = 0; i < vm->n_disks; i++) {
                 const struct virtio_mmio_state *d =
@@ -706,6 +739,7 @@ static const struct vm_control_handler vm_control_handlers[_PROTOCOL_TYPE_MAX] =
         [PROTOCOL_UNPAUSE] = { .handle = vm_control_unpause, .allowed = STATE(VM_CONTROL_PAUSED),
                                .refused = STATE(VM_CONTROL_RUNNING), .refusal = "the guest is not paused" },
         [PROTOCOL_STOP]    = { .handle = vm_control_stop, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
+        [PROTOCOL_SHUTDOWN] = { .handle = vm_control_shutdown, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
         [PROTOCOL_SUSPEND] = { .handle = vm_control_suspend, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
         [PROTOCOL_MMU_PAGES] = { .handle = vm_control_mmu_pages, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
 };

@@ -8,6 +8,8 @@
  *   bus-call ADDRESS PATH INTERFACE METHOD [SIGNATURE [ARG...]] [options]
  *     --fd=KIND      attach an extra fd: dir, pipe, socket, devnull (repeatable)
  *     --repeat=N     make the call N times, waiting for each reply
+ *     --pipeline     with --repeat: send all N calls first, then collect
+ *                    the replies (calls the daemon keeps waiting pile up)
  *     --expect=NAME  exit 0 only if every call failed with error NAME (or
  *                    with one of NAME|NAME|...)
  *
@@ -87,6 +89,33 @@ static bool error_expected(const sd_bus_error *e, const char *expect) {
         return false;
 }
 
+struct outcome {
+        const char *expect;
+        unsigned long replies, ok, expected, other;
+        char last_other[512];
+};
+
+static void count_outcome(struct outcome *o, int r, const sd_bus_error *error) {
+        if (r >= 0)
+                o->ok++;
+        else if (o->expect && error_expected(error, o->expect))
+                o->expected++;
+        else {
+                o->other++;
+                snprintf(o->last_other, sizeof(o->last_other), "ERROR %s: %s", error->name ? error->name : "(none)",
+                         error->message ? error->message : strerror(-r));
+        }
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        struct outcome *o = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        o->replies++;
+        count_outcome(o, e ? -EIO : 0, e);
+        return 0;
+}
+
 static int open_kind(const char *kind) {
         int p[2];
         if (strcmp(kind, "dir") == 0)
@@ -105,10 +134,13 @@ int main(int argc, char *argv[]) {
                 { "fd", required_argument, NULL, 'f' },
                 { "repeat", required_argument, NULL, 'r' },
                 { "expect", required_argument, NULL, 'e' },
+                { "pipeline", no_argument, NULL, 'p' },
                 {},
         };
         const char *expect = NULL, *signature = "";
         unsigned long repeat = 1, ok = 0, expected = 0, other = 0;
+        bool pipeline = false;
+        struct outcome pipe_outcome = {};
         int fds[MAX_FDS], n_fds = 0, c, r;
         char last_other[512] = "";
         sd_bus *bus = NULL;
@@ -124,6 +156,7 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'r': repeat = strtoul(optarg, NULL, 10); break;
                 case 'e': expect = optarg; break;
+                case 'p': pipeline = true; break;
                 default: return 2;
                 }
         if (argc - optind < 4) {
@@ -163,6 +196,15 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "bus-call: cannot build the message: %s\n", strerror(-r));
                         return 2;
                 }
+                if (pipeline) {
+                        r = sd_bus_call_async(bus, NULL, m, on_reply, &pipe_outcome, 120 * 1000000ULL);
+                        sd_bus_message_unref(m);
+                        if (r < 0) {
+                                fprintf(stderr, "bus-call: cannot send call %lu: %s\n", i, strerror(-r));
+                                return 2;
+                        }
+                        continue;
+                }
                 r = sd_bus_call(bus, m, 10 * 1000000ULL, &error, &reply);
                 if (r >= 0)
                         ok++;
@@ -182,6 +224,22 @@ int main(int argc, char *argv[]) {
                 sd_bus_error_free(&error);
                 sd_bus_message_unref(reply);
                 sd_bus_message_unref(m);
+        }
+        if (pipeline) {
+                pipe_outcome.expect = expect;
+                while (pipe_outcome.replies < repeat) {
+                        r = sd_bus_process(bus, NULL);
+                        if (r < 0) {
+                                fprintf(stderr, "bus-call: connection failed: %s\n", strerror(-r));
+                                return 2;
+                        }
+                        if (r == 0 && sd_bus_wait(bus, 130 * 1000000ULL) <= 0)
+                                break;
+                }
+                ok = pipe_outcome.ok;
+                expected = pipe_outcome.expected;
+                other = pipe_outcome.other + (repeat - pipe_outcome.replies);
+                memcpy(last_other, pipe_outcome.last_other, sizeof(last_other));
         }
         if (repeat > 1) {
                 printf("calls=%lu ok=%lu expected=%lu other=%lu\n", repeat, ok, expected, other);

@@ -64,7 +64,7 @@ daemon_setup() {
         mkdir -m 700 "$DTMP/state" "$DTMP/run"
         mkdir -m 755 "$DTMP/bus" "$DTMP/guests"
         # Payload copies the test users can read (the build tree may not be).
-        for g in hello count echo blk memtouch hostile-virtq hostile-mmio hostile-ports hostile-serial end-triple end-badinsn; do
+        for g in hello count echo kbd blk memtouch hostile-virtq hostile-mmio hostile-ports hostile-serial end-triple end-badinsn; do
                 install -m 0644 "$GUESTS/$g.elf" "$DTMP/guests/$g.elf"
         done
         G=$DTMP/guests

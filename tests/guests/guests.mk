@@ -11,7 +11,7 @@ GUEST_DIR := $(B)/guests
 GUEST_SRC := tests/guests
 GUEST_OBJ := $(GUEST_DIR)/obj
 
-GUEST_PAYLOADS := hello count memtouch blk pvh-probe echo unknown hostile-virtq hostile-mmio hostile-ports hostile-serial
+GUEST_PAYLOADS := hello count memtouch blk pvh-probe echo kbd unknown hostile-virtq hostile-mmio hostile-ports hostile-serial
 GUEST_ELFS := $(patsubst %,$(GUEST_DIR)/%.elf,$(GUEST_PAYLOADS))
 GUEST_BZIMAGE := $(GUEST_DIR)/bzimage-probe.bzImage
 GUEST_FNV1A := $(GUEST_DIR)/fnv1a

@@ -4,12 +4,14 @@
 #
 # The test user creates and starts the guest with guestctl, the console log
 # shows the shell's prompt, a command typed through `guestctl console` runs
-# in the guest and its answer comes back, and `guestctl stop` ends it.
+# in the guest and its answer comes back, and `guestctl stop` ends it: the
+# guest is asked (Ctrl-Alt-Del) and its /init shuts down by itself.
 # Then suspend and resume (issue 9): a shell loop prints a counter and
 # appends it to a file on an ext2 disk; the guest is suspended and resumed
 # in the middle; the loop goes on from the next number, the kernel did not
-# boot again, and afterwards the host's e2fsck finds the file system clean
-# and the file holds every number once.
+# boot again; then `guestctl stop` while the loop still writes: the guest
+# unmounts and ends by itself, the host's e2fsck finds the file system
+# clean and the file holds every number the loop printed, once.
 # Exit status: 0 pass, 1 fail, 77 skip (as the integration tests).
 source "$(dirname "$0")/../lib.sh"
 source tests/daemon-lib.sh
@@ -40,14 +42,18 @@ check "guestctl console ended by itself" [ $rc = 0 ]
 expect_grep "$TMP/console" 'guestd-console-42 0' "the command ran in the guest and its answer came back"
 check "the answer is in the console log too" wait_log a linux 'guestd-console-42 0' 10
 
+# Stop asks the guest (Ctrl-Alt-Del); its /init shuts down by itself.
 expect_exit 0 "guestctl stop" "${CTL_A[@]}" stop linux
+echo "    guestctl stop: $(cat "$TMP/out")"
+expect_grep "$TMP/out" "shut down by the guest when asked (Ctrl-Alt-Del)" "guestctl stop says the guest shut down by itself"
 check "the guest stopped" wait_state a linux stopped 30
+check "its /init took Ctrl-Alt-Del" wait_log a linux 'guestd-init: ctrl-alt-del: shutting down' 5
 ctl_a status linux >"$TMP/status" 2>&1
 expect_grep "$TMP/status" 'stopped' "status says stopped"
 check "no launcher is left" [ -z "$(launcher_pids)" ]
 
 # --- suspend and resume while a shell loop writes to an ext2 disk
-LOOPS=30
+LOOPS=100000 # runs until stopped
 truncate -s 8M "$G/fs.img"
 mkfs.ext2 -q -F "$G/fs.img" >/dev/null
 chown "$USER_A" "$G/fs.img"
@@ -64,15 +70,22 @@ ctl_a log fsloop >"$TMP/before" 2>&1
 last=$(grep -o 'guestd-init: loop [0-9]*' "$TMP/before" | tail -n 1 | grep -o '[0-9]*$')
 echo "    suspended after loop $last"
 expect_exit 0 "resume it" "${CTL_A[@]}" resume fsloop
-check "the loop ends, the file system unmounted" wait_log a fsloop 'guestd-init: loop done, unmounted' 120
-ctl_a log fsloop | tr -d '\r' >"$TMP/after" 2>&1
-seq_seen=$(grep -o 'guestd-init: loop [0-9]*$' "$TMP/after" | grep -o '[0-9]*$' | tr '\n' ' ')
-check "the loop went on from the next number: 0 to $((LOOPS - 1)), each once ($seq_seen)" \
-        [ "$seq_seen" = "$(seq -s ' ' 0 $((LOOPS - 1))) " ]
-check "the kernel booted once (no reboot on resume)" [ "$(grep -c 'Run /init as init process' "$TMP/after")" = 1 ]
-expect_exit 0 "stop it" "${CTL_A[@]}" stop fsloop
+check "the loop goes on after the resume" wait_log a fsloop "guestd-init: loop $((${last:-0} + 10))" 120
+# Stop while the file system is mounted and written: the guest is asked
+# (Ctrl-Alt-Del), its /init unmounts and ends it; nothing is cut off.
+expect_exit 0 "stop it while the loop writes" "${CTL_A[@]}" stop fsloop
+echo "    guestctl stop: $(cat "$TMP/out")"
+expect_grep "$TMP/out" "shut down by the guest when asked" "it shut down by itself"
 check "it stopped" wait_state a fsloop stopped 30
+ctl_a log fsloop | tr -d '\r' >"$TMP/after" 2>&1
+expect_grep "$TMP/after" "guestd-init: unmounted /mnt" "its /init unmounted the file system"
+seq_seen=$(grep -o 'guestd-init: loop [0-9]*$' "$TMP/after" | grep -o '[0-9]*$' | tr '\n' ' ')
+n_seen=$(echo $seq_seen | wc -w)
+check "the loop went on from the next number: 0 to $((n_seen - 1)), each once" \
+        [ "$seq_seen" = "$(seq -s ' ' 0 $((n_seen - 1))) " ]
+check "the kernel booted once (no reboot on resume)" [ "$(grep -c 'Run /init as init process' "$TMP/after")" = 1 ]
 expect_exit 0 "the host's e2fsck finds the file system clean" e2fsck -f -n "$G/fs.img"
 debugfs -R "cat /counter" "$G/fs.img" 2>/dev/null | tr '\n' ' ' >"$TMP/counter"
-check "the file holds every number once: $(cat "$TMP/counter")" [ "$(cat "$TMP/counter")" = "$(seq -s ' ' 0 $((LOOPS - 1))) " ]
+check "the file holds every number the loop printed, once: $(cat "$TMP/counter" | wc -w) numbers" \
+        [ "$(cat "$TMP/counter")" = "$seq_seen" ]
 finish
