@@ -157,7 +157,7 @@ bench-pagetables: all
 
 # The security figures (tests/REPORT.md): hostile guests and users, the
 # sandbox, FUZZ_SECONDS of each fuzz target.
-report: all $(B)/tests/bus-call $(FUZZ_BINS)
+report: all $(TEST_HELPERS) $(FUZZ_BINS)
 	@B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/report.sh
 
 install: programs

@@ -599,7 +599,7 @@ int bus_append_guest_property(sd_bus_message *m, struct guest *g, const char *pr
         else if (strcmp(property, "SnapshotSize") == 0)
                 r = sd_bus_message_append(m, "t", g->snapshot_bytes);
         else if (strcmp(property, "Progress") == 0)
-                r = sd_bus_message_append(m, "(tt)", g->progress_done, g->progress_total);
+                r = sd_bus_message_append(m, "(tt)", g->conn.progress_done, g->conn.progress_total);
         else if (strcmp(property, "PageTableCap") == 0)
                 r = sd_bus_message_append(m, "t", g->pt.in_budget ? g->pt.cap : UINT64_C(0));
         else if (strcmp(property, "PageTableCapInForce") == 0)

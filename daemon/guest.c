@@ -221,8 +221,8 @@ static struct guest *guest_alloc(void) {
 
         if (!g)
                 return NULL;
-        g->pidfd = g->control_fd = g->pt.listener_fd = g->pt.stats_fd = -EBADF;
-        launcher_log_init(&g->launcher_log, "");
+        g->pt.listener_fd = g->pt.stats_fd = -EBADF;
+        launcher_conn_init(&g->conn);
         return g;
 }
 
@@ -240,7 +240,7 @@ static int guest_init(struct guest *g, const char *name, uid_t owner, const char
         g->owner = owner;
         g->id = guest_make_id(owner, name);
         if (g->id)
-                launcher_log_init(&g->launcher_log, g->id);
+                launcher_log_init(&g->conn.launcher_log, g->id);
         g->config_json = guest_config_to_json(&g->config);
         g->state_reason = strdup("");
         if (!g->name || !g->id || !g->config_json || !g->state_reason)
@@ -282,18 +282,13 @@ struct guest *guest_free(struct guest *g) {
                 free(p);
         }
         start_job_free(g->start);
-        sd_event_source_disable_unref(g->pidfd_source);
-        sd_event_source_disable_unref(g->control_source);
-        sd_event_source_disable_unref(g->stop_timer);
+        launcher_conn_done(&g->conn);
         sd_event_source_disable_unref(g->pt.listener_source);
         safe_close(g->pt.listener_fd);
         if (g->pt.stats_ok)
                 kvm_stats_close(&g->pt.stats);
         safe_close(g->pt.stats_fd);
         console_free(g->console);
-        launcher_log_detach(&g->launcher_log);
-        safe_close(g->pidfd);
-        safe_close(g->control_fd);
         guest_config_done(&g->config);
         free(g->name);
         free(g->id);
@@ -301,10 +296,6 @@ struct guest *guest_free(struct guest *g) {
         free(g->state_reason);
         free(g->object_path);
         free(g->handle);
-        free(g->exit_reason);
-        free(g->protocol_error);
-        free(g->suspend_error);
-        free(g->stop_why);
         free(g);
         return NULL;
 }

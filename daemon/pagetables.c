@@ -39,7 +39,7 @@ static bool in_budget_state(enum guest_state s) {
 
 /* The launcher takes "mmu_pages" while the guest runs or is paused. */
 static bool can_apply(const struct guest *g) {
-        return (g->state == GUEST_RUNNING || g->state == GUEST_PAUSED) && g->control_fd >= 0;
+        return (g->state == GUEST_RUNNING || g->state == GUEST_PAUSED) && g->conn.control_fd >= 0;
 }
 
 uint64_t pagetables_host_in_use(void) {
@@ -120,7 +120,7 @@ static void apply(struct manager *m, struct guest *g) {
         g->pt.bytes_before = pagetables_guest_in_use(m, g);
         g->pt.host_before = g->pt.bytes_before == PAGETABLES_UNKNOWN ? pagetables_host_in_use() : PAGETABLES_UNKNOWN;
         g->pt.cap_sent = g->pt.cap;
-        r = protocol_send(g->control_fd, PROTOCOL_MMU_PAGES, body, NULL, 0);
+        r = protocol_send(g->conn.control_fd, PROTOCOL_MMU_PAGES, body, NULL, 0);
         json_object_put(body);
         if (r < 0) {
                 log_warning_errno(r, "Guest %s: cannot send the launcher its page-table cap: %m", g->id);

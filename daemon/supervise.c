@@ -1,22 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* supervise.c: see supervise.h. */
-#include <cap-ng.h>
 #include <seccomp.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <linux/close_range.h>
 #include <linux/kvm.h>
-#include <linux/sched.h>
-#include <sys/mount.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -32,6 +24,7 @@
 #include "protocol.h"
 #include "snapshot.h"
 #include "snapshots.h"
+#include "spawn.h"
 #include "pagetables.h"
 #include "signals.h"
 #include "supervise.h"
@@ -104,330 +97,11 @@ static void pending_answer(struct guest *g, enum guest_verb verb, const char *er
         }
 }
 
-/* ------------------------------------------------------------ launcher uid and sockets */
-
-/* Each running launcher has a uid of its own, so no launcher can signal
- * or ptrace another, and the guest's owner cannot touch its launcher.
- * The uids go round the range rather than lowest first: a launcher that
- * has just ended may linger a moment as a zombie under its uid (once
- * guestd restarted, its old launchers are PID 1's to reap), and a fresh
- * launcher should not share a uid, or its process count, with it. */
-static int pick_launcher_uid(struct manager *m, uid_t *ret) {
-        uint64_t n = (uint64_t) m->launcher_uid_last - m->launcher_uid_first + 1;
-
-        for (uint64_t k = 0; k < n; k++) {
-                uid_t u = (uid_t) (m->launcher_uid_first + (m->launcher_uid_cursor + k) % n);
-                bool used = false;
-                for (size_t i = 0; i < m->n_guests && !used; i++)
-                        used = m->guests[i]->launcher_pid > 0 && m->guests[i]->launcher_uid == u;
-                if (!used) {
-                        m->launcher_uid_cursor = (m->launcher_uid_cursor + k + 1) % n;
-                        *ret = u;
-                        return 0;
-                }
-        }
-        return -EUSERS;
-}
-
-/* runtime-dir/launchers/<id>.sock, reached through /proc/self/fd so that
- * the path fits sockaddr_un's 108 bytes whatever the runtime directory. */
-static int launcher_socket_address(struct manager *m, struct guest *g, int dir_fd, struct sockaddr_un *ret, socklen_t *ret_len) {
-        int n;
-
-        *ret = (struct sockaddr_un) { .sun_family = AF_UNIX };
-        n = snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/%s.sock", dir_fd, g->id);
-        if (n < 0 || (size_t) n >= sizeof(ret->sun_path))
-                return -ENAMETOOLONG;
-        *ret_len = offsetof(struct sockaddr_un, sun_path) + n + 1;
-        return 0;
-}
-
-static int open_launchers_dir(struct manager *m) {
-        int fd = open(m->launchers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
-}
-
-static void unlink_launcher_socket(struct manager *m, struct guest *g) {
-        _cleanup_free_ char *path = NULL;
-
-        if (asprintf(&path, "%s/%s.sock", m->launchers_dir, g->id) >= 0)
-                (void) unlink(path);
-}
-
-static int make_listen_socket(struct manager *m, struct guest *g) {
-        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-        _cleanup_free_ char *name = NULL;
-        struct sockaddr_un sa;
-        socklen_t len;
-        int r;
-
-        dir_fd = open_launchers_dir(m);
-        if (dir_fd < 0)
-                return dir_fd;
-        r = launcher_socket_address(m, g, dir_fd, &sa, &len);
-        if (r < 0)
-                return r;
-        if (asprintf(&name, "%s.sock", g->id) < 0)
-                return -ENOMEM;
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        /* A stale socket from a launcher that is gone (its guest is not
-         * active, or we would not be starting it). */
-        (void) unlinkat(dir_fd, name, 0);
-        if (bind(fd, (struct sockaddr *) &sa, len) < 0)
-                return -errno;
-        /* Only root (the daemon) connects; the launcher merely accepts on
-         * the fd it was given. */
-        if (fchmodat(dir_fd, name, 0600, 0) < 0 || listen(fd, 4) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
-/* ------------------------------------------------------------ spawning */
-
-struct spawn_failure {
-        int error;
-        char step[48];
-};
-
-/* What the launcher may use, from the guest's size: address space for
- * guest RAM plus the launcher itself and a stack per thread; an fd for each
- * vCPU, file and socket it holds, with room; its vCPU threads, the main
- * thread and nothing more (the count is per uid, and the uid is the
- * launcher's alone); no core file; no file larger than fsize (see
- * file_size_limit()). */
-/* The launcher's cgroup's memory.max: what RLIMIT_AS allows it to map,
- * and KVM's page tables for the guest at their default cap (KVM charges
- * them to the launcher's cgroup too). */
-static uint64_t launcher_memory_max(const struct guest_config *c) {
-        return c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB +
-               budget_kvm_default_pages(c->memory_mib * MiB) * BUDGET_PAGE_SIZE;
-}
-
-#define LAUNCHER_N_LIMITS 5
-static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct rlimit ret[static LAUNCHER_N_LIMITS],
-                            int resources[static LAUNCHER_N_LIMITS]) {
-        uint64_t as = c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB;
-
-        resources[0] = RLIMIT_AS;
-        ret[0] = (struct rlimit) { as, as };
-        resources[1] = RLIMIT_NOFILE;
-        ret[1] = (struct rlimit) { 64 + 2 * c->vcpus, 64 + 2 * c->vcpus };
-        resources[2] = RLIMIT_NPROC;
-        ret[2] = (struct rlimit) { c->vcpus + SUPERVISE_NPROC_MARGIN, c->vcpus + SUPERVISE_NPROC_MARGIN };
-        resources[3] = RLIMIT_CORE;
-        ret[3] = (struct rlimit) { 0, 0 };
-        resources[4] = RLIMIT_FSIZE;
-        ret[4] = (struct rlimit) { fsize, fsize };
-}
-
-/* RLIMIT_FSIZE for the launcher: a snapshot file lies in guestd's state
- * directory, on the host's disk, so a taken-over launcher must not be able
- * to write more into it than the suspend reserved of its owner's quota
- * (quota_snapshot_reserve_mib()). The limit is per process, and the
- * guest's disks are written by the same process: it is at least the
- * largest writable disk file (a launcher never writes past a disk's size;
- * block devices are not subject to it). */
-static uint64_t file_size_limit(const struct guest_config *c, const int *disk_fds) {
-        uint64_t limit = snapshot_max_file_size(c->memory_mib * MiB, c->vcpus);
-
-        for (size_t i = 0; i < c->n_disks; i++) {
-                struct stat st;
-                if (!c->disks[i].read_only && fstat(disk_fds[i], &st) >= 0 && S_ISREG(st.st_mode))
-                        limit = MAX(limit, (uint64_t) st.st_size);
-        }
-        return limit;
-}
-
-/* The child between clone and exec: it becomes the sandbox, step by step,
- * while it still has the privileges each step needs, and then executes the
- * launcher from an fd (the launcher is a static binary: the empty root
- * has no dynamic loader). Runs in a fresh PID namespace as its PID 1, in
- * fresh mount, IPC, UTS, network and cgroup namespaces. */
-_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd,
-                                     int report_fd) {
-        struct spawn_failure f = {};
-        char *argv[] = { (char *) "guestd-launcher", (char *) "--control-fd", (char *) "3", NULL };
-        char *envp[] = { NULL };
-        struct rlimit limits[LAUNCHER_N_LIMITS];
-        int resources[LAUNCHER_N_LIMITS];
-        sigset_t all;
-        int exe_fd;
-
-#define FAIL(what)                                                           \
-        do {                                                                 \
-                f.error = errno;                                             \
-                snprintf(f.step, sizeof(f.step), "%s", what);                \
-                (void) !write(report_fd, &f, sizeof(f));                      \
-                _exit(127);                                                  \
-        } while (0)
-
-        /* sd-event blocks the signals it handles; a blocked mask and
-         * ignored signals survive exec, so put both back. */
-        sigemptyset(&all);
-        (void) sigprocmask(SIG_SETMASK, &all, NULL);
-        for (int s = 1; s < _NSIG; s++)
-                if (s != SIGKILL && s != SIGSTOP)
-                        (void) signal(s, SIG_DFL);
-        /* Its own session: a terminal's ^C aimed at guestd must not end
-         * the guests, which outlive the daemon by design. */
-        if (setsid() < 0)
-                FAIL("setsid");
-
-        /* The launcher itself, opened while the host's file system is
-         * still visible. */
-        exe_fd = open(m->launcher_path, O_RDONLY | O_CLOEXEC);
-        if (exe_fd < 0)
-                FAIL("open the launcher");
-
-        /* An empty root. Nothing we mount may leak back to the host, then
-         * a read-only, empty tmpfs becomes / and the host's tree is
-         * detached: the launcher can name no file at all. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                FAIL("make mounts private");
-        if (mount("guestd-empty", m->sandbox_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=4k,nr_inodes=1,mode=0555") < 0)
-                FAIL("mount the empty root");
-        if (chdir(m->sandbox_dir) < 0)
-                FAIL("chdir to the empty root");
-        /* pivot_root(".", "."): the old root ends up on top of the new one,
-         * from where the detach takes it away. */
-        if (syscall(SYS_pivot_root, ".", ".") < 0)
-                FAIL("pivot_root");
-        if (umount2(".", MNT_DETACH) < 0)
-                FAIL("detach the old root");
-        if (chdir("/") < 0)
-                FAIL("chdir /");
-        (void) sethostname("guestd-launcher", strlen("guestd-launcher"));
-
-        /* stdout and stderr: the log pipe guestd reads (launcher-log.h). */
-        if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
-                FAIL("dup2 the log pipe");
-        /* The control socket becomes fd 3 and the only fd the launcher
-         * inherits beyond stdio: everything else arrives in "setup". */
-        if (control_fd != 3) {
-                if (report_fd == 3 || exe_fd == 3) {
-                        int moved = fcntl(3, F_DUPFD_CLOEXEC, 4);
-                        if (moved < 0)
-                                _exit(127);
-                        if (report_fd == 3)
-                                report_fd = moved;
-                        else
-                                exe_fd = moved;
-                }
-                if (dup2(control_fd, 3) < 0)
-                        FAIL("dup2");
-        } else if (fcntl(3, F_SETFD, 0) < 0)
-                FAIL("fcntl");
-        /* stdin: nothing (there is no /dev/null in the empty root: an
-         * empty pipe whose writer is closed). */
-        {
-                int p[2];
-                if (pipe2(p, O_CLOEXEC) < 0 || dup2(p[0], STDIN_FILENO) < 0)
-                        FAIL("stdin");
-                safe_close(p[0]);
-                safe_close(p[1]);
-        }
-        /* Close-on-exec rather than close: report_fd and exe_fd live until
-         * exec. */
-        if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                FAIL("close_range");
-
-        launcher_limits(&g->config, fsize, limits, resources);
-        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
-                if (setrlimit(resources[i], &limits[i]) < 0)
-                        FAIL("setrlimit");
-
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                FAIL("no_new_privs");
-        /* The bounding set goes while we still have CAP_SETPCAP; the
-         * uid change below then empties the other sets (no keepcaps). */
-        capng_clear(CAPNG_SELECT_BOTH);
-        if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
-                errno = EPERM;
-                FAIL("drop bounding set");
-        }
-        if (setgroups(0, NULL) < 0)
-                FAIL("setgroups");
-        if (setresgid(uid, uid, uid) < 0)
-                FAIL("setresgid");
-        if (setresuid(uid, uid, uid) < 0)
-                FAIL("setresuid");
-        capng_clear(CAPNG_SELECT_BOTH);
-        if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
-                errno = EPERM;
-                FAIL("drop capabilities");
-        }
-        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        if (getuid() == 0 || geteuid() == 0) {
-                errno = EPERM;
-                FAIL("verify the uid");
-        }
-        /* The launcher checks once more that it has no privileges left
-         * (launcher/sandbox.c) before it touches anything. */
-        syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
-        FAIL("exec");
-#undef FAIL
-}
-
-/* clone3() with the namespaces the launcher lives in and a pidfd for it
- * from the start (no window in which the pid could be reused). */
-static pid_t clone_sandboxed(int *ret_pidfd) {
-        struct clone_args args = {
-                .flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP,
-                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
-                .exit_signal = SIGCHLD,
-        };
-
-        return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
-}
-
-static int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd,
-                          pid_t *ret_pid, int *ret_pidfd, sd_bus_error *error) {
-        struct spawn_failure f = {};
-        int pipefd[2], pidfd = -EBADF;
-        ssize_t n;
-        pid_t pid;
-
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
-        /* The daemon is single-threaded, so the child of a raw clone3 may
-         * use the C library as after fork(). */
-        pid = clone_sandboxed(&pidfd);
-        if (pid < 0) {
-                int e = errno;
-                safe_close(pipefd[0]);
-                safe_close(pipefd[1]);
-                log_error_errno(-e, "Cannot create the launcher's namespaces: %m");
-                return sd_bus_error_set_errnof(error, e, "Cannot start the launcher in its sandbox: %s", strerror(e));
-        }
-        if (pid == 0) {
-                safe_close(pipefd[0]);
-                launcher_child(m, g, uid, fsize, control_fd, log_fd, pipefd[1]);
-        }
-        safe_close(pipefd[1]);
-        /* End of file: exec worked (the pipe was close-on-exec). */
-        do
-                n = read(pipefd[0], &f, sizeof(f));
-        while (n < 0 && errno == EINTR);
-        safe_close(pipefd[0]);
-        if (n == sizeof(f)) {
-                (void) waitid(P_PIDFD, pidfd, &(siginfo_t) {}, WEXITED);
-                safe_close(pidfd);
-                log_error("Cannot start launcher %s: %s: %s", m->launcher_path, f.step, strerror(f.error));
-                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot start the launcher (%s: %s).", f.step, strerror(f.error));
-        }
-        *ret_pid = pid;
-        *ret_pidfd = pidfd;
-        return 0;
-}
-
 /* ------------------------------------------------------------ the launcher's end */
 
 static void guest_kill(struct guest *g) {
-        g->kill_requested = true;
-        if (g->pidfd >= 0 && pidfd_send_signal(g->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+        g->conn.kill_requested = true;
+        if (g->conn.pidfd >= 0 && pidfd_send_signal(g->conn.pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
                 log_warning_errno(-errno, "Guest %s: cannot kill launcher %d: %m", g->id, (int) g->launcher_pid);
 }
 
@@ -436,8 +110,8 @@ static void guest_kill(struct guest *g) {
 static void progress_changed(struct guest *g, uint64_t done, uint64_t total) {
         struct manager *m = g->manager;
 
-        g->progress_done = done;
-        g->progress_total = total;
+        g->conn.progress_done = done;
+        g->conn.progress_total = total;
         if (!m->bus)
                 return;
         signals_guest_changed(m, g, (const char *const[]) { "Progress", NULL });
@@ -448,7 +122,7 @@ static void progress_changed(struct guest *g, uint64_t done, uint64_t total) {
 static void suspend_failed(struct guest *g, enum guest_state new_state) {
         struct manager *m = g->manager;
         _cleanup_free_ char *reason = NULL, *text = NULL;
-        const char *why = g->suspend_error ? g->suspend_error : "the launcher went on without finishing the snapshot";
+        const char *why = g->conn.suspend_error ? g->conn.suspend_error : "the launcher went on without finishing the snapshot";
 
         (void) snapshots_remove_new(m->snapshots_dir_fd, g);
         if (asprintf(&reason, "suspend failed: %s", why) < 0)
@@ -460,7 +134,7 @@ static void suspend_failed(struct guest *g, enum guest_state new_state) {
                      new_state == GUEST_PAUSED ? "paused" : "running") < 0)
                 text = NULL;
         pending_answer(g, GUEST_VERB_SUSPEND, GUESTD_ERROR_FAILED, text ? text : "The guest could not be suspended; it goes on.");
-        g->suspend_error = (free(g->suspend_error), NULL);
+        g->conn.suspend_error = (free(g->conn.suspend_error), NULL);
 }
 
 /* The resumed guest runs: its snapshot is deleted (the record follows
@@ -496,19 +170,19 @@ int supervise_suspend(struct guest *g, sd_bus_message *call, sd_bus_error *error
         struct manager *m = g->manager;
         int fd, r;
 
-        if (g->control_fd < 0)
+        if (g->conn.control_fd < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The launcher of '%s' is not reachable.", g->name);
         fd = snapshots_create_new(m->snapshots_dir_fd, g);
         if (fd < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot create the snapshot file of '%s': %s.", g->name,
                                          strerror(-fd));
-        r = protocol_send(g->control_fd, PROTOCOL_SUSPEND, NULL, &fd, 1);
+        r = protocol_send(g->conn.control_fd, PROTOCOL_SUSPEND, NULL, &fd, 1);
         safe_close(fd);
         if (r < 0) {
                 (void) snapshots_remove_new(m->snapshots_dir_fd, g);
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot reach the launcher of '%s': %s.", g->name, strerror(-r));
         }
-        g->suspend_error = (free(g->suspend_error), NULL);
+        g->conn.suspend_error = (free(g->conn.suspend_error), NULL);
         (void) guest_set_state(g, GUEST_SUSPENDING, "");
         manager_guest_changed(m, g);
         progress_changed(g, 0, g->config.memory_mib * MiB);
@@ -530,10 +204,10 @@ int supervise_discard_snapshot(struct guest *g, sd_bus_error *error) {
 }
 
 static void protocol_violation(struct guest *g, const char *what) {
-        if (!g->protocol_error)
-                g->protocol_error = strdup(what);
+        if (!g->conn.protocol_error)
+                g->conn.protocol_error = strdup(what);
         log_error("Guest %s: launcher protocol error: %s; ending the launcher", g->id, what);
-        g->control_source = sd_event_source_disable_unref(g->control_source);
+        g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
         guest_kill(g);
 }
 
@@ -593,10 +267,10 @@ static int on_exited(struct guest *g, struct protocol_message *msg) {
         if (protocol_get_uint(msg->body, "exit", 255, &code) < 0)
                 return -EBADMSG;
         (void) protocol_get_string(msg->body, "reason", &reason);
-        g->exited_received = true;
-        g->exit_code = (int) code;
-        free(g->exit_reason);
-        g->exit_reason = reason ? strdup(reason) : NULL;
+        g->conn.exited_received = true;
+        g->conn.exit_code = (int) code;
+        free(g->conn.exit_reason);
+        g->conn.exit_reason = reason ? strdup(reason) : NULL;
         return 0;
 }
 
@@ -609,8 +283,8 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
         log_warning("Guest %s: launcher: %s", g->id, message);
         if (g->state == GUEST_SUSPENDING) {
                 /* Answered with the "state" that follows. */
-                free(g->suspend_error);
-                g->suspend_error = strdup(message);
+                free(g->conn.suspend_error);
+                g->conn.suspend_error = strdup(message);
                 return 0;
         }
         if (asprintf(&text, "The launcher of '%s' refused: %s", g->name, message) < 0)
@@ -625,9 +299,9 @@ static int on_violation(struct guest *g, struct protocol_message *msg) {
 
         if (protocol_get_uint(msg->body, "syscall", UINT32_MAX, &nr) < 0 || protocol_get_uint(msg->body, "arg1", UINT64_MAX, &arg1) < 0)
                 return -EBADMSG;
-        g->violation_received = true;
-        g->violation_syscall = nr;
-        g->violation_arg1 = arg1;
+        g->conn.violation_received = true;
+        g->conn.violation_syscall = nr;
+        g->conn.violation_arg1 = arg1;
         return 0;
 }
 
@@ -637,21 +311,21 @@ static char *violation_reason(const struct guest *g) {
         _cleanup_free_ char *name = NULL, *detail = NULL;
         char *reason;
 
-        if (!g->violation_received)
+        if (!g->conn.violation_received)
                 return strdup("sandbox violation (SIGSYS); the launcher did not say which system call");
-        name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int) g->violation_syscall);
+        name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int) g->conn.violation_syscall);
         if (name && strcmp(name, "ioctl") == 0) {
-                const char *request = kvm_ioctl_to_string((unsigned long) g->violation_arg1);
+                const char *request = kvm_ioctl_to_string((unsigned long) g->conn.violation_arg1);
                 if (request)
                         detail = strdup(request);
-                else if (asprintf(&detail, "request %#" PRIx64, g->violation_arg1) < 0)
+                else if (asprintf(&detail, "request %#" PRIx64, g->conn.violation_arg1) < 0)
                         detail = NULL;
         }
         if (name) {
                 if (asprintf(&reason, "sandbox violation: syscall %s%s%s%s", name, detail ? " (" : "", detail ? detail : "",
                              detail ? ")" : "") < 0)
                         return NULL;
-        } else if (asprintf(&reason, "sandbox violation: syscall number %" PRIu64, g->violation_syscall) < 0)
+        } else if (asprintf(&reason, "sandbox violation: syscall number %" PRIu64, g->conn.violation_syscall) < 0)
                 return NULL;
         return reason;
 }
@@ -686,9 +360,9 @@ static int control_read(struct guest *g) {
                 char what[96];
                 int r;
 
-                if (g->control_fd < 0)
+                if (g->conn.control_fd < 0)
                         return -ECONNRESET;
-                r = protocol_recv(g->control_fd, PROTOCOL_TO_DAEMON, &msg);
+                r = protocol_recv(g->conn.control_fd, PROTOCOL_TO_DAEMON, &msg);
                 if (r == -EAGAIN)
                         return 0;
                 if (r == -ECONNRESET)
@@ -724,8 +398,8 @@ static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userda
                 /* The launcher closed its end. After "exited" that is its
                  * way out; without, it has stopped talking to us and can no
                  * longer be controlled, so it ends. */
-                g->control_source = sd_event_source_disable_unref(g->control_source);
-                if (!g->exited_received && !g->kill_requested)
+                g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
+                if (!g->conn.exited_received && !g->conn.kill_requested)
                         protocol_violation(g, "closed the control socket without \"exited\"");
         }
         return 0;
@@ -740,34 +414,34 @@ static void launcher_ended(struct guest *g) {
         bool have_status = false, suspended = false, resume_failed = false;
 
         /* The last messages ("exited") may still be queued. */
-        if (g->control_fd >= 0 && g->control_source)
+        if (g->conn.control_fd >= 0 && g->conn.control_source)
                 (void) control_read(g);
 
-        if (g->pidfd >= 0 && waitid(P_PIDFD, g->pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
+        if (g->conn.pidfd >= 0 && waitid(P_PIDFD, g->conn.pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
                 have_status = true; /* our child; after a daemon restart it is not */
 
-        violation = g->violation_received ? violation_reason(g) : NULL;
+        violation = g->conn.violation_received ? violation_reason(g) : NULL;
         state = exit_classify(&(struct launcher_end) {
                                       .have_status = have_status,
                                       .wait_code = si.si_code,
                                       .wait_status = si.si_status,
-                                      .violation_received = g->violation_received,
+                                      .violation_received = g->conn.violation_received,
                                       .violation_reason = violation,
-                                      .protocol_error = g->protocol_error,
-                                      .kill_requested = g->kill_requested,
-                                      .kill_reason = g->kill_reason,
-                                      .exited_received = g->exited_received,
-                                      .exit_code = g->exit_code,
-                                      .exit_reason = g->exit_reason,
-                                      .stop_requested = g->stop_requested,
-                                      .stop_mode = g->stop_mode,
-                                      .stop_why = g->stop_why,
+                                      .protocol_error = g->conn.protocol_error,
+                                      .kill_requested = g->conn.kill_requested,
+                                      .kill_reason = g->conn.kill_reason,
+                                      .exited_received = g->conn.exited_received,
+                                      .exit_code = g->conn.exit_code,
+                                      .exit_reason = g->conn.exit_reason,
+                                      .stop_requested = g->conn.stop_requested,
+                                      .stop_mode = g->conn.stop_mode,
+                                      .stop_why = g->conn.stop_why,
                               },
                               &reason);
         if (state == GUEST_CRASHED && reason && strncmp(reason, "sandbox violation", 17) == 0)
                 log_warning("Guest %s: %s", g->id, reason);
 
-        if (g->state == GUEST_SUSPENDING && !g->stop_requested) {
+        if (g->state == GUEST_SUSPENDING && !g->conn.stop_requested) {
                 /* However it ended: a whole snapshot is the guest. */
                 suspended = suspend_commit(g, &snapshot_error);
                 if (suspended) {
@@ -776,7 +450,7 @@ static void launcher_ended(struct guest *g) {
                         reason = strdup(m->shutting_down ? "suspended for the host's shutdown" : "");
                 } else {
                         _cleanup_free_ char *why = reason;
-                        if (g->exited_received && g->exit_code == GUEST_EXIT_SUSPENDED) {
+                        if (g->conn.exited_received && g->conn.exit_code == GUEST_EXIT_SUSPENDED) {
                                 state = GUEST_CRASHED;
                                 if (asprintf(&reason, "its snapshot is unusable: %s", snapshot_error ? snapshot_error : "unknown") < 0)
                                         reason = NULL;
@@ -797,26 +471,26 @@ static void launcher_ended(struct guest *g) {
                         reason = NULL;
         }
 
-        g->pidfd_source = sd_event_source_disable_unref(g->pidfd_source);
-        g->control_source = sd_event_source_disable_unref(g->control_source);
-        g->stop_timer = sd_event_source_disable_unref(g->stop_timer);
+        g->conn.pidfd_source = sd_event_source_disable_unref(g->conn.pidfd_source);
+        g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
+        g->conn.stop_timer = sd_event_source_disable_unref(g->conn.stop_timer);
         pagetables_guest_detach(g);
-        g->pidfd = safe_close(g->pidfd);
-        g->control_fd = safe_close(g->control_fd);
+        g->conn.pidfd = safe_close(g->conn.pidfd);
+        g->conn.control_fd = safe_close(g->conn.control_fd);
         console_detach_guest(g->console);
-        launcher_log_detach(&g->launcher_log);
+        launcher_log_detach(&g->conn.launcher_log);
         unlink_launcher_socket(m, g);
         g->launcher_pid = 0;
-        g->exited_received = g->kill_requested = g->stop_requested = g->violation_received = false;
-        g->stop_mode = STOP_NONE;
-        g->stop_why = (free(g->stop_why), NULL);
-        g->kill_reason = NULL;
-        g->protocol_error = (free(g->protocol_error), NULL);
-        g->exit_reason = (free(g->exit_reason), NULL);
+        g->conn.exited_received = g->conn.kill_requested = g->conn.stop_requested = g->conn.violation_received = false;
+        g->conn.stop_mode = STOP_NONE;
+        g->conn.stop_why = (free(g->conn.stop_why), NULL);
+        g->conn.kill_reason = NULL;
+        g->conn.protocol_error = (free(g->conn.protocol_error), NULL);
+        g->conn.exit_reason = (free(g->conn.exit_reason), NULL);
 
         (void) guest_set_state(g, state, reason ? reason : "");
         manager_guest_changed(m, g);
-        if (g->progress_total)
+        if (g->conn.progress_total)
                 progress_changed(g, 0, 0);
 
         if (resume_failed) {
@@ -844,12 +518,12 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
 static int watch_launcher(struct manager *m, struct guest *g) {
         int r;
 
-        r = sd_event_add_io(m->event, &g->pidfd_source, g->pidfd, EPOLLIN, on_pidfd, g);
+        r = sd_event_add_io(m->event, &g->conn.pidfd_source, g->conn.pidfd, EPOLLIN, on_pidfd, g);
         if (r < 0)
                 return r;
-        if (fcntl(g->control_fd, F_SETFL, fcntl(g->control_fd, F_GETFL) | O_NONBLOCK) < 0)
+        if (fcntl(g->conn.control_fd, F_SETFL, fcntl(g->conn.control_fd, F_GETFL) | O_NONBLOCK) < 0)
                 return -errno;
-        return sd_event_add_io(m->event, &g->control_source, g->control_fd, EPOLLIN, on_control, g);
+        return sd_event_add_io(m->event, &g->conn.control_source, g->conn.control_fd, EPOLLIN, on_control, g);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -899,7 +573,7 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
          * hears it from Start, not from a crashed launcher. */
 
         /* 3.-4. Console, control and the listening socket for reconnects. */
-        r = pick_launcher_uid(m, &launcher_uid);
+        r = launcher_uid_pick(m, &launcher_uid);
         if (r < 0) {
                 r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "All %u launcher uids (%u-%u) are in use; stop a guest first.",
                                       (unsigned) (m->launcher_uid_last - m->launcher_uid_first + 1), (unsigned) m->launcher_uid_first,
@@ -911,7 +585,7 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
                 r = sd_bus_error_set_errnof(error, errno, "Cannot make socket pairs: %m");
                 goto fail;
         }
-        listen_fd = make_listen_socket(m, g);
+        listen_fd = launcher_listen_socket(m, g);
         if (listen_fd < 0) {
                 r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot make the launcher's socket in %s: %s.", m->launchers_dir,
                                       strerror(-listen_fd));
@@ -923,7 +597,7 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
                 r = sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
                 goto fail;
         }
-        r = spawn_launcher(m, g, launcher_uid, file_size_limit(c, file_fds + n_disk0), control_pair[1], log_pipe[1], &pid, &pidfd,
+        r = spawn_launcher(m, g, launcher_uid, launcher_file_size_limit(c, file_fds + n_disk0), control_pair[1], log_pipe[1], &pid, &pidfd,
                            error);
         if (r < 0)
                 goto fail;
@@ -992,11 +666,11 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         r = console_attach_guest(g->console, TAKE_FD(console_pair[0]));
         if (r < 0)
                 log_warning_errno(r, "Guest %s: cannot follow the console: %m", g->id);
-        r = launcher_log_attach(&g->launcher_log, m->event, TAKE_FD(log_pipe[0]));
+        r = launcher_log_attach(&g->conn.launcher_log, m->event, TAKE_FD(log_pipe[0]));
         if (r < 0)
                 log_warning_errno(r, "Guest %s: cannot follow the launcher's log: %m", g->id);
-        g->pidfd = TAKE_FD(pidfd);
-        g->control_fd = TAKE_FD(control_pair[0]);
+        g->conn.pidfd = TAKE_FD(pidfd);
+        g->conn.control_fd = TAKE_FD(control_pair[0]);
         g->launcher_pid = pid;
         g->launcher_uid = launcher_uid;
         r = watch_launcher(m, g);
@@ -1068,6 +742,24 @@ static void on_files_opened(int r, const sd_bus_error *error, int *fds, size_t n
         /* From here on the launcher's messages and its end answer it. */
         g->start = NULL;
         start_job_free(job);
+}
+
+void launcher_conn_init(struct launcher_conn *c) {
+        *c = (struct launcher_conn) { .pidfd = -EBADF, .control_fd = -EBADF };
+        launcher_log_init(&c->launcher_log, "");
+}
+
+void launcher_conn_done(struct launcher_conn *c) {
+        c->pidfd_source = sd_event_source_disable_unref(c->pidfd_source);
+        c->control_source = sd_event_source_disable_unref(c->control_source);
+        c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
+        launcher_log_detach(&c->launcher_log);
+        c->pidfd = safe_close(c->pidfd);
+        c->control_fd = safe_close(c->control_fd);
+        c->exit_reason = (free(c->exit_reason), NULL);
+        c->protocol_error = (free(c->protocol_error), NULL);
+        c->suspend_error = (free(c->suspend_error), NULL);
+        c->stop_why = (free(c->stop_why), NULL);
 }
 
 void start_job_free(struct start_job *job) {
@@ -1148,8 +840,8 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static int arm_stop_timer(struct guest *g, uint64_t usec) {
         int r;
 
-        g->stop_timer = sd_event_source_disable_unref(g->stop_timer);
-        r = sd_event_add_time_relative(g->manager->event, &g->stop_timer, CLOCK_MONOTONIC, usec, 0, on_stop_timer, g);
+        g->conn.stop_timer = sd_event_source_disable_unref(g->conn.stop_timer);
+        r = sd_event_add_time_relative(g->manager->event, &g->conn.stop_timer, CLOCK_MONOTONIC, usec, 0, on_stop_timer, g);
         if (r < 0)
                 log_warning_errno(r, "Guest %s: cannot arm the stop timer: %m", g->id);
         return r;
@@ -1159,17 +851,17 @@ static int arm_stop_timer(struct guest *g, uint64_t usec) {
  * the disks; SIGKILL if it has not ended SUPERVISE_STOP_GRACE_USEC later.
  * why: why the guest takes no part (kept for the reason). */
 static void stop_plug(struct guest *g, const char *why) {
-        free(g->stop_why);
-        g->stop_why = why ? strdup(why) : NULL;
-        g->stop_mode = STOP_PLUG;
+        free(g->conn.stop_why);
+        g->conn.stop_why = why ? strdup(why) : NULL;
+        g->conn.stop_mode = STOP_PLUG;
         log_info("Guest %s: stopping it without the guest's part: %s", g->id, why ? why : "asked to");
-        if (g->control_fd < 0 || protocol_send(g->control_fd, PROTOCOL_STOP, NULL, NULL, 0) < 0) {
-                g->kill_reason = "its launcher could not be reached; killed";
+        if (g->conn.control_fd < 0 || protocol_send(g->conn.control_fd, PROTOCOL_STOP, NULL, NULL, 0) < 0) {
+                g->conn.kill_reason = "its launcher could not be reached; killed";
                 guest_kill(g);
                 return;
         }
         if (arm_stop_timer(g, SUPERVISE_STOP_GRACE_USEC) < 0) {
-                g->kill_reason = "killed (no stop timer)";
+                g->conn.kill_reason = "killed (no stop timer)";
                 guest_kill(g);
         }
 }
@@ -1178,7 +870,7 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct guest *g = userdata;
         char why[128];
 
-        if (g->stop_mode == STOP_ASKING || g->stop_mode == STOP_ASKED) {
+        if (g->conn.stop_mode == STOP_ASKING || g->conn.stop_mode == STOP_ASKED) {
                 snprintf(why, sizeof(why), "it did not shut down within %u s of Ctrl-Alt-Del",
                          g->manager->policy->timeout_stop_s);
                 log_info("Guest %s: %s", g->id, why);
@@ -1186,7 +878,7 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
         log_warning("Guest %s: did not stop within %llu s, killing its launcher", g->id, SUPERVISE_STOP_GRACE_USEC / 1000000ULL);
-        g->kill_reason = "did not stop within 10 s; killed";
+        g->conn.kill_reason = "did not stop within 10 s; killed";
         guest_kill(g);
         return 0;
 }
@@ -1205,13 +897,13 @@ static int on_shutdown_asked(struct guest *g, struct protocol_message *msg) {
                         return -EBADMSG;
                 why = json_object_get_string(v);
         }
-        if (g->stop_mode != STOP_ASKING)
+        if (g->conn.stop_mode != STOP_ASKING)
                 return 0; /* overtaken (a Stop with force, the plug after the timeout) */
         if (!asked) {
                 stop_plug(g, why && *why ? why : "the guest cannot be asked");
                 return 0;
         }
-        g->stop_mode = STOP_ASKED;
+        g->conn.stop_mode = STOP_ASKED;
         log_info("Guest %s: asked it to shut down (Ctrl-Alt-Del); waiting up to %u s", g->id, g->manager->policy->timeout_stop_s);
         return 0;
 }
@@ -1231,23 +923,23 @@ int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_err
                         (void) sd_bus_reply_method_return(call, "s", "stopped before it started");
                 return 0;
         }
-        g->stop_requested = true;
-        if (force || g->control_fd < 0) {
-                if (!g->kill_reason)
-                        g->kill_reason = force ? "killed on request (Stop with force)" : "its launcher could not be reached; killed";
+        g->conn.stop_requested = true;
+        if (force || g->conn.control_fd < 0) {
+                if (!g->conn.kill_reason)
+                        g->conn.kill_reason = force ? "killed on request (Stop with force)" : "its launcher could not be reached; killed";
                 guest_kill(g);
-        } else if (g->stop_mode == STOP_NONE) {
+        } else if (g->conn.stop_mode == STOP_NONE) {
                 /* Ask the guest first, unless it cannot take part. */
                 if (g->state == GUEST_PAUSED)
                         stop_plug(g, "it is paused");
                 else if (g->state == GUEST_STARTING)
                         stop_plug(g, "it has not started yet");
                 else {
-                        r = protocol_send(g->control_fd, PROTOCOL_SHUTDOWN, NULL, NULL, 0);
+                        r = protocol_send(g->conn.control_fd, PROTOCOL_SHUTDOWN, NULL, NULL, 0);
                         if (r < 0)
                                 stop_plug(g, "its launcher did not take the request");
                         else {
-                                g->stop_mode = STOP_ASKING;
+                                g->conn.stop_mode = STOP_ASKING;
                                 if (arm_stop_timer(g, (uint64_t) m->policy->timeout_stop_s * 1000000ULL) < 0)
                                         stop_plug(g, "no timer to wait with");
                         }
@@ -1264,9 +956,9 @@ int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_err
 int supervise_pause(struct guest *g, bool pause, sd_bus_message *call, sd_bus_error *error) {
         int r;
 
-        if (g->control_fd < 0)
+        if (g->conn.control_fd < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The launcher of '%s' is not reachable.", g->name);
-        r = protocol_send(g->control_fd, pause ? PROTOCOL_PAUSE : PROTOCOL_UNPAUSE, NULL, NULL, 0);
+        r = protocol_send(g->conn.control_fd, pause ? PROTOCOL_PAUSE : PROTOCOL_UNPAUSE, NULL, NULL, 0);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot reach the launcher of '%s': %s.", g->name, strerror(-r));
         pending_add(g, call, pause ? GUEST_VERB_PAUSE : GUEST_VERB_UNPAUSE);
@@ -1357,7 +1049,7 @@ int supervise_reattach(struct manager *m, struct guest *g) {
                 reattach_failed(m, g, -EBADF, "process gone");
                 return 0;
         }
-        dir_fd = open_launchers_dir(m);
+        dir_fd = launchers_dir_open(m);
         if (dir_fd < 0 || launcher_socket_address(m, g, dir_fd, &sa, &len) < 0) {
                 reattach_failed(m, g, pidfd, "no socket directory");
                 return 0;
@@ -1406,9 +1098,9 @@ int supervise_reattach(struct manager *m, struct guest *g) {
                 return 0;
         }
         (void) console_attach_guest(g->console, console_pair[0]);
-        (void) launcher_log_attach(&g->launcher_log, m->event, log_pipe[0]);
-        g->pidfd = TAKE_FD(pidfd);
-        g->control_fd = TAKE_FD(sock);
+        (void) launcher_log_attach(&g->conn.launcher_log, m->event, log_pipe[0]);
+        g->conn.pidfd = TAKE_FD(pidfd);
+        g->conn.control_fd = TAKE_FD(sock);
         r = watch_launcher(m, g);
         if (r < 0) {
                 guest_kill(g);

@@ -223,6 +223,25 @@ wait_file() {
         return 1
 }
 
+# wait_until SECONDS CMD...: poll CMD (every 50 ms) until it succeeds;
+# fails after SECONDS. For the event a test means, instead of a sleep.
+wait_until() {
+        local secs=$1 i; shift
+        for i in $(seq $((secs * 20))); do
+                "$@" && return 0
+                sleep 0.05
+        done
+        "$@"
+}
+
+# daemon_reload: SIGHUP, then wait until guestd has read the policy (it
+# logs that it loaded it, or why it refused it).
+daemon_reload() {
+        local before; before=$(grep -c "Policy .* loaded\|Refusing the policy\|Cannot read policy" "$DTMP/guestd.log")
+        kill -HUP "$GUESTD_PID"
+        wait_until 10 eval '[ "$(grep -c "Policy .* loaded\|Refusing the policy\|Cannot read policy" "$DTMP/guestd.log")" -gt '"$before"' ]'
+}
+
 # check NAME CMD...: ok if CMD succeeds, else fail.
 check() {
         local name=$1; shift

@@ -131,9 +131,11 @@ echo "hello one" >&7
 check "the writer's typing reaches talk and the answer comes back" wait_file "$TMP/w1.out" "echo: HELLO ONE" 20
 expect_exit 6 "a second writer is refused (org.guestd1.Error.Busy)" "${CTL_A[@]}" console talk --idle 0
 expect_grep "$TMP/err" "has a console session already" "it is told to attach read-only or force"
+fds_now() { ls "/proc/$GUESTD_PID/fd" | wc -l; }
+FDS_BEFORE=$(fds_now)
 ( printf 'from the reader\n' | "${CTL_A[@]}" console talk --read-only --idle 3000 >"$TMP/ro.out" 2>"$TMP/ro.err"; echo $? >"$TMP/ro.rc" ) &
 RO_JOB=$!
-sleep 1
+check "the read-only session attached" wait_until 10 eval '[ "$(fds_now)" -gt "$FDS_BEFORE" ]'
 echo "hello two" >&7
 wait "$RO_JOB"
 check "a read-only session sees the guest's output" grep -q "echo: HELLO TWO" "$TMP/ro.out"
@@ -148,7 +150,6 @@ check "the new writer types into talk" wait_file "$TMP/w2.out" "echo: HELLO THRE
 exec 7>&-
 
 # Caps: talk has its writer; 7 read-only sessions fill it (8 per guest).
-fds_now() { ls "/proc/$GUESTD_PID/fd" | wc -l; }
 RO_PIDS=()
 attach_ro() {
         local before; before=$(fds_now)

@@ -62,7 +62,7 @@ expect_exit 5 "A's second start is over max_running 1" "${CTL_A[@]}" start c2
 expect_exit 0 "A stops c1" "${CTL_A[@]}" stop c1
 expect_exit 0 "A starts triple" "${CTL_A[@]}" start triple
 check "triple crashed" wait_state a triple crashed 20
-sleep 0.5
+check "the crash reached the journal" wait_until 5 has_field "$TMP/journal" $CRASHED "PRIORITY=3"
 for id in STARTED STOPPED CRASHED QUOTA; do
         check "$id: the entry carries its MESSAGE_ID" eval '[ -n "$(entry "$TMP/journal" "${!id}")" ]'
         check "$id: GUEST and OWNER_UID" eval 'entry "$TMP/journal" "${!id}" | grep -qx "OWNER_UID=$UID_A" &&
@@ -82,7 +82,7 @@ journal_daemon "$TMP/journal2" --test-sandbox-violation=open
 expect_exit 0 "A creates box" "${CTL_A[@]}" create box --kernel "$G/count.elf" --memory 16
 "${CTL_A[@]}" start box >/dev/null 2>&1
 check "box crashed" wait_state a box crashed 20
-sleep 0.5
+wait_until 5 has_field "$TMP/journal2" $VIOLATION "PRIORITY=3"
 check "the violation has its MESSAGE_ID, as an error" has_field "$TMP/journal2" $VIOLATION "PRIORITY=3"
 check "and names the guest" has_field "$TMP/journal2" $VIOLATION "GUEST=${UID_A}_box"
 daemon_kill

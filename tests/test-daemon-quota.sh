@@ -75,8 +75,7 @@ write_policy "{
   \"defaults\": {\"max_guests\": 4, \"max_running\": 1, \"max_vcpus\": 4, \"max_memory_mib\": 64},
   \"groups\": {\"$USER_B\": {\"max_running\": 1}}
 }"
-kill -HUP "$GUESTD_PID"
-sleep 0.5
+check "guestd reloaded its policy" daemon_reload
 expect_exit 0 "after SIGHUP, a group override lets B start" "${CTL_B[@]}" start b1
 check "b1 runs" wait_state b b1 running 20
 expect_exit 0 "after SIGHUP, wide (3 vCPUs) fits max_vcpus 4" "${CTL_A[@]}" start wide
@@ -86,8 +85,7 @@ check "wide stopped" wait_state a wide stopped 10
 
 write_policy '{"defaults": {"max_running": "lots"}}'
 lines_before=$(wc -l <"$DTMP/guestd.log")
-kill -HUP "$GUESTD_PID"
-sleep 0.5
+check "guestd read the invalid policy" daemon_reload
 check "guestd is still running after an invalid policy" kill -0 "$GUESTD_PID"
 tail -n +"$((lines_before + 1))" "$DTMP/guestd.log" >"$TMP/reload.log"
 echo "    guestd said: $(cat "$TMP/reload.log")"

@@ -25,8 +25,7 @@ check "r1 is talking" wait_log a r1 "count 2" 20
 before=$(launcher_pids | sort | tr '\n' ' ')
 echo "    launchers before: $before"
 
-daemon_kill KILL
-sleep 0.5
+daemon_kill KILL # returns once the process is reaped
 check "launchers survive the daemon's death" [ "$(launcher_pids | sort | tr '\n' ' ')" = "$before" ]
 expect_exit 7 "guestctl says guestd is unreachable" "${CTL_A[@]}" list
 expect_grep "$TMP/err" "not running" "unreachable message"
@@ -49,8 +48,8 @@ expect_exit 0 "stop r1 (in order)" "${CTL_A[@]}" stop r1
 check "r1 stopped" wait_state a r1 stopped 20
 expect_exit 0 "stop r2 --force" "${CTL_A[@]}" stop r2 --force
 check "r2 stopped" wait_state a r2 stopped 10
-sleep 0.3
-check "no launcher left" [ -z "$(launcher_pids)" ]
+no_launchers() { [ -z "$(launcher_pids)" ]; }
+check "no launcher left" wait_until 5 no_launchers
 
 # A restart with nothing running, and an orderly one (SIGTERM), lose nothing either.
 expect_exit 0 "start r1 again" "${CTL_A[@]}" start r1

@@ -78,7 +78,7 @@ MON=$!
 wait_file "$TMP/monitor" '^READY' 20
 expect_exit 0 "start probe" "${CTL_A[@]}" start probe
 wait_state a probe stopped 20
-sleep 0.3
+wait_file "$TMP/monitor" '"stopped"' 5 # the last PropertiesChanged
 kill "$MON" 2>/dev/null; wait "$MON" 2>/dev/null
 check "PropertiesChanged with State was sent to the subscribed owner" grep -q '"State"' "$TMP/monitor"
 finish

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* spawn.c: see spawn.h. */
+#include <cap-ng.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "budget.h"
+#include "log.h"
+#include "snapshot.h"
+#include "spawn.h"
+#include "supervise.h"
+
+/* ------------------------------------------------------------ launcher uid and sockets */
+
+/* Each running launcher has a uid of its own, so no launcher can signal
+ * or ptrace another, and the guest's owner cannot touch its launcher.
+ * The uids go round the range rather than lowest first: a launcher that
+ * has just ended may linger a moment as a zombie under its uid (once
+ * guestd restarted, its old launchers are PID 1's to reap), and a fresh
+ * launcher should not share a uid, or its process count, with it. */
+int launcher_uid_pick(struct manager *m, uid_t *ret) {
+        uint64_t n = (uint64_t) m->launcher_uid_last - m->launcher_uid_first + 1;
+
+        for (uint64_t k = 0; k < n; k++) {
+                uid_t u = (uid_t) (m->launcher_uid_first + (m->launcher_uid_cursor + k) % n);
+                bool used = false;
+                for (size_t i = 0; i < m->n_guests && !used; i++)
+                        used = m->guests[i]->launcher_pid > 0 && m->guests[i]->launcher_uid == u;
+                if (!used) {
+                        m->launcher_uid_cursor = (m->launcher_uid_cursor + k + 1) % n;
+                        *ret = u;
+                        return 0;
+                }
+        }
+        return -EUSERS;
+}
+
+/* runtime-dir/launchers/<id>.sock, reached through /proc/self/fd so that
+ * the path fits sockaddr_un's 108 bytes whatever the runtime directory. */
+int launcher_socket_address(struct manager *m, struct guest *g, int dir_fd, struct sockaddr_un *ret, socklen_t *ret_len) {
+        int n;
+
+        *ret = (struct sockaddr_un) { .sun_family = AF_UNIX };
+        n = snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/%s.sock", dir_fd, g->id);
+        if (n < 0 || (size_t) n >= sizeof(ret->sun_path))
+                return -ENAMETOOLONG;
+        *ret_len = offsetof(struct sockaddr_un, sun_path) + n + 1;
+        return 0;
+}
+
+int launchers_dir_open(struct manager *m) {
+        int fd = open(m->launchers_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+void unlink_launcher_socket(struct manager *m, struct guest *g) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s.sock", m->launchers_dir, g->id) >= 0)
+                (void) unlink(path);
+}
+
+int launcher_listen_socket(struct manager *m, struct guest *g) {
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        _cleanup_free_ char *name = NULL;
+        struct sockaddr_un sa;
+        socklen_t len;
+        int r;
+
+        dir_fd = launchers_dir_open(m);
+        if (dir_fd < 0)
+                return dir_fd;
+        r = launcher_socket_address(m, g, dir_fd, &sa, &len);
+        if (r < 0)
+                return r;
+        if (asprintf(&name, "%s.sock", g->id) < 0)
+                return -ENOMEM;
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* A stale socket from a launcher that is gone (its guest is not
+         * active, or we would not be starting it). */
+        (void) unlinkat(dir_fd, name, 0);
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0)
+                return -errno;
+        /* Only root (the daemon) connects; the launcher merely accepts on
+         * the fd it was given. */
+        if (fchmodat(dir_fd, name, 0600, 0) < 0 || listen(fd, 4) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* ------------------------------------------------------------ spawning */
+
+struct spawn_failure {
+        int error;
+        char step[48];
+};
+
+/* What the launcher may use, from the guest's size: address space for
+ * guest RAM plus the launcher itself and a stack per thread; an fd for each
+ * vCPU, file and socket it holds, with room; its vCPU threads, the main
+ * thread and nothing more (the count is per uid, and the uid is the
+ * launcher's alone); no core file; no file larger than fsize (see
+ * launcher_file_size_limit()). */
+/* The launcher's cgroup's memory.max: what RLIMIT_AS allows it to map,
+ * and KVM's page tables for the guest at their default cap (KVM charges
+ * them to the launcher's cgroup too). */
+uint64_t launcher_memory_max(const struct guest_config *c) {
+        return c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB +
+               budget_kvm_default_pages(c->memory_mib * MiB) * BUDGET_PAGE_SIZE;
+}
+
+#define LAUNCHER_N_LIMITS 5
+static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct rlimit ret[static LAUNCHER_N_LIMITS],
+                            int resources[static LAUNCHER_N_LIMITS]) {
+        uint64_t as = c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB;
+
+        resources[0] = RLIMIT_AS;
+        ret[0] = (struct rlimit) { as, as };
+        resources[1] = RLIMIT_NOFILE;
+        ret[1] = (struct rlimit) { 64 + 2 * c->vcpus, 64 + 2 * c->vcpus };
+        resources[2] = RLIMIT_NPROC;
+        ret[2] = (struct rlimit) { c->vcpus + SUPERVISE_NPROC_MARGIN, c->vcpus + SUPERVISE_NPROC_MARGIN };
+        resources[3] = RLIMIT_CORE;
+        ret[3] = (struct rlimit) { 0, 0 };
+        resources[4] = RLIMIT_FSIZE;
+        ret[4] = (struct rlimit) { fsize, fsize };
+}
+
+/* RLIMIT_FSIZE for the launcher: a snapshot file lies in guestd's state
+ * directory, on the host's disk, so a taken-over launcher must not be able
+ * to write more into it than the suspend reserved of its owner's quota
+ * (quota_snapshot_reserve_mib()). The limit is per process, and the
+ * guest's disks are written by the same process: it is at least the
+ * largest writable disk file (a launcher never writes past a disk's size;
+ * block devices are not subject to it). */
+uint64_t launcher_file_size_limit(const struct guest_config *c, const int *disk_fds) {
+        uint64_t limit = snapshot_max_file_size(c->memory_mib * MiB, c->vcpus);
+
+        for (size_t i = 0; i < c->n_disks; i++) {
+                struct stat st;
+                if (!c->disks[i].read_only && fstat(disk_fds[i], &st) >= 0 && S_ISREG(st.st_mode))
+                        limit = MAX(limit, (uint64_t) st.st_size);
+        }
+        return limit;
+}
+
+/* The child between clone and exec: it becomes the sandbox, step by step,
+ * while it still has the privileges each step needs, and then executes the
+ * launcher from an fd (the launcher is a static binary: the empty root
+ * has no dynamic loader). Runs in a fresh PID namespace as its PID 1, in
+ * fresh mount, IPC, UTS, network and cgroup namespaces. */
+_noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd,
+                                     int report_fd) {
+        struct spawn_failure f = {};
+        char *argv[] = { (char *) "guestd-launcher", (char *) "--control-fd", (char *) "3", NULL };
+        char *envp[] = { NULL };
+        struct rlimit limits[LAUNCHER_N_LIMITS];
+        int resources[LAUNCHER_N_LIMITS];
+        sigset_t all;
+        int exe_fd;
+
+#define FAIL(what)                                                           \
+        do {                                                                 \
+                f.error = errno;                                             \
+                snprintf(f.step, sizeof(f.step), "%s", what);                \
+                (void) !write(report_fd, &f, sizeof(f));                      \
+                _exit(127);                                                  \
+        } while (0)
+
+        /* sd-event blocks the signals it handles; a blocked mask and
+         * ignored signals survive exec, so put both back. */
+        sigemptyset(&all);
+        (void) sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void) signal(s, SIG_DFL);
+        /* Its own session: a terminal's ^C aimed at guestd must not end
+         * the guests, which outlive the daemon by design. */
+        if (setsid() < 0)
+                FAIL("setsid");
+
+        /* The launcher itself, opened while the host's file system is
+         * still visible. */
+        exe_fd = open(m->launcher_path, O_RDONLY | O_CLOEXEC);
+        if (exe_fd < 0)
+                FAIL("open the launcher");
+
+        /* An empty root. Nothing we mount may leak back to the host, then
+         * a read-only, empty tmpfs becomes / and the host's tree is
+         * detached: the launcher can name no file at all. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                FAIL("make mounts private");
+        if (mount("guestd-empty", m->sandbox_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=4k,nr_inodes=1,mode=0555") < 0)
+                FAIL("mount the empty root");
+        if (chdir(m->sandbox_dir) < 0)
+                FAIL("chdir to the empty root");
+        /* pivot_root(".", "."): the old root ends up on top of the new one,
+         * from where the detach takes it away. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                FAIL("pivot_root");
+        if (umount2(".", MNT_DETACH) < 0)
+                FAIL("detach the old root");
+        if (chdir("/") < 0)
+                FAIL("chdir /");
+        (void) sethostname("guestd-launcher", strlen("guestd-launcher"));
+
+        /* stdout and stderr: the log pipe guestd reads (launcher-log.h). */
+        if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+                FAIL("dup2 the log pipe");
+        /* The control socket becomes fd 3 and the only fd the launcher
+         * inherits beyond stdio: everything else arrives in "setup". */
+        if (control_fd != 3) {
+                if (report_fd == 3 || exe_fd == 3) {
+                        int moved = fcntl(3, F_DUPFD_CLOEXEC, 4);
+                        if (moved < 0)
+                                _exit(127);
+                        if (report_fd == 3)
+                                report_fd = moved;
+                        else
+                                exe_fd = moved;
+                }
+                if (dup2(control_fd, 3) < 0)
+                        FAIL("dup2");
+        } else if (fcntl(3, F_SETFD, 0) < 0)
+                FAIL("fcntl");
+        /* stdin: nothing (there is no /dev/null in the empty root: an
+         * empty pipe whose writer is closed). */
+        {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC) < 0 || dup2(p[0], STDIN_FILENO) < 0)
+                        FAIL("stdin");
+                safe_close(p[0]);
+                safe_close(p[1]);
+        }
+        /* Close-on-exec rather than close: report_fd and exe_fd live until
+         * exec. */
+        if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                FAIL("close_range");
+
+        launcher_limits(&g->config, fsize, limits, resources);
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+                if (setrlimit(resources[i], &limits[i]) < 0)
+                        FAIL("setrlimit");
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                FAIL("no_new_privs");
+        /* The bounding set goes while we still have CAP_SETPCAP; the
+         * uid change below then empties the other sets (no keepcaps). */
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+                errno = EPERM;
+                FAIL("drop bounding set");
+        }
+        if (setgroups(0, NULL) < 0)
+                FAIL("setgroups");
+        if (setresgid(uid, uid, uid) < 0)
+                FAIL("setresgid");
+        if (setresuid(uid, uid, uid) < 0)
+                FAIL("setresuid");
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+                errno = EPERM;
+                FAIL("drop capabilities");
+        }
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (getuid() == 0 || geteuid() == 0) {
+                errno = EPERM;
+                FAIL("verify the uid");
+        }
+        /* The launcher checks once more that it has no privileges left
+         * (launcher/sandbox.c) before it touches anything. */
+        syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
+        FAIL("exec");
+#undef FAIL
+}
+
+/* clone3() with the namespaces the launcher lives in and a pidfd for it
+ * from the start (no window in which the pid could be reused). */
+static pid_t clone_sandboxed(int *ret_pidfd) {
+        struct clone_args args = {
+                .flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+
+        return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+}
+
+int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd, pid_t *ret_pid,
+                   int *ret_pidfd, sd_bus_error *error) {
+        struct spawn_failure f = {};
+        int pipefd[2], pidfd = -EBADF;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
+        /* The daemon is single-threaded, so the child of a raw clone3 may
+         * use the C library as after fork(). */
+        pid = clone_sandboxed(&pidfd);
+        if (pid < 0) {
+                int e = errno;
+                safe_close(pipefd[0]);
+                safe_close(pipefd[1]);
+                log_error_errno(-e, "Cannot create the launcher's namespaces: %m");
+                return sd_bus_error_set_errnof(error, e, "Cannot start the launcher in its sandbox: %s", strerror(e));
+        }
+        if (pid == 0) {
+                safe_close(pipefd[0]);
+                launcher_child(m, g, uid, fsize, control_fd, log_fd, pipefd[1]);
+        }
+        safe_close(pipefd[1]);
+        /* End of file: exec worked (the pipe was close-on-exec). */
+        do
+                n = read(pipefd[0], &f, sizeof(f));
+        while (n < 0 && errno == EINTR);
+        safe_close(pipefd[0]);
+        if (n == sizeof(f)) {
+                (void) waitid(P_PIDFD, pidfd, &(siginfo_t) {}, WEXITED);
+                safe_close(pidfd);
+                log_error("Cannot start launcher %s: %s: %s", m->launcher_path, f.step, strerror(f.error));
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot start the launcher (%s: %s).", f.step, strerror(f.error));
+        }
+        *ret_pid = pid;
+        *ret_pidfd = pidfd;
+        return 0;
+}
+
