@@ -128,6 +128,21 @@ static int guest_lookup(sd_bus *bus, const char *name, char **ret_path) {
         return *ret_path ? GUESTCTL_EXIT_OK : log_oom();
 }
 
+/* The preamble of every verb about one guest: connect, find it by name. */
+static int connect_to_guest(const char *name, sd_bus **ret_bus, char **ret_path) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = bus_connect(&bus);
+        if (r != GUESTCTL_EXIT_OK)
+                return r;
+        r = guest_lookup(bus, name, ret_path);
+        if (r != GUESTCTL_EXIT_OK)
+                return r;
+        *ret_bus = TAKE_PTR(bus);
+        return GUESTCTL_EXIT_OK;
+}
+
 /* Calls a method without arguments or results on a guest, by name. */
 static int guest_call_simple(const char *name, const char *method, const char *types, ...) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -136,10 +151,7 @@ static int guest_call_simple(const char *name, const char *method, const char *t
         va_list ap;
         int r;
 
-        r = bus_connect(&bus);
-        if (r != GUESTCTL_EXIT_OK)
-                return r;
-        r = guest_lookup(bus, name, &path);
+        r = connect_to_guest(name, &bus, &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
         va_start(ap, types);
@@ -612,10 +624,7 @@ static int verb_status(int argc, char **argv) {
         struct json_object *o, *config = NULL;
         int r;
 
-        r = bus_connect(&bus);
-        if (r != GUESTCTL_EXIT_OK)
-                return r;
-        r = guest_lookup(bus, argv[1], &path);
+        r = connect_to_guest(argv[1], &bus, &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
         /* Collected into one JSON object first: --json prints it, the human
@@ -701,10 +710,7 @@ static int verb_stop(int argc, char **argv) {
         const char *how = NULL;
         int r;
 
-        r = bus_connect(&bus);
-        if (r != GUESTCTL_EXIT_OK)
-                return r;
-        r = guest_lookup(bus, argv[1], &path);
+        r = connect_to_guest(argv[1], &bus, &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = sd_bus_message_new_method_call(bus, &call, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "Stop");
@@ -801,10 +807,7 @@ static int guest_call_long(const char *name, const char *method, const char *wha
         struct long_call c = { .name = name, .what = what, .error = SD_BUS_ERROR_NULL };
         int r;
 
-        r = bus_connect(&bus);
-        if (r != GUESTCTL_EXIT_OK)
-                return r;
-        r = guest_lookup(bus, name, &path);
+        r = connect_to_guest(name, &bus, &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
         if (!arg_json && isatty(STDERR_FILENO)) {
@@ -872,10 +875,7 @@ static int verb_log(int argc, char **argv) {
         size_t size;
         int r;
 
-        r = bus_connect(&bus);
-        if (r != GUESTCTL_EXIT_OK)
-                return r;
-        r = guest_lookup(bus, argv[1], &path);
+        r = connect_to_guest(argv[1], &bus, &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
         r = sd_bus_call_method(bus, GUESTD_BUS_NAME, path, GUESTD_GUEST_IFACE, "GetConsoleLog", &error, &reply, "");
@@ -1155,10 +1155,7 @@ static int verb_console(int argc, char **argv) {
         bool interactive = isatty(STDIN_FILENO);
         int fd, r;
 
-        r = bus_connect(&bus);
-        if (r != GUESTCTL_EXIT_OK)
-                return r;
-        r = guest_lookup(bus, argv[1], &path);
+        r = connect_to_guest(argv[1], &bus, &path);
         if (r != GUESTCTL_EXIT_OK)
                 return r;
         if (arg_read_only && arg_force) {

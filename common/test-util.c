@@ -33,6 +33,20 @@ int main(void) {
         CHECK_EQ(read_available(-1, buf, sizeof(buf), 100, count_sink, NULL), 0);
         close(p[0]);
 
+        /* read_up_to: across short reads (a pipe written in pieces), up to
+         * the size asked for, then what is left. */
+        CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+        CHECK_EQ(write(p[1], "abc", 3), 3);
+        CHECK_EQ(write(p[1], "defgh", 5), 5);
+        close(p[1]);
+        CHECK_EQ(read_up_to(p[0], buf, 6), 6);
+        CHECK(memcmp(buf, "abcdef", 6) == 0);
+        CHECK_EQ(read_up_to(p[0], buf, sizeof(buf)), 2);
+        CHECK(memcmp(buf, "gh", 2) == 0);
+        CHECK_EQ(read_up_to(p[0], buf, sizeof(buf)), 0);
+        close(p[0]);
+        CHECK_EQ(read_up_to(-1, buf, sizeof(buf)), -EBADF);
+
         /* set_error_message: -EINVAL, the sentence, and no crash without a
          * place to put it. */
         CHECK_EQ(set_error_message(&msg, "field %s is %d", "x", 7), -EINVAL);

@@ -38,6 +38,24 @@ bool fd_is_anon_inode(int fd, const char *name) {
         return strncmp(target, "anon_inode:", 11) == 0 && strcmp(target + 11, name) == 0;
 }
 
+ssize_t read_up_to(int fd, void *buf, size_t size) {
+        uint8_t *p = buf;
+        size_t have = 0;
+
+        while (have < size) {
+                ssize_t n = read(fd, p + have, size - have);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                have += (size_t) n;
+        }
+        return (ssize_t) have;
+}
+
 int pread_full(int fd, void *buf, size_t len, uint64_t offset) {
         uint8_t *p = buf;
 

@@ -80,6 +80,10 @@ int read_available(int fd, void *buf, size_t size, unsigned max_reads, void (*si
 
 /* Write all of buf, retrying on EINTR and short writes. */
 int loop_write(int fd, const void *buf, size_t len);
+/* Read from fd until end of file or size bytes, retrying on EINTR and
+ * short reads; returns the count (a file of exactly size bytes and a
+ * longer one read the same: ask for one byte more than you accept). */
+ssize_t read_up_to(int fd, void *buf, size_t size);
 /* Read exactly len bytes at offset (pread); -EIO on a short file. */
 int pread_full(int fd, void *buf, size_t len, uint64_t offset);
 /* Write all of len bytes at offset (pwrite), retrying on EINTR and short

@@ -25,21 +25,13 @@ struct cgroups {
 /* Reads a small file below dir_fd into buf (NUL-terminated). */
 static int read_small(int dir_fd, const char *name, char *buf, size_t size) {
         _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        size_t have = 0;
+        ssize_t have;
 
         if (fd < 0)
                 return -errno;
-        while (have < size - 1) {
-                ssize_t n = read(fd, buf + have, size - 1 - have);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                have += (size_t) n;
-        }
+        have = read_up_to(fd, buf, size - 1);
+        if (have < 0)
+                return (int) have;
         buf[have] = 0;
         return (int) have;
 }

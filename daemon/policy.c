@@ -357,7 +357,7 @@ int policy_load(const char *path, struct policy **ret, char **ret_error) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         struct stat st;
-        size_t len = 0;
+        ssize_t len;
 
         if (ret_error)
                 *ret_error = NULL;
@@ -373,20 +373,13 @@ int policy_load(const char *path, struct policy **ret, char **ret_error) {
         text = malloc(POLICY_FILE_MAX + 1);
         if (!text)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, text + len, POLICY_FILE_MAX + 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                len += n;
-                if (len > POLICY_FILE_MAX)
-                        return set_error_message(ret_error, "%s: larger than %d bytes.", path, POLICY_FILE_MAX);
-        }
-        return policy_parse(text, len, path, ret, ret_error);
+        /* One byte more than allowed: a file that grew since fstat shows. */
+        len = read_up_to(fd, text, POLICY_FILE_MAX + 1);
+        if (len < 0)
+                return (int) len;
+        if (len > POLICY_FILE_MAX)
+                return set_error_message(ret_error, "%s: larger than %d bytes.", path, POLICY_FILE_MAX);
+        return policy_parse(text, (size_t) len, path, ret, ret_error);
 }
 
 static bool entry_matches_group(const struct policy_entry *e, gid_t gid, const char *name) {
