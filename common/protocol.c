@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fdpass.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -108,36 +109,10 @@ int protocol_send(int sock, enum protocol_type type, struct json_object *body, c
                 goto out;
         }
 
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int) * PROTOCOL_MAX_FDS)];
-        } control;
-        struct iovec iov = { .iov_base = (void *) text, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        if (n_fds > 0) {
-                memset(&control, 0, sizeof(control));
-                mh.msg_control = control.buf;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        }
-        /* MSG_NOSIGNAL: a peer that went away is an error to handle, not
-         * a SIGPIPE that kills us. */
-        for (;;) {
-                ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-                if (n >= 0) {
-                        /* SOCK_SEQPACKET sends a packet whole or not at all. */
-                        r = (size_t) n == len ? 0 : -EIO;
-                        break;
-                }
-                if (errno != EINTR) {
-                        r = -errno;
-                        break;
-                }
+        {
+                ssize_t n = fdpass_send(sock, text, len, fds, n_fds, 0);
+                /* SOCK_SEQPACKET sends a packet whole or not at all. */
+                r = n < 0 ? (int) n : (size_t) n == len ? 0 : -EIO;
         }
 out:
         json_object_put(owned);
@@ -196,11 +171,7 @@ int protocol_decode(const char *buf, size_t len, size_t n_fds, enum protocol_dir
 
 int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message *ret) {
         _cleanup_free_ char *buf = NULL;
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int) * PROTOCOL_MAX_FDS)];
-        } control;
-        int fds[PROTOCOL_MAX_FDS];
+        int fds[PROTOCOL_MAX_FDS], msg_flags = 0;
         size_t n_fds = 0;
         struct json_object *body = NULL;
         enum protocol_type type;
@@ -208,51 +179,28 @@ int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message
         int r;
 
         /* One byte more than allowed, so an oversized packet shows up as
-         * such even where the kernel does not report MSG_TRUNC. */
+         * such even where the kernel does not report MSG_TRUNC. Every fd
+         * that came is taken, whatever else is wrong (fdpass.h), so each
+         * one is either handed on or closed. */
         buf = malloc(PROTOCOL_MAX_MESSAGE + 1);
         if (!buf)
                 return -ENOMEM;
-        struct iovec iov = { .iov_base = buf, .iov_len = PROTOCOL_MAX_MESSAGE + 1 };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1,
-                .msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-        };
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
+        n = fdpass_recv(sock, buf, PROTOCOL_MAX_MESSAGE + 1, fds, ELEMENTSOF(fds), &n_fds, 0, &msg_flags);
         /* A peer that closed with our messages unread leaves ECONNRESET
          * pending (AF_UNIX reports it once), ahead of what it sent before
          * it closed: a launcher's "exited" after a last "mmu_pages" it
          * never read. Read on; the end of the stream comes after. */
-        if (n < 0 && errno == ECONNRESET)
-                do
-                        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-                while (n < 0 && errno == EINTR);
+        if (n == -ECONNRESET)
+                n = fdpass_recv(sock, buf, PROTOCOL_MAX_MESSAGE + 1, fds, ELEMENTSOF(fds), &n_fds, 0, &msg_flags);
         if (n < 0)
-                return -errno;
-
-        /* Take every fd that came, whatever else is wrong, so each one is
-         * either handed on or closed. */
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
-                        continue;
-                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k; i++) {
-                        int fd;
-                        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        if (n_fds < ELEMENTSOF(fds))
-                                fds[n_fds++] = fd;
-                        else
-                                safe_close(fd); /* cannot happen: the control buffer holds no more */
-                }
-        }
+                return (int) n;
 
         if (n == 0) {
                 /* End of stream (a zero-length packet is never a message). */
                 r = -ECONNRESET;
                 goto fail;
         }
-        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t) n > PROTOCOL_MAX_MESSAGE) {
+        if ((msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t) n > PROTOCOL_MAX_MESSAGE) {
                 r = -EBADMSG;
                 goto fail;
         }

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "log.h"
 #include "open-as-caller.h"
 #include "util.h"
@@ -40,23 +41,8 @@ struct opener_pool {
 
 /* One result per packet: an int (0 or errno) and, if 0, the fd. */
 static int send_result(int sock, int error, int fd) {
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        if (fd >= 0) {
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        ssize_t n = fdpass_send(sock, &error, sizeof(error), fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0, 0);
+        return n < 0 ? (int) n : 0;
 }
 
 /* Becomes the caller, opens each file, sends the results. O_NONBLOCK so
@@ -98,40 +84,28 @@ _noreturn_ static void open_child(int sock, const struct caller *c, const struct
 /* 1: one result read; 0: nothing to read now; < 0: the stream is broken
  * (-ECONNRESET at its end). */
 static int recv_result(int sock, int *ret_error, int *ret_fd) {
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int) * 4)];
-        } control;
-        int error = 0, fd = -EBADF;
-        struct iovec iov = { .iov_base = &error, .iov_len = sizeof(error) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+        int error = 0, fds[2], flags = 0;
+        size_t n_fds = 0;
         ssize_t n;
 
-        do
-                n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
+        /* Room for one fd more than a result has, to see a packet with two. */
+        n = fdpass_recv(sock, &error, sizeof(error), fds, ELEMENTSOF(fds), &n_fds, MSG_DONTWAIT, &flags);
+        if (n == -EAGAIN)
+                return 0;
         if (n < 0)
-                return errno == EAGAIN ? 0 : -errno;
-        if (n == 0)
+                return (int) n;
+        if (n == 0) {
+                for (size_t i = 0; i < n_fds; i++)
+                        safe_close(fds[i]);
                 return -ECONNRESET;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < k; i++) {
-                                int x;
-                                memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (fd < 0)
-                                        fd = x;
-                                else
-                                        safe_close(x);
-                        }
-                }
-        if (n != sizeof(error) || (error == 0) != (fd >= 0)) {
-                safe_close(fd);
+        }
+        if ((size_t) n != sizeof(error) || n_fds > 1 || (error == 0) != (n_fds == 1) || (flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                for (size_t i = 0; i < n_fds; i++)
+                        safe_close(fds[i]);
                 return -EBADMSG;
         }
         *ret_error = error;
-        *ret_fd = fd;
+        *ret_fd = n_fds ? fds[0] : -EBADF;
         return 1;
 }
 
