@@ -108,7 +108,7 @@ include tests/guests/ends/ends.mk
 # tests/fuzz/replay.c. See tests/fuzz/README.md.
 FUZZ_TARGETS := virtqueue protocol config policy snapshot
 FUZZ_SRC_virtqueue := launcher/devices/fuzz-virtqueue.c launcher/devices/virtqueue.c launcher/memory.c
-FUZZ_SRC_protocol := common/fuzz-protocol.c common/protocol.c common/fdpass.c
+FUZZ_SRC_protocol := common/fuzz-protocol.c common/protocol.c common/protocol-body.c common/fdpass.c
 FUZZ_SRC_config := daemon/fuzz-config.c daemon/config.c
 FUZZ_SRC_policy := daemon/fuzz-policy.c daemon/policy.c
 FUZZ_SRC_snapshot := common/fuzz-snapshot.c common/snapshot.c

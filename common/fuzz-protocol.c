@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "protocol-body.h"
 #include "protocol.h"
 
 
@@ -43,6 +44,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(u <= UINT32_MAX);
         (void) protocol_get_uint(body, "memory_mib", UINT64_MAX, &u);
         (void) protocol_get_bool(body, "initrd", &b);
+        /* The typed decoders, each on whatever the body holds: a success
+         * must give what the protocol promises. */
+        {
+                struct protocol_state_body st;
+                struct protocol_exited_body ex;
+                struct protocol_error_body er;
+                struct protocol_violation_body vi;
+                struct protocol_progress_body pr;
+                struct protocol_mmu_pages_body mp;
+                struct protocol_mmu_pages_set_body ms;
+                struct protocol_shutdown_asked_body sa;
+                (void) protocol_state_decode(body, &st);
+                if (protocol_exited_decode(body, &ex) == 0)
+                        FUZZ_ASSERT(ex.exit >= 0 && ex.exit <= 255);
+                if (protocol_error_decode(body, &er) == 0)
+                        FUZZ_ASSERT(er.message != NULL);
+                if (protocol_violation_decode(body, &vi) == 0)
+                        FUZZ_ASSERT(vi.syscall <= UINT32_MAX);
+                if (protocol_progress_decode(body, &pr) == 0)
+                        FUZZ_ASSERT(pr.done <= pr.total);
+                if (protocol_mmu_pages_decode(body, &mp) == 0)
+                        FUZZ_ASSERT(mp.pages <= UINT32_MAX);
+                if (protocol_mmu_pages_set_decode(body, &ms) == 0)
+                        FUZZ_ASSERT(ms.error >= 0 && ms.error < 4096);
+                (void) protocol_shutdown_asked_decode(body, &sa);
+        }
         json_object_put(body);
         return 0;
 }

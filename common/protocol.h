@@ -71,6 +71,9 @@
  *   violation L->D body {syscall, arg1}: the sandbox refused a system call
  *                  (its number, and its second argument: the request of an
  *                  ioctl); the launcher dies of SIGSYS right after.
+ *
+ * The bodies as C structs, with their encoders and decoders, are in
+ * protocol-body.h: the launcher and guestd use those, not raw JSON.
  */
 #pragma once
 

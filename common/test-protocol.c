@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "protocol-body.h"
 #include "protocol.h"
 #include "test.h"
 
@@ -322,8 +323,138 @@ static void test_type_strings(void) {
         CHECK_EQ(protocol_type_from_string(""), _PROTOCOL_TYPE_INVALID);
 }
 
+/* Parses text as a message body (what protocol_recv() hands over). */
+static struct json_object *body_of(const char *text) {
+        struct json_object *o = json_tokener_parse(text);
+        CHECK(o != NULL);
+        return o;
+}
+
+/* Each typed body goes through its encoder and decoder unchanged, over a
+ * real socket; each decoder refuses what is malformed. */
+static void test_bodies(void) {
+        int sv[2];
+        struct protocol_message m;
+
+        make_pair(sv);
+        {
+                struct json_object *o = protocol_state_encode(&(struct protocol_state_body) { true, 4242 });
+                struct protocol_state_body b;
+                CHECK_EQ(protocol_send(sv[1], PROTOCOL_STATE, o, NULL, 0), 0);
+                json_object_put(o);
+                CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+                CHECK_EQ(protocol_state_decode(m.body, &b), 0);
+                CHECK(b.paused && b.pid == 4242);
+                protocol_message_done(&m);
+        }
+        {
+                struct json_object *o = protocol_exited_encode(&(struct protocol_exited_body) { 4, "triple fault", "at rip 0x10" });
+                struct protocol_exited_body b;
+                CHECK_EQ(protocol_send(sv[1], PROTOCOL_EXITED, o, NULL, 0), 0);
+                json_object_put(o);
+                CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+                CHECK_EQ(protocol_exited_decode(m.body, &b), 0);
+                CHECK(b.exit == 4 && b.exit_name && strcmp(b.exit_name, "triple fault") == 0 && b.reason &&
+                      strcmp(b.reason, "at rip 0x10") == 0);
+                protocol_message_done(&m);
+        }
+        {
+                struct json_object *o = protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { false, "ctrl-alt-del", "paused" });
+                struct protocol_shutdown_asked_body b;
+                CHECK_EQ(protocol_send(sv[1], PROTOCOL_SHUTDOWN_ASKED, o, NULL, 0), 0);
+                json_object_put(o);
+                CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+                CHECK_EQ(protocol_shutdown_asked_decode(m.body, &b), 0);
+                CHECK(!b.asked && b.how && strcmp(b.how, "ctrl-alt-del") == 0 && b.why && strcmp(b.why, "paused") == 0);
+                protocol_message_done(&m);
+        }
+        {
+                struct json_object *o = protocol_mmu_pages_encode(&(struct protocol_mmu_pages_body) { 81 });
+                struct protocol_mmu_pages_body b;
+                CHECK_EQ(protocol_send(sv[0], PROTOCOL_MMU_PAGES, o, NULL, 0), 0);
+                json_object_put(o);
+                CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+                CHECK_EQ(protocol_mmu_pages_decode(m.body, &b), 0);
+                CHECK_EQ(b.pages, 81);
+                protocol_message_done(&m);
+        }
+        close(sv[0]);
+        close(sv[1]);
+
+        /* The rest without a socket: encode, decode. */
+        {
+                struct json_object *o = protocol_error_encode(&(struct protocol_error_body) { "the guest is already paused" });
+                struct protocol_error_body b;
+                CHECK_EQ(protocol_error_decode(o, &b), 0);
+                CHECK(strcmp(b.message, "the guest is already paused") == 0);
+                json_object_put(o);
+                o = protocol_progress_encode(&(struct protocol_progress_body) { 1 << 20, 16 << 20 });
+                struct protocol_progress_body p;
+                CHECK_EQ(protocol_progress_decode(o, &p), 0);
+                CHECK(p.done == 1 << 20 && p.total == 16 << 20);
+                json_object_put(o);
+                o = protocol_mmu_pages_set_encode(&(struct protocol_mmu_pages_set_body) { 64, EPERM });
+                struct protocol_mmu_pages_set_body s;
+                CHECK_EQ(protocol_mmu_pages_set_decode(o, &s), 0);
+                CHECK(s.pages == 64 && s.error == EPERM);
+                json_object_put(o);
+        }
+        /* What the launcher's SIGSYS handler writes by hand. */
+        {
+                struct json_object *o = body_of("{\"type\":\"violation\",\"syscall\":16,\"arg1\":44609}");
+                struct protocol_violation_body v;
+                CHECK_EQ(protocol_violation_decode(o, &v), 0);
+                CHECK(v.syscall == 16 && v.arg1 == 44609);
+                json_object_put(o);
+        }
+        /* Malformed bodies. */
+        const char *bad_state[] = { "{}", "{\"state\":\"asleep\"}", "{\"state\":7}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_state); i++) {
+                struct json_object *o = body_of(bad_state[i]);
+                struct protocol_state_body b;
+                CHECK_EQ(protocol_state_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+        const char *bad_exited[] = { "{}", "{\"exit\":256}", "{\"exit\":-1}", "{\"exit\":3,\"reason\":5}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_exited); i++) {
+                struct json_object *o = body_of(bad_exited[i]);
+                struct protocol_exited_body b;
+                CHECK_EQ(protocol_exited_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+        const char *bad_progress[] = { "{\"done\":5,\"total\":4}", "{\"done\":1}", "{\"done\":\"1\",\"total\":2}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_progress); i++) {
+                struct json_object *o = body_of(bad_progress[i]);
+                struct protocol_progress_body b;
+                CHECK_EQ(protocol_progress_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+        const char *bad_set[] = { "{\"pages\":64}", "{\"pages\":64,\"error\":4096}", "{\"pages\":4294967296,\"error\":0}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_set); i++) {
+                struct json_object *o = body_of(bad_set[i]);
+                struct protocol_mmu_pages_set_body b;
+                CHECK_EQ(protocol_mmu_pages_set_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+        const char *bad_asked[] = { "{}", "{\"asked\":1}", "{\"asked\":true,\"why\":[]}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_asked); i++) {
+                struct json_object *o = body_of(bad_asked[i]);
+                struct protocol_shutdown_asked_body b;
+                CHECK_EQ(protocol_shutdown_asked_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+        const char *bad_violation[] = { "{\"syscall\":16}", "{\"syscall\":4294967296,\"arg1\":0}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_violation); i++) {
+                struct json_object *o = body_of(bad_violation[i]);
+                struct protocol_violation_body b;
+                CHECK_EQ(protocol_violation_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+}
+
 int main(void) {
         test_type_strings();
+        test_bodies();
         test_round_trip();
         test_send_checks();
         test_rejections();

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "manager.h"
 #include "pagetables.h"
+#include "protocol-body.h"
 #include "pressure.h"
 #include "protocol.h"
 #include "quota.h"
@@ -113,10 +114,9 @@ static void apply(struct manager *m, struct guest *g) {
                 g->pt.no_listener_logged = true;
                 return;
         }
-        body = json_object_new_object();
+        body = protocol_mmu_pages_encode(&(struct protocol_mmu_pages_body) { g->pt.cap });
         if (!body)
                 return;
-        json_object_object_add(body, "pages", json_object_new_int64((int64_t) g->pt.cap));
         g->pt.bytes_before = pagetables_guest_in_use(m, g);
         g->pt.host_before = g->pt.bytes_before == PAGETABLES_UNKNOWN ? pagetables_host_in_use() : PAGETABLES_UNKNOWN;
         g->pt.cap_sent = g->pt.cap;
@@ -428,10 +428,14 @@ static void log_change(struct manager *m, struct guest *g, uint64_t from, uint64
 
 int pagetables_on_cap_set(struct guest *g, struct protocol_message *msg) {
         struct manager *m = g->manager;
-        uint64_t pages, error;
+        struct protocol_mmu_pages_set_body b;
+        uint64_t pages;
+        int error;
 
-        if (protocol_get_uint(msg->body, "pages", UINT32_MAX, &pages) < 0 || protocol_get_uint(msg->body, "error", 4095, &error) < 0)
+        if (protocol_mmu_pages_set_decode(msg->body, &b) < 0)
                 return -EBADMSG;
+        pages = b.pages;
+        error = b.error;
         if (!g->pt.sent || pages != g->pt.cap_sent)
                 return -EBADMSG; /* an answer to nothing we asked */
         g->pt.sent = false;

@@ -21,6 +21,7 @@
 #include "kvm-stats.h"
 #include "kvm.h"
 #include "log.h"
+#include "protocol-body.h"
 #include "protocol.h"
 #include "snapshot.h"
 #include "snapshots.h"
@@ -212,20 +213,14 @@ static void protocol_violation(struct guest *g, const char *what) {
 }
 
 static int on_state(struct guest *g, struct protocol_message *msg) {
-        const char *s;
+        struct protocol_state_body b;
         enum guest_state new_state;
-        uint64_t pid;
 
-        if (protocol_get_string(msg->body, "state", &s) < 0)
+        if (protocol_state_decode(msg->body, &b) < 0)
                 return -EBADMSG;
-        if (strcmp(s, "running") == 0)
-                new_state = GUEST_RUNNING;
-        else if (strcmp(s, "paused") == 0)
-                new_state = GUEST_PAUSED;
-        else
-                return -EBADMSG;
-        if (protocol_get_uint(msg->body, "pid", INT32_MAX, &pid) >= 0 && g->launcher_pid > 0 && (pid_t) pid != g->launcher_pid)
-                log_debug("Guest %s: launcher reports pid %" PRIu64 ", we know %d", g->id, pid, (int) g->launcher_pid);
+        new_state = b.paused ? GUEST_PAUSED : GUEST_RUNNING;
+        if (b.pid > 0 && g->launcher_pid > 0 && (pid_t) b.pid != g->launcher_pid)
+                log_debug("Guest %s: launcher reports pid %" PRIu64 ", we know %d", g->id, b.pid, (int) g->launcher_pid);
 
         /* Once stopping, the guest only goes on to its end. */
         if (g->state == GUEST_STOPPING)
@@ -251,35 +246,34 @@ static int on_state(struct guest *g, struct protocol_message *msg) {
 }
 
 static int on_progress(struct guest *g, struct protocol_message *msg) {
-        uint64_t done, total;
+        struct protocol_progress_body b;
 
-        if (protocol_get_uint(msg->body, "done", UINT64_MAX, &done) < 0 || protocol_get_uint(msg->body, "total", UINT64_MAX, &total) < 0 ||
-            total != g->config.memory_mib * MiB || done > total)
+        if (protocol_progress_decode(msg->body, &b) < 0 || b.total != g->config.memory_mib * MiB)
                 return -EBADMSG;
-        progress_changed(g, done, total);
+        progress_changed(g, b.done, b.total);
         return 0;
 }
 
 static int on_exited(struct guest *g, struct protocol_message *msg) {
-        const char *reason = NULL;
-        uint64_t code;
+        struct protocol_exited_body b;
 
-        if (protocol_get_uint(msg->body, "exit", 255, &code) < 0)
+        if (protocol_exited_decode(msg->body, &b) < 0)
                 return -EBADMSG;
-        (void) protocol_get_string(msg->body, "reason", &reason);
         g->conn.exited_received = true;
-        g->conn.exit_code = (int) code;
+        g->conn.exit_code = b.exit;
         free(g->conn.exit_reason);
-        g->conn.exit_reason = reason ? strdup(reason) : NULL;
+        g->conn.exit_reason = b.reason ? strdup(b.reason) : NULL;
         return 0;
 }
 
 static int on_error(struct guest *g, struct protocol_message *msg) {
         _cleanup_free_ char *text = NULL;
+        struct protocol_error_body b;
         const char *message;
 
-        if (protocol_get_string(msg->body, "message", &message) < 0)
+        if (protocol_error_decode(msg->body, &b) < 0)
                 return -EBADMSG;
+        message = b.message;
         log_warning("Guest %s: launcher: %s", g->id, message);
         if (g->state == GUEST_SUSPENDING) {
                 /* Answered with the "state" that follows. */
@@ -295,13 +289,13 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
 }
 
 static int on_violation(struct guest *g, struct protocol_message *msg) {
-        uint64_t nr, arg1;
+        struct protocol_violation_body b;
 
-        if (protocol_get_uint(msg->body, "syscall", UINT32_MAX, &nr) < 0 || protocol_get_uint(msg->body, "arg1", UINT64_MAX, &arg1) < 0)
+        if (protocol_violation_decode(msg->body, &b) < 0)
                 return -EBADMSG;
         g->conn.violation_received = true;
-        g->conn.violation_syscall = nr;
-        g->conn.violation_arg1 = arg1;
+        g->conn.violation_syscall = b.syscall;
+        g->conn.violation_arg1 = b.arg1;
         return 0;
 }
 
@@ -885,22 +879,14 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* The launcher's answer to "shutdown". */
 static int on_shutdown_asked(struct guest *g, struct protocol_message *msg) {
-        struct json_object *v;
-        const char *why = NULL;
-        bool asked;
+        struct protocol_shutdown_asked_body b;
 
-        if (!json_object_object_get_ex(msg->body, "asked", &v) || !json_object_is_type(v, json_type_boolean))
+        if (protocol_shutdown_asked_decode(msg->body, &b) < 0)
                 return -EBADMSG;
-        asked = json_object_get_boolean(v);
-        if (json_object_object_get_ex(msg->body, "why", &v)) {
-                if (!json_object_is_type(v, json_type_string))
-                        return -EBADMSG;
-                why = json_object_get_string(v);
-        }
         if (g->conn.stop_mode != STOP_ASKING)
                 return 0; /* overtaken (a Stop with force, the plug after the timeout) */
-        if (!asked) {
-                stop_plug(g, why && *why ? why : "the guest cannot be asked");
+        if (!b.asked) {
+                stop_plug(g, b.why && *b.why ? b.why : "the guest cannot be asked");
                 return 0;
         }
         g->conn.stop_mode = STOP_ASKED;

@@ -29,6 +29,7 @@
 #include "kvm-stats.h"
 #include "kvm.h"
 #include "log.h"
+#include "protocol-body.h"
 #include "protocol.h"
 #include "sandbox.h"
 #include "vm.h"
@@ -119,17 +120,16 @@ static int setup_fail(int control_fd, const char *fmt, ...) {
         va_end(ap);
         log_error("Bad setup from guestd: %s", message);
 
-        body = json_object_new_object();
-        json_object_object_add(body, "message", json_object_new_string(message));
-        (void) protocol_send(control_fd, PROTOCOL_ERROR, body, NULL, 0);
+        body = protocol_error_encode(&(struct protocol_error_body) { message });
+        if (body)
+                (void) protocol_send(control_fd, PROTOCOL_ERROR, body, NULL, 0);
         json_object_put(body);
 
         snprintf(reason, sizeof(reason), "launcher error: bad setup: %s", message);
-        body = json_object_new_object();
-        json_object_object_add(body, "exit", json_object_new_int(GUEST_EXIT_LAUNCHER_ERROR));
-        json_object_object_add(body, "exit_name", json_object_new_string(guest_exit_to_string(GUEST_EXIT_LAUNCHER_ERROR)));
-        json_object_object_add(body, "reason", json_object_new_string(reason));
-        (void) protocol_send(control_fd, PROTOCOL_EXITED, body, NULL, 0);
+        body = protocol_exited_encode(&(struct protocol_exited_body) {
+                GUEST_EXIT_LAUNCHER_ERROR, guest_exit_to_string(GUEST_EXIT_LAUNCHER_ERROR), reason });
+        if (body)
+                (void) protocol_send(control_fd, PROTOCOL_EXITED, body, NULL, 0);
         json_object_put(body);
         return -EBADMSG;
 }

@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mptable.h"
 #include "power.h"
+#include "protocol-body.h"
 #include "protocol.h"
 #include "sandbox.h"
 #include "serial.h"
@@ -326,15 +327,16 @@ static void vm_control_send(struct vm *vm, enum protocol_type type, struct json_
         }
 }
 
-static void vm_control_send_state_as(struct vm *vm, bool paused) {
-        struct json_object *body = json_object_new_object();
-
+/* Sends body (a typed encoder's result) and puts it. */
+static void vm_control_send_body(struct vm *vm, enum protocol_type type, struct json_object *body) {
         if (!body)
                 return (void) log_error_errno(-ENOMEM, "Out of memory");
-        json_object_object_add(body, "state", json_object_new_string(paused ? "paused" : "running"));
-        json_object_object_add(body, "pid", json_object_new_int64(getpid()));
-        vm_control_send(vm, PROTOCOL_STATE, body);
+        vm_control_send(vm, type, body);
         json_object_put(body);
+}
+
+static void vm_control_send_state_as(struct vm *vm, bool paused) {
+        vm_control_send_body(vm, PROTOCOL_STATE, protocol_state_encode(&(struct protocol_state_body) { paused, (uint64_t) getpid() }));
 }
 
 /* The I/O thread is the only writer of paused, so it may read it unlocked. */
@@ -343,25 +345,12 @@ static void vm_control_send_state(struct vm *vm) {
 }
 
 static void vm_control_send_error(struct vm *vm, const char *message) {
-        struct json_object *body = json_object_new_object();
-
-        if (!body)
-                return (void) log_error_errno(-ENOMEM, "Out of memory");
-        json_object_object_add(body, "message", json_object_new_string(message));
-        vm_control_send(vm, PROTOCOL_ERROR, body);
-        json_object_put(body);
+        vm_control_send_body(vm, PROTOCOL_ERROR, protocol_error_encode(&(struct protocol_error_body) { message }));
 }
 
 static void vm_control_send_exited(struct vm *vm, enum guest_exit e, const char *reason) {
-        struct json_object *body = json_object_new_object();
-
-        if (!body)
-                return (void) log_error_errno(-ENOMEM, "Out of memory");
-        json_object_object_add(body, "exit", json_object_new_int(e));
-        json_object_object_add(body, "exit_name", json_object_new_string(guest_exit_to_string(e)));
-        json_object_object_add(body, "reason", json_object_new_string(reason));
-        vm_control_send(vm, PROTOCOL_EXITED, body);
-        json_object_put(body);
+        vm_control_send_body(vm, PROTOCOL_EXITED,
+                             protocol_exited_encode(&(struct protocol_exited_body) { e, guest_exit_to_string(e), reason }));
 }
 
 static void vm_control_attach(struct vm *vm, struct protocol_message *m) {
@@ -446,12 +435,9 @@ static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
  * and guestd counts it as the stop). The answer says whether anyone was
  * there to ask; guestd then waits, or stops the guest itself. */
 static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
-        struct json_object *body = json_object_new_object();
         const char *why = NULL;
         int r;
 
-        if (!body)
-                return (void) log_error_errno(-ENOMEM, "Out of memory");
         if (vm->paused) {
                 r = -EBUSY;
                 why = "the guest is paused";
@@ -461,12 +447,8 @@ static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
                 log_info("Pressed Ctrl-Alt-Del: guestd asks the guest to shut down");
         else
                 log_info("Cannot ask the guest to shut down: %s", why ? why : strerror(-r));
-        json_object_object_add(body, "asked", json_object_new_boolean(r >= 0));
-        json_object_object_add(body, "how", json_object_new_string("ctrl-alt-del"));
-        if (why)
-                json_object_object_add(body, "why", json_object_new_string(why));
-        vm_control_send(vm, PROTOCOL_SHUTDOWN_ASKED, body);
-        json_object_put(body);
+        vm_control_send_body(vm, PROTOCOL_SHUTDOWN_ASKED,
+                             protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { r >= 0, "ctrl-alt-del", why }));
 }
 
 /* ---------------------------------------------------------------- suspend
@@ -479,14 +461,8 @@ static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
 /* How far a suspend has got, for guestd (the I/O thread's connection). */
 static void vm_snapshot_progress(void *userdata, uint64_t done, uint64_t total) {
         struct vm *vm = userdata;
-        struct json_object *body = json_object_new_object();
 
-        if (!body)
-                return;
-        json_object_object_add(body, "done", json_object_new_int64((int64_t) done));
-        json_object_object_add(body, "total", json_object_new_int64((int64_t) total));
-        vm_control_send(vm, PROTOCOL_PROGRESS, body);
-        json_object_put(body);
+        vm_control_send_body(vm, PROTOCOL_PROGRESS, protocol_progress_encode(&(struct protocol_progress_body) { done, total }));
 }
 
 static int vm_snapshot_write(struct vm *vm, int fd, char *why, size_t why_size) {
@@ -611,22 +587,16 @@ static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
 /* guestd's "mmu_pages": the cap on the VM's shadow page tables. The
  * ioctl waits for guestd's verdict (seccomp user notification). */
 static void vm_control_mmu_pages(struct vm *vm, struct protocol_message *m) {
-        struct json_object *body;
-        uint64_t pages;
+        struct protocol_mmu_pages_body b;
         int error;
 
-        if (protocol_get_uint(m->body, "pages", UINT32_MAX, &pages) < 0)
+        if (protocol_mmu_pages_decode(m->body, &b) < 0)
                 return vm_protocol_error(vm, "'mmu_pages' without a page count");
-        error = -kvm_set_nr_mmu_pages(vm->machine->vm_fd, pages);
+        error = -kvm_set_nr_mmu_pages(vm->machine->vm_fd, b.pages);
         if (error)
-                log_warning("Cannot set the shadow page-table cap to %" PRIu64 " pages: %s", pages, strerror(error));
-        body = json_object_new_object();
-        if (!body)
-                return;
-        json_object_object_add(body, "pages", json_object_new_int64((int64_t) pages));
-        json_object_object_add(body, "error", json_object_new_int(error));
-        vm_control_send(vm, PROTOCOL_MMU_PAGES_SET, body);
-        json_object_put(body);
+                log_warning("Cannot set the shadow page-table cap to %" PRIu64 " pages: %s", b.pages, strerror(error));
+        vm_control_send_body(vm, PROTOCOL_MMU_PAGES_SET,
+                             protocol_mmu_pages_set_encode(&(struct protocol_mmu_pages_set_body) { b.pages, error }));
 }
 
 /* guestd's "suspend": the snapshot file comes with it. */

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * protocol-body.h: the launcher protocol's message bodies as C structs,
+ * one encoder and one decoder each, so that the launcher that writes a
+ * message and guestd that reads it agree by construction (protocol.h
+ * lists the messages; test-protocol round-trips each body and refuses
+ * every malformed one).
+ *
+ * Decoders take the body of a message protocol_recv() has already
+ * checked for its shape and type; strings point into that body and live
+ * as long as it. A malformed body is -EBADMSG. Encoders return a new JSON
+ * object for protocol_send() (the caller puts it), NULL when out of
+ * memory. "setup" stays JSON (launcher/main.c reads it field by field, as
+ * it builds the machine); "violation" is written by the launcher's SIGSYS
+ * handler without json-c (launcher/sandbox.c) and read here.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* state L->D */
+struct protocol_state_body {
+        bool paused;
+        uint64_t pid;
+};
+/* exited L->D */
+struct protocol_exited_body {
+        int exit; /* enum guest_exit, 0-255 */
+        const char *exit_name, *reason; /* may be NULL */
+};
+/* error L->D */
+struct protocol_error_body {
+        const char *message;
+};
+/* violation L->D */
+struct protocol_violation_body {
+        uint64_t syscall, arg1;
+};
+/* progress L->D */
+struct protocol_progress_body {
+        uint64_t done, total;
+};
+/* mmu_pages D->L */
+struct protocol_mmu_pages_body {
+        uint64_t pages;
+};
+/* mmu_pages_set L->D */
+struct protocol_mmu_pages_set_body {
+        uint64_t pages;
+        int error; /* 0 or an errno, below 4096 */
+};
+/* shutdown_asked L->D */
+struct protocol_shutdown_asked_body {
+        bool asked;
+        const char *how, *why; /* why: NULL when asked */
+};
+
+struct json_object *protocol_state_encode(const struct protocol_state_body *b);
+int protocol_state_decode(struct json_object *body, struct protocol_state_body *ret);
+struct json_object *protocol_exited_encode(const struct protocol_exited_body *b);
+int protocol_exited_decode(struct json_object *body, struct protocol_exited_body *ret);
+struct json_object *protocol_error_encode(const struct protocol_error_body *b);
+int protocol_error_decode(struct json_object *body, struct protocol_error_body *ret);
+int protocol_violation_decode(struct json_object *body, struct protocol_violation_body *ret);
+struct json_object *protocol_progress_encode(const struct protocol_progress_body *b);
+int protocol_progress_decode(struct json_object *body, struct protocol_progress_body *ret);
+struct json_object *protocol_mmu_pages_encode(const struct protocol_mmu_pages_body *b);
+int protocol_mmu_pages_decode(struct json_object *body, struct protocol_mmu_pages_body *ret);
+struct json_object *protocol_mmu_pages_set_encode(const struct protocol_mmu_pages_set_body *b);
+int protocol_mmu_pages_set_decode(struct json_object *body, struct protocol_mmu_pages_set_body *ret);
+struct json_object *protocol_shutdown_asked_encode(const struct protocol_shutdown_asked_body *b);
+int protocol_shutdown_asked_decode(struct json_object *body, struct protocol_shutdown_asked_body *ret);
