@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "kvm-stats.h"
+#include "launcher-conn.h"
 #include "launcher-log.h"
 
 enum guest_state {
@@ -68,46 +69,6 @@ int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *n
 struct manager;
 struct console;
 struct opener;
-
-/* A Stop without force first asks the guest (Ctrl-Alt-Del) and waits up
- * to the policy's timeouts.stop; if nobody can be asked, or the time runs
- * out, guestd stops it itself (the launcher halts the vCPUs and flushes
- * the disks: the plug, with the host's writes safe); SIGKILL after
- * SUPERVISE_STOP_GRACE_USEC more. */
-enum stop_mode {
-        STOP_NONE,
-        STOP_ASKING, /* "shutdown" sent, its answer not yet in */
-        STOP_ASKED,  /* the guest was asked; waiting for it to end */
-        STOP_PLUG,   /* "stop" sent: the launcher ends the guest */
-};
-
-/* A guest's launcher as guestd sees it: the process, the control socket,
- * what the launcher last said and what guestd asked of it. Run time only;
- * supervise.c fills and empties it, launcher_conn_done() frees it. */
-struct launcher_conn {
-        int pidfd;
-        int control_fd;
-        struct launcher_log launcher_log; /* the launcher's stderr, into our log */
-        sd_event_source *pidfd_source;
-        sd_event_source *control_source;
-        sd_event_source *stop_timer;
-        bool exited_received;    /* the launcher sent "exited" */
-        int exit_code;           /* from "exited", enum guest_exit */
-        char *exit_reason;       /* from "exited" */
-        bool violation_received; /* the launcher's sandbox refused a system call */
-        uint64_t violation_syscall, violation_arg1;
-        bool kill_requested;     /* we sent SIGKILL (Stop(force) or grace period) */
-        const char *kill_reason; /* static text: why we killed it, if not a protocol error */
-        bool stop_requested;     /* Stop was asked for */
-        enum stop_mode stop_mode; /* how the Stop under way goes about it */
-        char *stop_why;          /* why guestd stopped it without the guest's part */
-        char *protocol_error;    /* set when we ended the launcher for misbehaving */
-        char *suspend_error;     /* why the launcher could not suspend ("error") */
-        uint64_t progress_done, progress_total; /* of a suspend under way: RAM copied */
-};
-void launcher_conn_init(struct launcher_conn *c);
-/* Closes and frees what it holds; the launcher itself runs on. */
-void launcher_conn_done(struct launcher_conn *c);
 
 /* A Start or Resume before its launcher exists (supervise.c): the
  * guest's files being opened (open-as-caller.h), and what to go back to

@@ -20,6 +20,7 @@
 #include "guest-exit.h"
 #include "kvm-stats.h"
 #include "kvm.h"
+#include "launcher-conn.h"
 #include "log.h"
 #include "protocol-body.h"
 #include "protocol.h"
@@ -99,12 +100,6 @@ static void pending_answer(struct guest *g, enum guest_verb verb, const char *er
 }
 
 /* ------------------------------------------------------------ the launcher's end */
-
-static void guest_kill(struct guest *g) {
-        g->conn.kill_requested = true;
-        if (g->conn.pidfd >= 0 && pidfd_send_signal(g->conn.pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-                log_warning_errno(-errno, "Guest %s: cannot kill launcher %d: %m", g->id, (int) g->launcher_pid);
-}
 
 /* ------------------------------------------------------------ suspend and resume */
 
@@ -202,14 +197,6 @@ int supervise_discard_snapshot(struct guest *g, sd_bus_error *error) {
         (void) guest_set_state(g, GUEST_STOPPED, "its snapshot was discarded (stop --force)");
         manager_guest_changed(m, g);
         return 0;
-}
-
-static void protocol_violation(struct guest *g, const char *what) {
-        if (!g->conn.protocol_error)
-                g->conn.protocol_error = strdup(what);
-        log_error("Guest %s: launcher protocol error: %s; ending the launcher", g->id, what);
-        g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
-        guest_kill(g);
 }
 
 static int on_state(struct guest *g, struct protocol_message *msg) {
@@ -330,10 +317,7 @@ static int on_shutdown_asked(struct guest *g, struct protocol_message *msg);
 /* Which launcher message is allowed in which guest state. A launcher is
  * only ever attached to an active guest, so all are allowed there; the
  * table is where a narrower rule goes. */
-static const struct {
-        unsigned states;
-        int (*handler)(struct guest *g, struct protocol_message *msg);
-} message_table[_PROTOCOL_TYPE_MAX] = {
+static const struct launcher_conn_handler message_table[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_STATE] = { ACTIVE, on_state },
         [PROTOCOL_EXITED] = { ACTIVE, on_exited },
         [PROTOCOL_ERROR] = { ACTIVE, on_error },
@@ -345,59 +329,8 @@ static const struct {
 };
 #undef ACTIVE
 
-/* Reads and handles what the launcher sent. Returns 0 when nothing more
- * is to be read now, -ECONNRESET at end of stream, -EBADMSG after a
- * protocol violation. */
-static int control_read(struct guest *g) {
-        for (;;) {
-                struct protocol_message msg = {};
-                char what[96];
-                int r;
-
-                if (g->conn.control_fd < 0)
-                        return -ECONNRESET;
-                r = protocol_recv(g->conn.control_fd, PROTOCOL_TO_DAEMON, &msg);
-                if (r == -EAGAIN)
-                        return 0;
-                if (r == -ECONNRESET)
-                        return r;
-                if (r < 0) {
-                        snprintf(what, sizeof(what), "unreadable message (%s)", strerror(-r));
-                        protocol_violation(g, what);
-                        return -EBADMSG;
-                }
-                if (!message_table[msg.type].handler || !(message_table[msg.type].states & (1u << g->state))) {
-                        snprintf(what, sizeof(what), "unexpected message \"%s\" while %s", protocol_type_to_string(msg.type),
-                                 guest_state_to_string(g->state));
-                        protocol_message_done(&msg);
-                        protocol_violation(g, what);
-                        return -EBADMSG;
-                }
-                r = message_table[msg.type].handler(g, &msg);
-                if (r == -EBADMSG) {
-                        snprintf(what, sizeof(what), "malformed \"%s\" message", protocol_type_to_string(msg.type));
-                        protocol_message_done(&msg);
-                        protocol_violation(g, what);
-                        return r;
-                }
-                protocol_message_done(&msg);
-        }
-}
-
-static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        struct guest *g = userdata;
-        int r = control_read(g);
-
-        if (r == -ECONNRESET) {
-                /* The launcher closed its end. After "exited" that is its
-                 * way out; without, it has stopped talking to us and can no
-                 * longer be controlled, so it ends. */
-                g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
-                if (!g->conn.exited_received && !g->conn.kill_requested)
-                        protocol_violation(g, "closed the control socket without \"exited\"");
-        }
-        return 0;
-}
+static void launcher_ended(struct guest *g);
+static const struct launcher_conn_ops conn_ops = { .table = message_table, .ended = launcher_ended };
 
 /* The launcher process is gone: work out why, clean up, persist. */
 static void launcher_ended(struct guest *g) {
@@ -409,7 +342,7 @@ static void launcher_ended(struct guest *g) {
 
         /* The last messages ("exited") may still be queued. */
         if (g->conn.control_fd >= 0 && g->conn.control_source)
-                (void) control_read(g);
+                (void) launcher_conn_read(g);
 
         if (g->conn.pidfd >= 0 && waitid(P_PIDFD, g->conn.pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
                 have_status = true; /* our child; after a daemon restart it is not */
@@ -502,22 +435,6 @@ static void launcher_ended(struct guest *g) {
         pending_answer(g, GUEST_VERB_STOP, NULL, NULL);
         pending_answer(g, GUEST_VERB_PAUSE, GUESTD_ERROR_BAD_STATE, "The guest ended.");
         pending_answer(g, GUEST_VERB_UNPAUSE, GUESTD_ERROR_BAD_STATE, "The guest ended.");
-}
-
-static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        launcher_ended(userdata);
-        return 0;
-}
-
-static int watch_launcher(struct manager *m, struct guest *g) {
-        int r;
-
-        r = sd_event_add_io(m->event, &g->conn.pidfd_source, g->conn.pidfd, EPOLLIN, on_pidfd, g);
-        if (r < 0)
-                return r;
-        if (fcntl(g->conn.control_fd, F_SETFL, fcntl(g->conn.control_fd, F_GETFL) | O_NONBLOCK) < 0)
-                return -errno;
-        return sd_event_add_io(m->event, &g->conn.control_source, g->conn.control_fd, EPOLLIN, on_control, g);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -667,11 +584,11 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         g->conn.control_fd = TAKE_FD(control_pair[0]);
         g->launcher_pid = pid;
         g->launcher_uid = launcher_uid;
-        r = watch_launcher(m, g);
+        r = launcher_conn_watch(g, m->event, &conn_ops);
         if (r < 0) {
                 /* Cannot follow it: it must not run unsupervised. */
                 log_error_errno(r, "Guest %s: cannot watch the launcher: %m", g->id);
-                guest_kill(g);
+                launcher_conn_kill(g);
         }
 
         /* Its record now names the launcher, for a restarted daemon. */
@@ -736,24 +653,6 @@ static void on_files_opened(int r, const sd_bus_error *error, int *fds, size_t n
         /* From here on the launcher's messages and its end answer it. */
         g->start = NULL;
         start_job_free(job);
-}
-
-void launcher_conn_init(struct launcher_conn *c) {
-        *c = (struct launcher_conn) { .pidfd = -EBADF, .control_fd = -EBADF };
-        launcher_log_init(&c->launcher_log, "");
-}
-
-void launcher_conn_done(struct launcher_conn *c) {
-        c->pidfd_source = sd_event_source_disable_unref(c->pidfd_source);
-        c->control_source = sd_event_source_disable_unref(c->control_source);
-        c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
-        launcher_log_detach(&c->launcher_log);
-        c->pidfd = safe_close(c->pidfd);
-        c->control_fd = safe_close(c->control_fd);
-        c->exit_reason = (free(c->exit_reason), NULL);
-        c->protocol_error = (free(c->protocol_error), NULL);
-        c->suspend_error = (free(c->suspend_error), NULL);
-        c->stop_why = (free(c->stop_why), NULL);
 }
 
 void start_job_free(struct start_job *job) {
@@ -851,12 +750,12 @@ static void stop_plug(struct guest *g, const char *why) {
         log_info("Guest %s: stopping it without the guest's part: %s", g->id, why ? why : "asked to");
         if (g->conn.control_fd < 0 || protocol_send(g->conn.control_fd, PROTOCOL_STOP, NULL, NULL, 0) < 0) {
                 g->conn.kill_reason = "its launcher could not be reached; killed";
-                guest_kill(g);
+                launcher_conn_kill(g);
                 return;
         }
         if (arm_stop_timer(g, SUPERVISE_STOP_GRACE_USEC) < 0) {
                 g->conn.kill_reason = "killed (no stop timer)";
-                guest_kill(g);
+                launcher_conn_kill(g);
         }
 }
 
@@ -873,7 +772,7 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         }
         log_warning("Guest %s: did not stop within %llu s, killing its launcher", g->id, SUPERVISE_STOP_GRACE_USEC / 1000000ULL);
         g->conn.kill_reason = "did not stop within 10 s; killed";
-        guest_kill(g);
+        launcher_conn_kill(g);
         return 0;
 }
 
@@ -913,7 +812,7 @@ int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_err
         if (force || g->conn.control_fd < 0) {
                 if (!g->conn.kill_reason)
                         g->conn.kill_reason = force ? "killed on request (Stop with force)" : "its launcher could not be reached; killed";
-                guest_kill(g);
+                launcher_conn_kill(g);
         } else if (g->conn.stop_mode == STOP_NONE) {
                 /* Ask the guest first, unless it cannot take part. */
                 if (g->state == GUEST_PAUSED)
@@ -1087,9 +986,9 @@ int supervise_reattach(struct manager *m, struct guest *g) {
         (void) launcher_log_attach(&g->conn.launcher_log, m->event, log_pipe[0]);
         g->conn.pidfd = TAKE_FD(pidfd);
         g->conn.control_fd = TAKE_FD(sock);
-        r = watch_launcher(m, g);
+        r = launcher_conn_watch(g, m->event, &conn_ops);
         if (r < 0) {
-                guest_kill(g);
+                launcher_conn_kill(g);
                 return log_error_errno(r, "Guest %s: cannot watch the launcher: %m", g->id);
         }
         log_info("Guest %s: found launcher %d again (%s)", g->id, (int) g->launcher_pid, guest_state_to_string(g->state));

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* launcher-conn.c: see launcher-conn.h. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+
+#include "guest.h"
+#include "launcher-conn.h"
+#include "log.h"
+
+void launcher_conn_init(struct launcher_conn *c) {
+        *c = (struct launcher_conn) { .pidfd = -EBADF, .control_fd = -EBADF };
+        launcher_log_init(&c->launcher_log, "");
+}
+
+void launcher_conn_done(struct launcher_conn *c) {
+        c->pidfd_source = sd_event_source_disable_unref(c->pidfd_source);
+        c->control_source = sd_event_source_disable_unref(c->control_source);
+        c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
+        launcher_log_detach(&c->launcher_log);
+        c->pidfd = safe_close(c->pidfd);
+        c->control_fd = safe_close(c->control_fd);
+        c->exit_reason = (free(c->exit_reason), NULL);
+        c->protocol_error = (free(c->protocol_error), NULL);
+        c->suspend_error = (free(c->suspend_error), NULL);
+        c->stop_why = (free(c->stop_why), NULL);
+}
+
+void launcher_conn_kill(struct guest *g) {
+        g->conn.kill_requested = true;
+        if (g->conn.pidfd >= 0 && pidfd_send_signal(g->conn.pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                log_warning_errno(-errno, "Guest %s: cannot kill launcher %d: %m", g->id, (int) g->launcher_pid);
+}
+
+void launcher_conn_violation(struct guest *g, const char *what) {
+        if (!g->conn.protocol_error)
+                g->conn.protocol_error = strdup(what);
+        log_error("Guest %s: launcher protocol error: %s; ending the launcher", g->id, what);
+        g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
+        launcher_conn_kill(g);
+}
+
+/* Reads and handles what the launcher sent. Returns 0 when nothing more
+ * is to be read now, -ECONNRESET at end of stream, -EBADMSG after a
+ * protocol violation. */
+int launcher_conn_read(struct guest *g) {
+        for (;;) {
+                struct protocol_message msg = {};
+                char what[96];
+                int r;
+
+                if (g->conn.control_fd < 0)
+                        return -ECONNRESET;
+                r = protocol_recv(g->conn.control_fd, PROTOCOL_TO_DAEMON, &msg);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r == -ECONNRESET)
+                        return r;
+                if (r < 0) {
+                        snprintf(what, sizeof(what), "unreadable message (%s)", strerror(-r));
+                        launcher_conn_violation(g, what);
+                        return -EBADMSG;
+                }
+                if (!g->conn.ops->table[msg.type].handler || !(g->conn.ops->table[msg.type].states & (1u << g->state))) {
+                        snprintf(what, sizeof(what), "unexpected message \"%s\" while %s", protocol_type_to_string(msg.type),
+                                 guest_state_to_string(g->state));
+                        protocol_message_done(&msg);
+                        launcher_conn_violation(g, what);
+                        return -EBADMSG;
+                }
+                r = g->conn.ops->table[msg.type].handler(g, &msg);
+                if (r == -EBADMSG) {
+                        snprintf(what, sizeof(what), "malformed \"%s\" message", protocol_type_to_string(msg.type));
+                        protocol_message_done(&msg);
+                        launcher_conn_violation(g, what);
+                        return r;
+                }
+                protocol_message_done(&msg);
+        }
+}
+
+static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct guest *g = userdata;
+        int r = launcher_conn_read(g);
+
+        if (r == -ECONNRESET) {
+                /* The launcher closed its end. After "exited" that is its
+                 * way out; without, it has stopped talking to us and can no
+                 * longer be controlled, so it ends. */
+                g->conn.control_source = sd_event_source_disable_unref(g->conn.control_source);
+                if (!g->conn.exited_received && !g->conn.kill_requested)
+                        launcher_conn_violation(g, "closed the control socket without \"exited\"");
+        }
+        return 0;
+}
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct guest *g = userdata;
+
+        g->conn.ops->ended(g);
+        return 0;
+}
+
+int launcher_conn_watch(struct guest *g, sd_event *event, const struct launcher_conn_ops *ops) {
+        int r;
+
+        g->conn.ops = ops;
+        r = sd_event_add_io(event, &g->conn.pidfd_source, g->conn.pidfd, EPOLLIN, on_pidfd, g);
+        if (r < 0)
+                return r;
+        if (fcntl(g->conn.control_fd, F_SETFL, fcntl(g->conn.control_fd, F_GETFL) | O_NONBLOCK) < 0)
+                return -errno;
+        return sd_event_add_io(event, &g->conn.control_source, g->conn.control_fd, EPOLLIN, on_control, g);
+}
+

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * launcher-conn.h: guestd's connection to one guest's launcher: the
+ * process (a pidfd) and the control socket (common/protocol.h), what came
+ * over it and what guestd asked for. Messages are read without blocking
+ * and dispatched through a table of handlers, each allowed in given guest
+ * states; anything else ends the launcher as a protocol error. What the
+ * messages mean for the guest is supervise.c's.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "launcher-log.h"
+#include "protocol.h"
+
+/* A Stop without force first asks the guest (Ctrl-Alt-Del) and waits up
+ * to the policy's timeouts.stop; if nobody can be asked, or the time runs
+ * out, guestd stops it itself (the launcher halts the vCPUs and flushes
+ * the disks: the plug, with the host's writes safe); SIGKILL after
+ * SUPERVISE_STOP_GRACE_USEC more. */
+enum stop_mode {
+        STOP_NONE,
+        STOP_ASKING, /* "shutdown" sent, its answer not yet in */
+        STOP_ASKED,  /* the guest was asked; waiting for it to end */
+        STOP_PLUG,   /* "stop" sent: the launcher ends the guest */
+};
+
+struct guest;
+struct launcher_conn_ops;
+
+/* A guest's launcher as guestd sees it: the process, the control socket,
+ * what the launcher last said and what guestd asked of it. Run time only;
+ * supervise.c fills and empties it, launcher_conn_done() frees it. */
+struct launcher_conn {
+        const struct launcher_conn_ops *ops;
+        int pidfd;
+        int control_fd;
+        struct launcher_log launcher_log; /* the launcher's stderr, into our log */
+        sd_event_source *pidfd_source;
+        sd_event_source *control_source;
+        sd_event_source *stop_timer;
+        bool exited_received;    /* the launcher sent "exited" */
+        int exit_code;           /* from "exited", enum guest_exit */
+        char *exit_reason;       /* from "exited" */
+        bool violation_received; /* the launcher's sandbox refused a system call */
+        uint64_t violation_syscall, violation_arg1;
+        bool kill_requested;     /* we sent SIGKILL (Stop(force) or grace period) */
+        const char *kill_reason; /* static text: why we killed it, if not a protocol error */
+        bool stop_requested;     /* Stop was asked for */
+        enum stop_mode stop_mode; /* how the Stop under way goes about it */
+        char *stop_why;          /* why guestd stopped it without the guest's part */
+        char *protocol_error;    /* set when we ended the launcher for misbehaving */
+        char *suspend_error;     /* why the launcher could not suspend ("error") */
+        uint64_t progress_done, progress_total; /* of a suspend under way: RAM copied */
+};
+void launcher_conn_init(struct launcher_conn *c);
+/* Closes and frees what it holds; the launcher itself runs on. */
+void launcher_conn_done(struct launcher_conn *c);
+
+/* What a launcher message does, and in which guest states it may come
+ * (a bit per enum guest_state); anything else is a protocol error. */
+struct launcher_conn_handler {
+        unsigned states;
+        int (*handler)(struct guest *g, struct protocol_message *msg); /* -EBADMSG: malformed */
+};
+struct launcher_conn_ops {
+        const struct launcher_conn_handler *table; /* indexed by enum protocol_type */
+        void (*ended)(struct guest *g);            /* the launcher process is gone */
+};
+
+/* Watches g's launcher (g->conn.pidfd and control_fd set): its messages go
+ * to ops->table, its end to ops->ended. */
+int launcher_conn_watch(struct guest *g, sd_event *event, const struct launcher_conn_ops *ops);
+/* Reads and dispatches what the launcher sent. 0: nothing more now;
+ * -ECONNRESET: end of stream; -EBADMSG: it broke the protocol (ended). */
+int launcher_conn_read(struct guest *g);
+/* The launcher broke the protocol: recorded (the guest's reason), the
+ * control socket no longer read, the launcher killed. */
+void launcher_conn_violation(struct guest *g, const char *what);
+/* SIGKILL through the pidfd; its end comes through ops->ended. */
+void launcher_conn_kill(struct guest *g);
+
