@@ -103,6 +103,11 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         return 0;
 }
 
+/* The pidfd is watched as a plain readable fd, not as sd-event's child
+ * source: after a guestd restart the launchers are not guestd's children
+ * (waitid() on them fails), and ops->ended reaps its own children itself
+ * (supervise.c, launcher_ended). The openers of users' files are always
+ * guestd's children and use the child source (open-as-caller.c). */
 int launcher_conn_watch(struct guest *g, sd_event *event, const struct launcher_conn_ops *ops) {
         int r;
 
