@@ -9,6 +9,7 @@
 #     org.guestd1.Error.Timeout (guestctl exit 12) naming the file, and the
 #     guest is as it was before ("defined");
 #   - a Stop while the files are being opened ends the Start at once;
+#   - guestd restarting meanwhile: the next one finds the guest stopped;
 #   - guestd keeps no child and no fd of the stuck opens afterwards.
 # And consoles: one writer per guest, read-only sessions beside it,
 # --force takes over (the old writer is told and disconnected); at most
@@ -118,6 +119,20 @@ check "guestd's children: b1's launcher only ($(children) now, $CHILDREN0 before
 echo "    guestd's fds: $FDS0 before, $(fds) now (b1's launcher holds a few)"
 check "no opener lingers as a zombie" bash -c '! ps -o stat= --ppid "$1" | grep -q "^Z"' - "$GUESTD_PID"
 
+# --- guestd restarting while the files are being opened: nothing ran, so
+# the next guestd finds the guest stopped (the Start went with its caller).
+start_stuck
+check "stuck is starting once more" wait_state a stuck starting 5
+daemon_stop
+wait "$STUCK_JOB"
+check "that Start ends with guestd (exit 7: no reply)" [ "$(cat "$TMP/stuck.rc")" = 7 ]
+daemon_start
+check "after the restart stuck is stopped" [ "$(guest_state a stuck)" = stopped ]
+expect_exit 0 "its status" "${CTL_A[@]}" status stuck
+expect_grep "$TMP/out" "guestd restarted before the guest began" "its reason says what happened"
+expect_exit 0 "A's quota after the restart" "${CTL_A[@]}" quota --json
+check "nothing is charged for it" [ "$(json 'd["running"]["used"]' <"$TMP/out")" = 0 ]
+
 # --- Consoles.
 expect_exit 0 "A creates talk (echo)" "${CTL_A[@]}" create talk --kernel "$G/echo.elf" --memory 16
 expect_exit 0 "A creates tick (count)" "${CTL_A[@]}" create tick --kernel "$G/count.elf" --memory 16 --cmdline "count.delay=100000"
@@ -188,5 +203,5 @@ check "the sessions' fds are closed in guestd ($(fds_now) now)" [ "$(fds_now)" -
 expect_exit 0 "A stops talk" "${CTL_A[@]}" stop talk
 expect_exit 0 "A stops tick" "${CTL_A[@]}" stop tick
 expect_exit 0 "B stops b1" "${CTL_B[@]}" stop b1
-check "A's and B's guests: stuck defined, b1 stopped" [ "$(guest_state a stuck)/$(guest_state b b1)" = defined/stopped ]
+check "A's and B's guests: stuck stopped, b1 stopped" [ "$(guest_state a stuck)/$(guest_state b b1)" = stopped/stopped ]
 finish
