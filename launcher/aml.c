@@ -143,8 +143,9 @@ void aml_integer(struct aml *a, uint64_t v) {
 }
 
 void aml_string(struct aml *a, const char *s) {
-        for (const char *c = s; *c; c++)
-                if (*c < 0x01 || *c > 0x7f) {
+        /* AML strings are ASCII, 0x01-0x7f. */
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c > 0x7f) {
                         fail(a, -EINVAL);
                         return;
                 }
