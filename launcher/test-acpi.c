@@ -94,6 +94,9 @@ static void test_aml(void) {
         aml_init(&a, buf, 3);
         aml_string(&a, "LNRO0005");
         CHECK_EQ(aml_finish(&a), -ENOSPC);
+        aml_init(&a, buf, sizeof(buf));
+        aml_string(&a, "caf\xc3\xa9"); /* not ASCII */
+        CHECK_EQ(aml_finish(&a), -EINVAL);
 }
 
 /* Runs iasl -d on path in dir; its output in out. Returns its status. */
@@ -136,11 +139,6 @@ static void test_tables(void) {
         uint64_t rsdp = 0;
         const uint64_t base = ACPI_TABLES_ADDR;
         char dir[] = "/tmp/guestd-test-acpi.XXXXXX", out[16384], path[256];
-        static const struct {
-                const char *name;
-                size_t offset_field;
-        } *unused = NULL;
-        (void) unused;
 
         CHECK_EQ(acpi_build(&m, buf, sizeof(buf), base, &rsdp, &l), 0);
         CHECK_EQ(rsdp, base + l.rsdp);
