@@ -40,9 +40,10 @@ all: deps-check programs guests
 # the QEMU the comparisons and benchmarks run; the nested test VM runs
 # Debian 12's backport of QEMU 10, which tests/vm/run-in-vm.sh fetches and
 # unpacks into its cache (7.2 brings the libraries it needs).
+# acpica-tools: iasl, which launcher/test-acpi runs on the ACPI tables.
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev zlib1g-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
-	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd
+	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd acpica-tools
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
