@@ -8,3 +8,5 @@
 
 /* No guest-visible state: nothing to save. */
 int power_create(struct bus *bus, struct device_host *host);
+/* The ACPI sleep control and status registers (acpi.h): S5 powers off. */
+int acpi_sleep_create(struct bus *bus, struct device_host *host);
