@@ -382,6 +382,25 @@ static int boot_bzimage(struct guest_memory *mem, int fd, uint64_t fsize, const 
         return 0;
 }
 
+/* boot_params.acpi_rsdp_addr (boot protocol 2.14, Linux 5.0): older
+ * kernels ignore it and scan 0xe0000-0xfffff, where the RSDP lies too. */
+#define BP_ACPI_RSDP_ADDR 0x070
+
+int boot_set_acpi_rsdp(struct guest_memory *mem, const struct boot_entry *e, uint64_t rsdp) {
+        if (e->mode == BOOT_MODE_PVH) {
+                struct hvm_start_info *si = guest_memory_ptr(mem, BOOT_START_INFO_ADDR, sizeof(*si));
+                if (!si)
+                        return -EFAULT;
+                si->rsdp_paddr = rsdp;
+                return 0;
+        }
+        uint8_t *zp = guest_memory_ptr(mem, BOOT_ZERO_PAGE_ADDR, 4096);
+        if (!zp)
+                return -EFAULT;
+        put_le(zp + BP_ACPI_RSDP_ADDR, rsdp, 8);
+        return 0;
+}
+
 int boot_load(struct guest_memory *mem, int kernel_fd, int initrd_fd, const char *cmdline, struct boot_entry *ret) {
         uint8_t head[0x290] = {};
         uint64_t fsize = file_size(kernel_fd);

@@ -67,6 +67,10 @@ struct boot_entry {
  * Logs why and returns -ENOEXEC for a file in neither format, -E2BIG or
  * -ENOMEM when it does not fit. */
 int boot_load(struct guest_memory *mem, int kernel_fd, int initrd_fd, const char *cmdline, struct boot_entry *ret);
+/* After boot_load(): where the guest finds the ACPI RSDP (acpi.h), the way
+ * the protocol e was loaded by says it: hvm_start_info.rsdp_paddr (PVH),
+ * boot_params.acpi_rsdp_addr (bzImage). */
+int boot_set_acpi_rsdp(struct guest_memory *mem, const struct boot_entry *e, uint64_t rsdp);
 
 /* One e820/PVH memory map entry. */
 struct boot_mem_range {

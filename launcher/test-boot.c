@@ -77,6 +77,10 @@ static void test_pvh(struct guest_memory *m) {
         CHECK_EQ(si[1], 1);
         CHECK_EQ(si[3], 1); /* nr_modules */
         CHECK_EQ(si[12], 3); /* memmap_entries: low RAM, reserved, RAM from 1 MiB */
+        /* No RSDP unless asked; then hvm_start_info.rsdp_paddr (offset 32). */
+        CHECK_EQ(*(const uint64_t *) guest_memory_ptr(m, BOOT_START_INFO_ADDR + 32, 8), 0);
+        CHECK_EQ(boot_set_acpi_rsdp(m, &e, 0xe0000), 0);
+        CHECK_EQ(*(const uint64_t *) guest_memory_ptr(m, BOOT_START_INFO_ADDR + 32, 8), 0xe0000);
         /* bss is zeroed */
         CHECK(*(uint8_t *) guest_memory_ptr(m, 0x101000, 1) == 0);
 
@@ -148,6 +152,10 @@ static void test_bzimage(struct guest_memory *m) {
         CHECK_EQ(zp[0x1e8], 3);              /* e820 entries */
         CHECK_EQ(*(const uint32_t *) (zp + 0x228), BOOT_CMDLINE_ADDR);
         CHECK(memcmp(zp + 0x202, "HdrS", 4) == 0);
+        /* boot_params.acpi_rsdp_addr (0x070): 0 unless asked. */
+        CHECK_EQ(*(const uint64_t *) (zp + 0x070), 0);
+        CHECK_EQ(boot_set_acpi_rsdp(m, &e, 0xe0000), 0);
+        CHECK_EQ(*(const uint64_t *) (zp + 0x070), 0xe0000);
         CHECK_EQ(*(uint8_t *) guest_memory_ptr(m, 0x100000, 1), 0xf4);
         /* The identity map covers 4 GiB. */
         CHECK_EQ(*(uint64_t *) guest_memory_ptr(m, BOOT_PD_ADDR + 8 * 2047, 8), (2047ull << 21) | 0x83);
