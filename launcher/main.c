@@ -51,6 +51,9 @@ static void help(void) {
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
                "  --mmu-pages N        a fixed cap on KVM's shadow page tables for this VM, in pages\n"
                "                       (KVM_SET_NR_MMU_PAGES, at least 64; default: KVM's own, 2%% of RAM)\n"
+               "  --acpi               ACPI tables (RSDP, XSDT, FADT, MADT, DSDT) for the machine; the disks\n"
+               "                       are then in the DSDT, not on the command line\n"
+               "  --cmdline-devices    with --acpi: the disks on the command line as well\n"
                "  --control-fd N       run under guestd: everything comes over this launcher\n"
                "                       protocol socket (the other options are not used)\n"
                "  --snapshot FILE      where a suspend writes the guest's state; SIGUSR2 suspends\n"
@@ -187,6 +190,12 @@ static int daemon_setup(int control_fd, struct vm_config *config, struct kvm_mac
                 return setup_fail(control_fd, "'resume' must be true or false");
         if (resume && initrd)
                 return setup_fail(control_fd, "a resumed guest has no initrd: it is in the snapshot's RAM");
+        /* Optional: ACPI tables, and the devices on the command line too. */
+        if (json_object_object_get_ex(m.body, "acpi", NULL) && protocol_get_bool(m.body, "acpi", &config->acpi) < 0)
+                return setup_fail(control_fd, "'acpi' must be true or false");
+        if (json_object_object_get_ex(m.body, "cmdline_devices", NULL) &&
+            protocol_get_bool(m.body, "cmdline_devices", &config->cmdline_devices) < 0)
+                return setup_fail(control_fd, "'cmdline_devices' must be true or false");
         if (json_object_object_get_ex(m.body, "test_violation", NULL)) {
                 const char *what;
                 if (protocol_get_string(m.body, "test_violation", &what) < 0 || !protocol_test_violation_known(what))
@@ -305,7 +314,7 @@ static int run_daemon_mode(int control_fd, usec_t started) {
 int main(int argc, char *argv[]) {
         enum {
                 ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD,
-                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME, ARG_MMU_PAGES,
+                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME, ARG_MMU_PAGES, ARG_ACPI, ARG_CMDLINE_DEVICES,
         };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
@@ -322,6 +331,8 @@ int main(int argc, char *argv[]) {
                 { "suspend-after", required_argument, NULL, ARG_SUSPEND_AFTER },
                 { "resume", required_argument, NULL, ARG_RESUME },
                 { "mmu-pages", required_argument, NULL, ARG_MMU_PAGES },
+                { "acpi", no_argument, NULL, ARG_ACPI },
+                { "cmdline-devices", no_argument, NULL, ARG_CMDLINE_DEVICES },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -412,6 +423,12 @@ int main(int argc, char *argv[]) {
                                 log_error_errno(-errno, "Cannot create the snapshot file %s: %m", optarg);
                                 return GUEST_EXIT_LAUNCHER_ERROR;
                         }
+                        break;
+                case ARG_ACPI:
+                        config.acpi = true;
+                        break;
+                case ARG_CMDLINE_DEVICES:
+                        config.cmdline_devices = true;
                         break;
                 case ARG_MMU_PAGES:
                         if (safe_atou64(optarg, &mmu_pages) < 0 || mmu_pages < 64 || mmu_pages > UINT32_MAX) {

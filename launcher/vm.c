@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include "boot.h"
+#include "acpi.h"
 #include "i8042.h"
 #include "log.h"
 #include "mptable.h"
@@ -235,6 +236,38 @@ int vm_device_arg(char *buf, size_t size, unsigned i) {
         return n < 0 || (size_t) n >= size ? -E2BIG : n;
 }
 
+/* The ACPI tables (acpi.h) in the reserved area below 1 MiB, from the same
+ * devices vm_add_devices() made, and their address where the boot
+ * protocol says. The MP table stays, for kernels without ACPI. */
+static int vm_write_acpi(struct vm *vm, const struct vm_config *config, const struct boot_entry *entry) {
+        struct acpi_machine am = {
+                .n_vcpus = vm->machine->n_vcpus,
+                .ioapic_id = vm->machine->n_vcpus, /* as in the MP table */
+                .com1_port = SERIAL_COM1_PORT,
+                .com1_irq = SERIAL_COM1_IRQ,
+                .n_virtio = config->n_disks,
+                .virtio_size = VM_VIRTIO_MMIO_SIZE,
+        };
+        uint8_t *buf = guest_memory_ptr(&vm->mem, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+        uint64_t rsdp;
+        int r;
+
+        if (!buf)
+                return log_error_errno(-EFAULT, "No guest memory for the ACPI tables");
+        for (unsigned i = 0; i < config->n_disks; i++) {
+                am.virtio_base[i] = VM_VIRTIO_MMIO_BASE + i * VM_VIRTIO_MMIO_SIZE;
+                am.virtio_irq[i] = virtio_irqs[i];
+        }
+        r = acpi_build(&am, buf, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, &rsdp, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the ACPI tables: %m");
+        r = boot_set_acpi_rsdp(&vm->mem, entry, rsdp);
+        if (r < 0)
+                return log_error_errno(r, "Failed to tell the kernel where the ACPI tables are: %m");
+        log_debug("ACPI tables at 0x%x, RSDP at 0x%" PRIx64, ACPI_TABLES_ADDR, rsdp);
+        return 0;
+}
+
 static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *cmdline, size_t cmdline_size) {
         int r;
 
@@ -247,6 +280,11 @@ static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *c
         r = power_create(&vm->bus, &vm->host);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the power-off port: %m");
+        if (config->acpi) {
+                r = acpi_sleep_create(&vm->bus, &vm->host);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create the ACPI sleep registers: %m");
+        }
 
         if (snprintf(cmdline, cmdline_size, "%s", config->cmdline ? config->cmdline : "") >= (int) cmdline_size)
                 return log_error_errno(-E2BIG, "The kernel command line is too long");
@@ -259,7 +297,9 @@ static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *c
                 if (r < 0)
                         return log_error_errno(r, "Failed to create virtio-blk device %u: %m", i);
                 /* Linux (and our payloads) find virtio-mmio devices here,
-                 * as with QEMU's microvm. */
+                 * as with QEMU's microvm; with ACPI, in the DSDT. */
+                if (config->acpi && !config->cmdline_devices)
+                        continue;
                 if (vm_device_arg(arg, sizeof(arg), i) < 0 ||
                     snprintf(cmdline + len, cmdline_size - len, "%s", len ? arg : arg + 1) >= (int) (cmdline_size - len))
                         return log_error_errno(-E2BIG, "The kernel command line is too long");
@@ -919,6 +959,11 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
                 if (r < 0) {
                         log_error_errno(r, "Failed to write the MP table: %m");
                         goto out;
+                }
+                if (config->acpi) {
+                        r = vm_write_acpi(&vm, config, &entry);
+                        if (r < 0)
+                                goto out;
                 }
                 log_debug("Booting %s kernel, entry 0x%" PRIx64 ", command line: %s", entry.protocol, entry.entry, cmdline);
         }

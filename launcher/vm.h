@@ -39,6 +39,11 @@ struct vm_config {
         struct vm_disk disks[VM_MAX_DISKS];
         unsigned n_disks;
         int console_in_fd, console_out_fd; /* console_in_fd may be -EBADF */
+        /* ACPI tables for the machine (acpi.h) and its sleep registers;
+         * the virtio-mmio devices then go on the command line only with
+         * cmdline_devices (kernels built with VIRTIO_MMIO_CMDLINE_DEVICES
+         * that should not see them twice otherwise). */
+        bool acpi, cmdline_devices;
         /* Daemon mode (guestd): the launcher protocol connection the setup
          * came on, and the listening socket on which a restarted guestd
          * reconnects (-EBADF if none). Both -EBADF in standalone mode. In
