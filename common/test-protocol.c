@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fdpass.h"
 #include "protocol-body.h"
 #include "protocol.h"
 #include "test.h"
@@ -22,27 +23,12 @@ static bool fd_open(int fd) {
 /* Sends a raw packet with n_fds copies of fd, bypassing protocol_send's
  * own checks, as a hostile or buggy peer would. */
 static void send_raw(int sock, const void *buf, size_t len, int fd, size_t n_fds) {
-        union {
-                struct cmsghdr header;
-                uint8_t buf[CMSG_SPACE(sizeof(int) * PROTOCOL_MAX_FDS)];
-        } control;
         int fds[PROTOCOL_MAX_FDS];
-        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-        if (n_fds > 0) {
-                for (size_t i = 0; i < n_fds; i++)
-                        fds[i] = fd;
-                memset(&control, 0, sizeof(control));
-                mh.msg_control = control.buf;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        }
-        CHECK_EQ(sendmsg(sock, &mh, 0), (ssize_t) len);
+        CHECK(n_fds <= PROTOCOL_MAX_FDS);
+        for (size_t i = 0; i < n_fds && i < PROTOCOL_MAX_FDS; i++)
+                fds[i] = fd;
+        CHECK_EQ(fdpass_send(sock, buf, len, fds, n_fds, 0), (ssize_t) len);
 }
 
 /* The lowest fd number the next open would get: received fds that were

@@ -199,17 +199,25 @@ static void open_pkg(struct aml *a) {
         put_le(a, 0, 4);
 }
 
+/* The position the innermost open object recorded; false (and the
+ * error set) when nothing is open or an error came before. */
+static bool pop_open(struct aml *a, size_t *ret) {
+        if (a->error)
+                return false;
+        if (a->depth == 0) {
+                fail(a, -EINVAL);
+                return false;
+        }
+        *ret = a->open[--a->depth];
+        return true;
+}
+
 void aml_end(struct aml *a) {
         size_t start, body, total, n;
         uint8_t enc[4];
 
-        if (a->error)
+        if (!pop_open(a, &start))
                 return;
-        if (a->depth == 0) {
-                fail(a, -EINVAL);
-                return;
-        }
-        start = a->open[--a->depth];
         body = a->len - start - 4;
         /* PkgLength counts itself: 1 byte up to 63, else 2-4 bytes, the
          * lead byte's top bits saying how many follow. */
@@ -327,13 +335,8 @@ void aml_resources_end(struct aml *a) {
 
         put8(a, 0x79); /* end tag */
         put8(a, 0x00); /* checksum 0: "treat as valid" */
-        if (a->error)
+        if (!pop_open(a, &start))
                 return;
-        if (a->depth == 0) {
-                fail(a, -EINVAL);
-                return;
-        }
-        start = a->open[--a->depth];
         n = a->len - start;
         /* BufferSize, then the bytes: make room in front of them. */
         aml_init(&tmp, size_enc, sizeof(size_enc));
