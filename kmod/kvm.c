@@ -157,6 +157,11 @@ static void cpuid_adjust(struct kvm_cpuid2 *c, unsigned vcpu) {
                 case 1:
                         e->ebx = (e->ebx & 0x00ffffff) | (vcpu << 24);
                         e->ecx &= ~((1u << 26) | (1u << 27) | (1u << 28)); /* XSAVE, OSXSAVE, AVX */
+                        /* Running under a hypervisor: without this bit a kernel
+                         * does not look at KVM's leaves (0x40000000), so it has
+                         * no kvm-clock, which a hardware-reduced ACPI machine
+                         * (no PIT, no legacy PIC) needs for its timer. */
+                        e->ecx |= 1u << 31;
                         break;
                 case 7:
                         if (e->index == 0)
