@@ -38,7 +38,7 @@
 /* Options; OPT_* says which verbs accept which. */
 enum {
         OPT_JSON = 1 << 0,
-        OPT_CREATE = 1 << 1, /* --kernel --initrd --cmdline --memory --vcpus --disk */
+        OPT_CREATE = 1 << 1, /* --kernel --initrd --cmdline --memory --vcpus --disk --[no-]acpi --[no-]cmdline-devices */
         OPT_FORCE = 1 << 2,
         OPT_IDLE = 1 << 3,
         OPT_READ_ONLY = 1 << 4,
@@ -48,6 +48,7 @@ static const char *arg_bus_address;
 static bool arg_json;
 static const char *arg_kernel, *arg_initrd, *arg_cmdline;
 static uint64_t arg_memory_mib = 64, arg_vcpus = 1;
+static int arg_acpi = -1, arg_cmdline_devices = -1; /* -1: guestd's default */
 static char **arg_disks;
 static size_t arg_n_disks;
 static bool arg_force, arg_read_only;
@@ -325,6 +326,10 @@ static int verb_create(int argc, char **argv) {
         /* Passed on unchecked: the daemon owns the limits and says why. */
         json_object_object_add(config, "memory_mib", json_object_new_uint64(arg_memory_mib));
         json_object_object_add(config, "vcpus", json_object_new_uint64(arg_vcpus));
+        if (arg_acpi >= 0)
+                json_object_object_add(config, "acpi", json_object_new_boolean(arg_acpi));
+        if (arg_cmdline_devices >= 0)
+                json_object_object_add(config, "cmdline_devices", json_object_new_boolean(arg_cmdline_devices));
         if (arg_n_disks > 0) {
                 disks = json_object_new_array();
                 json_object_object_add(config, "disks", disks);
@@ -1217,14 +1222,18 @@ static int verb_help(int argc, char **argv);
 
 static const struct verb verbs[] = {
         { "create", verb_create, 1, 1, OPT_CREATE | OPT_JSON,
-          "create NAME --kernel FILE [--initrd FILE] [--cmdline STRING] [--memory MiB] [--vcpus N] [--disk FILE[,ro][,id=ID]]...",
-          "Define a guest (memory defaults to 64 MiB, vCPUs to 1; relative paths are taken from the current directory)." },
+          "create NAME --kernel FILE [--initrd FILE] [--cmdline STRING] [--memory MiB] [--vcpus N] [--disk FILE[,ro][,id=ID]]... "
+          "[--no-acpi] [--[no-]cmdline-devices]",
+          "Define a guest (memory defaults to 64 MiB, vCPUs to 1; relative paths are taken from the current directory). The "
+          "guest has ACPI tables, where distribution kernels find their disks and the power button that stop presses; "
+          "--no-acpi: none. --cmdline-devices: the disks on the kernel command line too (virtio_mmio.device=, for kernels "
+          "built to find them there); the default without ACPI, and never both off." },
         { "remove", verb_remove, 1, 1, 0, "remove NAME", "Remove a guest that is not running." },
         { "list", verb_list, 0, 0, OPT_JSON, "list [--json]", "List your guests (uid 0: everyone's)." },
         { "status", verb_status, 1, 1, OPT_JSON, "status NAME [--json]", "Show a guest's state and configuration." },
         { "start", verb_start, 1, 1, 0, "start NAME", "Start a guest, within your quota." },
         { "stop", verb_stop, 1, 1, OPT_FORCE, "stop NAME [--force]",
-          "Ask the guest to shut down (Ctrl-Alt-Del), wait up to the policy's timeouts.stop, then stop it in order (vCPUs "
+          "Ask the guest to shut down (the ACPI power button where the guest listens for it, else Ctrl-Alt-Del), wait up to the policy's timeouts.stop, then stop it in order (vCPUs "
           "halted, disks flushed); prints which happened. --force kills it at once (of a suspended guest: discards its "
           "snapshot)." },
         { "pause", verb_pause, 1, 1, 0, "pause NAME", "Freeze a running guest's vCPUs." },
@@ -1309,7 +1318,8 @@ static int parse_number(const char *option, const char *s, uint64_t *ret) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE, ARG_READ_ONLY };
+        enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE, ARG_READ_ONLY,
+               ARG_ACPI, ARG_NO_ACPI, ARG_CMDLINE_DEVICES, ARG_NO_CMDLINE_DEVICES };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "bus", required_argument, NULL, ARG_BUS },
@@ -1320,6 +1330,10 @@ static int parse_argv(int argc, char **argv) {
                 { "memory", required_argument, NULL, ARG_MEMORY },
                 { "vcpus", required_argument, NULL, ARG_VCPUS },
                 { "disk", required_argument, NULL, ARG_DISK },
+                { "acpi", no_argument, NULL, ARG_ACPI },
+                { "no-acpi", no_argument, NULL, ARG_NO_ACPI },
+                { "cmdline-devices", no_argument, NULL, ARG_CMDLINE_DEVICES },
+                { "no-cmdline-devices", no_argument, NULL, ARG_NO_CMDLINE_DEVICES },
                 { "force", no_argument, NULL, 'f' },
                 { "idle", required_argument, NULL, ARG_IDLE },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
@@ -1328,7 +1342,7 @@ static int parse_argv(int argc, char **argv) {
         int c, r;
 
         opterr = 0;
-        arg_seen_name[1] = "--kernel, --initrd, --cmdline, --memory, --vcpus or --disk";
+        arg_seen_name[1] = "--kernel, --initrd, --cmdline, --memory, --vcpus, --disk, --[no-]acpi or --[no-]cmdline-devices";
         while ((c = getopt_long(argc, argv, "hf", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
@@ -1373,6 +1387,16 @@ static int parse_argv(int argc, char **argv) {
                         arg_seen |= OPT_CREATE;
                         break;
                 }
+                case ARG_ACPI:
+                case ARG_NO_ACPI:
+                        arg_acpi = c == ARG_ACPI;
+                        arg_seen |= OPT_CREATE;
+                        break;
+                case ARG_CMDLINE_DEVICES:
+                case ARG_NO_CMDLINE_DEVICES:
+                        arg_cmdline_devices = c == ARG_CMDLINE_DEVICES;
+                        arg_seen |= OPT_CREATE;
+                        break;
                 case 'f':
                         arg_force = true;
                         arg_seen |= OPT_FORCE;

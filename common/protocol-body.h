@@ -51,7 +51,9 @@ struct protocol_mmu_pages_set_body {
         uint64_t pages;
         int error; /* 0 or an errno, below 4096 */
 };
-/* shutdown_asked L->D */
+/* shutdown_asked L->D: how the guest was asked (or would have been). */
+#define PROTOCOL_SHUTDOWN_POWER_BUTTON "acpi-power-button"
+#define PROTOCOL_SHUTDOWN_CTRL_ALT_DEL "ctrl-alt-del"
 struct protocol_shutdown_asked_body {
         bool asked;
         const char *how, *why; /* why: NULL when asked */

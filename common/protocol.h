@@ -33,11 +33,14 @@
  *                  becomes the launcher's stdout and stderr); body {}.
  *   pause, unpause, stop   D->L  body {}; stop ends the guest in order
  *                  (vCPUs stopped, disks flushed) and the launcher exits.
- *   shutdown D->L  body {}: ask the guest to shut down (Ctrl-Alt-Del on
- *                  its keyboard); answered with
- *   shutdown_asked L->D body {asked, how, why}: asked false when nobody
- *                  in the guest listens (no keyboard driver has set the
- *                  i8042 up, the guest is paused), why saying so. A guest
+ *   shutdown D->L  body {}: ask the guest to shut down: the ACPI power
+ *                  button where the guest's GED driver listens, else
+ *                  Ctrl-Alt-Del on its keyboard; answered with
+ *   shutdown_asked L->D body {asked, how, why}: how is
+ *                  "acpi-power-button" or "ctrl-alt-del"; asked false
+ *                  when nobody in the guest listens (no GED driver, no
+ *                  keyboard driver has set the i8042 up, the guest is
+ *                  paused), why saying so. A guest
  *                  that was asked ends by itself (reset or power-off), or
  *                  guestd stops it after its timeout.
  *   suspend  D->L  body {}; fds: [snapshot] (an empty regular file, read

@@ -111,8 +111,16 @@ static int parse_disk(struct json_object *v, size_t index, struct guest_disk *d,
         return 0;
 }
 
-static int parse_object(struct json_object *root, struct guest_config *c, char **ret_error) {
-        bool have_memory = false, have_vcpus = false;
+static int parse_bool(struct json_object *v, const char *field, bool *ret, char **ret_error) {
+        if (!json_object_is_type(v, json_type_boolean))
+                return set_error_message(ret_error, "\"%s\" must be true or false, not %s.", field, json_type_word(v));
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int parse_object(struct json_object *root, bool record, struct guest_config *c, char **ret_error) {
+        bool have_memory = false, have_vcpus = false, have_acpi = false, have_cmdline_devices = false;
+        size_t device_args;
         uint64_t u;
         int r;
 
@@ -157,8 +165,16 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                                         return r;
                         }
                         r = 0;
+                } else if (strcmp(key, "acpi") == 0) {
+                        r = parse_bool(value, key, &c->acpi, ret_error);
+                        have_acpi = true;
+                } else if (strcmp(key, "cmdline_devices") == 0) {
+                        r = parse_bool(value, key, &c->cmdline_devices, ret_error);
+                        have_cmdline_devices = true;
                 } else
-                        return set_error_message(ret_error, "Unknown key \"%.40s\" (known: kernel, initrd, cmdline, memory_mib, vcpus, disks).", key);
+                        return set_error_message(ret_error, "Unknown key \"%.40s\" (known: kernel, initrd, cmdline, memory_mib, vcpus, "
+                                                            "disks, acpi, cmdline_devices).",
+                                                 key);
                 if (r < 0)
                         return r;
         }
@@ -168,16 +184,27 @@ static int parse_object(struct json_object *root, struct guest_config *c, char *
                 return set_error_message(ret_error, "\"memory_mib\" is required.");
         if (!have_vcpus)
                 return set_error_message(ret_error, "\"vcpus\" is required.");
+        /* A record from before ACPI ran without it, disks on the command
+         * line: it keeps that machine. */
+        if (!have_acpi)
+                c->acpi = !record;
+        if (!have_cmdline_devices)
+                c->cmdline_devices = !c->acpi;
+        if (!c->acpi && !c->cmdline_devices)
+                return set_error_message(ret_error, "\"cmdline_devices\" cannot be false with \"acpi\" false: without ACPI the "
+                                                    "command line is the only place the guest finds its disks.");
         /* The launcher appends one argument per disk (guest-limits.h). */
-        if (c->cmdline && strlen(c->cmdline) > GUEST_CMDLINE_MAX(c->n_disks))
+        device_args = c->cmdline_devices ? c->n_disks : 0;
+        if (c->cmdline && strlen(c->cmdline) > GUEST_CMDLINE_MAX(device_args))
                 return set_error_message(ret_error,
-                                         "\"cmdline\" is %zu bytes; with %zu disk(s) it must be at most %u (the launcher adds a "
-                                         "virtio_mmio.device= argument for each disk to the %d bytes of the guest's command line).",
-                                         strlen(c->cmdline), c->n_disks, GUEST_CMDLINE_MAX(c->n_disks), GUEST_CMDLINE_SIZE);
+                                         "\"cmdline\" is %zu bytes; with %zu disk(s) on the command line it must be at most %u (the "
+                                         "launcher adds a virtio_mmio.device= argument for each to the %d bytes of the guest's command "
+                                         "line; with \"acpi\" and without \"cmdline_devices\" it adds none).",
+                                         strlen(c->cmdline), device_args, GUEST_CMDLINE_MAX(device_args), GUEST_CMDLINE_SIZE);
         return 0;
 }
 
-int guest_config_parse(const char *json, struct guest_config *ret, char **ret_error) {
+static int config_parse(const char *json, bool record, struct guest_config *ret, char **ret_error) {
         struct json_tokener *tok = NULL;
         struct json_object *root = NULL;
         struct guest_config c = {};
@@ -216,7 +243,7 @@ int guest_config_parse(const char *json, struct guest_config *ret, char **ret_er
                 r = set_error_message(ret_error, "The configuration must be a JSON object, not %s.", json_type_word(root));
                 goto finish;
         }
-        r = parse_object(root, &c, ret_error);
+        r = parse_object(root, record, &c, ret_error);
         if (r >= 0 && !c.cmdline) {
                 c.cmdline = strdup("");
                 if (!c.cmdline)
@@ -233,6 +260,14 @@ finish:
         return r;
 }
 
+int guest_config_parse(const char *json, struct guest_config *ret, char **ret_error) {
+        return config_parse(json, false, ret, ret_error);
+}
+
+int guest_config_parse_record(const char *json, struct guest_config *ret, char **ret_error) {
+        return config_parse(json, true, ret, ret_error);
+}
+
 char *guest_config_to_json(const struct guest_config *c) {
         struct json_object *o = json_object_new_object(), *disks = NULL;
         char *s = NULL;
@@ -246,6 +281,8 @@ char *guest_config_to_json(const struct guest_config *c) {
                 json_object_object_add(o, "cmdline", json_object_new_string(c->cmdline));
         json_object_object_add(o, "memory_mib", json_object_new_int64((int64_t) c->memory_mib));
         json_object_object_add(o, "vcpus", json_object_new_int((int) c->vcpus));
+        json_object_object_add(o, "acpi", json_object_new_boolean(c->acpi));
+        json_object_object_add(o, "cmdline_devices", json_object_new_boolean(c->cmdline_devices));
         if (c->n_disks > 0) {
                 disks = json_object_new_array();
                 for (size_t i = 0; disks && i < c->n_disks; i++) {

@@ -37,6 +37,14 @@ struct guest_config {
         unsigned vcpus;
         struct guest_disk disks[GUEST_MAX_DISKS];
         size_t n_disks;
+        /* ACPI tables (the launcher's --acpi): how distribution kernels
+         * find their disks and are asked to shut down. Default on. */
+        bool acpi;
+        /* The disks as virtio_mmio.device= arguments on the command line
+         * too, for kernels built with VIRTIO_MMIO_CMDLINE_DEVICES (the
+         * only way without ACPI). Default: only where ACPI is off, so
+         * that no disk is announced twice. */
+        bool cmdline_devices;
 };
 
 /* 1-64 characters from [A-Za-z0-9_.-], not starting with '.' or '-'. */
@@ -45,6 +53,10 @@ bool guest_name_is_valid(const char *name);
 /* Parses and checks a configuration. On failure returns -EINVAL and, if
  * ret_error is given, a sentence naming the field (caller frees). */
 int guest_config_parse(const char *json, struct guest_config *ret, char **ret_error);
+/* The same for a stored guest record: one written before "acpi" existed
+ * has none, and keeps the machine it was made with (no ACPI, the disks on
+ * the command line). */
+int guest_config_parse_record(const char *json, struct guest_config *ret, char **ret_error);
 /* The configuration as canonical JSON (caller frees); NULL on ENOMEM. */
 char *guest_config_to_json(const struct guest_config *c);
 void guest_config_done(struct guest_config *c);

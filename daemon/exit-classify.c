@@ -63,8 +63,9 @@ enum guest_state exit_classify(const struct launcher_end *e, char **ret_reason) 
                  * the stop, not a crash. */
                 if (e->exit_code == GUEST_EXIT_RESET || e->exit_code == GUEST_EXIT_POWEROFF) {
                         free(*ret_reason);
-                        *ret_reason = strdup(e->stop_mode == STOP_ASKED ? "shut down by the guest when asked (Ctrl-Alt-Del)"
-                                                                        : "stopped on request");
+                        *ret_reason = strdup(e->stop_mode != STOP_ASKED ? "stopped on request"
+                                             : e->stop_power_button ? "shut down by the guest when asked (ACPI power button)"
+                                                                    : "shut down by the guest when asked (Ctrl-Alt-Del)");
                         return GUEST_STOPPED;
                 }
                 if (e->exit_code == GUEST_EXIT_STOPPED) {

@@ -41,6 +41,7 @@ struct launcher_end {
         const char *exit_reason;
         bool stop_requested;
         enum stop_mode stop_mode;
+        bool stop_power_button; /* STOP_ASKED by the ACPI power button (else Ctrl-Alt-Del) */
         const char *stop_why; /* STOP_PLUG: why the guest took no part */
 };
 

@@ -228,12 +228,13 @@ static struct guest *guest_alloc(void) {
 
 /* Re-parses the stored configuration rather than deep-copying the struct:
  * one code path, and a record's config is checked as strictly as a new one. */
-static int guest_init(struct guest *g, const char *name, uid_t owner, const char *config_json, char **ret_error) {
+static int guest_init(struct guest *g, const char *name, uid_t owner, const char *config_json, bool record, char **ret_error) {
         int r;
 
         if (!guest_name_is_valid(name))
                 return -EINVAL;
-        r = guest_config_parse(config_json, &g->config, ret_error);
+        r = record ? guest_config_parse_record(config_json, &g->config, ret_error)
+                   : guest_config_parse(config_json, &g->config, ret_error);
         if (r < 0)
                 return r;
         g->name = strdup(name);
@@ -259,7 +260,7 @@ int guest_new(const char *name, uid_t owner, const struct guest_config *config, 
         json = guest_config_to_json(config);
         if (!json)
                 return -ENOMEM;
-        r = guest_init(g, name, owner, json, NULL);
+        r = guest_init(g, name, owner, json, false, NULL);
         if (r < 0)
                 return r;
         r = make_handle(&g->handle);
@@ -405,7 +406,7 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
                         *ret_error = strdup("invalid name");
                 return -EINVAL;
         }
-        r = guest_init(g, json_object_get_string(name), (uid_t) owner, json_object_to_json_string(config), ret_error);
+        r = guest_init(g, json_object_get_string(name), (uid_t) owner, json_object_to_json_string(config), true, ret_error);
         if (r < 0)
                 return r;
         free(g->state_reason);

@@ -51,6 +51,7 @@ struct launcher_conn {
         const char *kill_reason; /* static text: why we killed it, if not a protocol error */
         bool stop_requested;     /* Stop was asked for */
         enum stop_mode stop_mode; /* how the Stop under way goes about it */
+        bool stop_power_button;  /* STOP_ASKED: by the ACPI power button, not Ctrl-Alt-Del */
         char *stop_why;          /* why guestd stopped it without the guest's part */
         char *protocol_error;    /* set when we ended the launcher for misbehaving */
         char *suspend_error;     /* why the launcher could not suspend ("error") */

@@ -362,6 +362,7 @@ static void launcher_ended(struct guest *g) {
                                       .exit_reason = g->conn.exit_reason,
                                       .stop_requested = g->conn.stop_requested,
                                       .stop_mode = g->conn.stop_mode,
+                                      .stop_power_button = g->conn.stop_power_button,
                                       .stop_why = g->conn.stop_why,
                               },
                               &reason);
@@ -410,6 +411,7 @@ static void launcher_ended(struct guest *g) {
         g->launcher_pid = 0;
         g->conn.exited_received = g->conn.kill_requested = g->conn.stop_requested = g->conn.violation_received = false;
         g->conn.stop_mode = STOP_NONE;
+        g->conn.stop_power_button = false;
         g->conn.stop_why = (free(g->conn.stop_why), NULL);
         g->conn.kill_reason = NULL;
         g->conn.protocol_error = (free(g->conn.protocol_error), NULL);
@@ -534,6 +536,8 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         json_object_object_add(body, "memory_mib", json_object_new_int64((int64_t) c->memory_mib));
         json_object_object_add(body, "vcpus", json_object_new_int((int) c->vcpus));
         json_object_object_add(body, "cmdline", json_object_new_string(c->cmdline));
+        json_object_object_add(body, "acpi", json_object_new_boolean(c->acpi));
+        json_object_object_add(body, "cmdline_devices", json_object_new_boolean(c->cmdline_devices));
         json_object_object_add(body, "initrd", json_object_new_boolean(!resume && c->initrd != NULL));
         if (resume)
                 json_object_object_add(body, "resume", json_object_new_boolean(true));
@@ -764,8 +768,8 @@ static int on_stop_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         char why[128];
 
         if (g->conn.stop_mode == STOP_ASKING || g->conn.stop_mode == STOP_ASKED) {
-                snprintf(why, sizeof(why), "it did not shut down within %u s of Ctrl-Alt-Del",
-                         g->manager->policy->timeout_stop_s);
+                snprintf(why, sizeof(why), "it did not shut down within %u s of %s", g->manager->policy->timeout_stop_s,
+                         g->conn.stop_power_button ? "the ACPI power button" : "Ctrl-Alt-Del");
                 log_info("Guest %s: %s", g->id, why);
                 stop_plug(g, why);
                 return 0;
@@ -789,7 +793,9 @@ static int on_shutdown_asked(struct guest *g, struct protocol_message *msg) {
                 return 0;
         }
         g->conn.stop_mode = STOP_ASKED;
-        log_info("Guest %s: asked it to shut down (Ctrl-Alt-Del); waiting up to %u s", g->id, g->manager->policy->timeout_stop_s);
+        g->conn.stop_power_button = b.how && strcmp(b.how, PROTOCOL_SHUTDOWN_POWER_BUTTON) == 0;
+        log_info("Guest %s: asked it to shut down (%s); waiting up to %u s", g->id,
+                 g->conn.stop_power_button ? "ACPI power button" : "Ctrl-Alt-Del", g->manager->policy->timeout_stop_s);
         return 0;
 }
 

@@ -122,6 +122,49 @@ static void test_good(void) {
         guest_config_done(&c);
 }
 
+/* ACPI: on by default, the disks on the command line only where it is
+ * off; a record from before ACPI keeps the machine it had. */
+static void test_acpi(void) {
+        static const struct {
+                const char *extra;
+                bool record, acpi, cmdline_devices;
+        } cases[] = {
+                { "", false, true, false },
+                { ", \"acpi\": false", false, false, true },
+                { ", \"cmdline_devices\": true", false, true, true },
+                { ", \"acpi\": true, \"cmdline_devices\": false", false, true, false },
+                { ", \"acpi\": false, \"cmdline_devices\": true", false, false, true },
+                { "", true, false, true },
+                { ", \"acpi\": true", true, true, false },
+        };
+        struct guest_config c = {}, again = {};
+        char json[256], *canonical, *error = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                snprintf(json, sizeof(json), "{\"kernel\": \"/k\", \"memory_mib\": 16, \"vcpus\": 1%s}", cases[i].extra);
+                CHECK_EQ(cases[i].record ? guest_config_parse_record(json, &c, NULL) : guest_config_parse(json, &c, NULL), 0);
+                CHECK_EQ(c.acpi, cases[i].acpi);
+                CHECK_EQ(c.cmdline_devices, cases[i].cmdline_devices);
+                /* Stored explicitly: a record reads back the same, new or old. */
+                canonical = guest_config_to_json(&c);
+                CHECK(canonical && strstr(canonical, "\"acpi\""));
+                CHECK_EQ(guest_config_parse_record(canonical, &again, NULL), 0);
+                CHECK(again.acpi == c.acpi && again.cmdline_devices == c.cmdline_devices);
+                free(canonical);
+                guest_config_done(&again);
+                guest_config_done(&c);
+        }
+        CHECK_EQ(guest_config_parse("{\"kernel\": \"/k\", \"memory_mib\": 16, \"vcpus\": 1, \"acpi\": false, \"cmdline_devices\": false}",
+                                    &c, &error),
+                 -EINVAL);
+        CHECK(error && strstr(error, "cmdline_devices") && strstr(error, "only place"));
+        free(error);
+        error = NULL;
+        CHECK_EQ(guest_config_parse("{\"kernel\": \"/k\", \"memory_mib\": 16, \"vcpus\": 1, \"acpi\": 1}", &c, &error), -EINVAL);
+        CHECK(error && strstr(error, "\"acpi\" must be true or false"));
+        free(error);
+}
+
 /* A command line CreateGuest accepts must fit the launcher's buffer with
  * the virtio_mmio.device= argument it appends for each disk
  * (guest-limits.h): before, 4096 bytes passed here and failed every Start. */
@@ -133,20 +176,25 @@ static void test_cmdline_length(void) {
         static const struct {
                 unsigned length;
                 bool eight_disks, ok;
+                const char *devices;
         } cases[] = {
-                { GUEST_CMDLINE_SIZE, false, false },     /* was accepted */
-                { GUEST_CMDLINE_SIZE - 1, false, true },  /* no disk: the whole buffer but the NUL */
-                { GUEST_CMDLINE_MAX(8), true, true },
-                { GUEST_CMDLINE_MAX(8) + 1, true, false },
-                { GUEST_CMDLINE_MAX(0), true, false },
+                { GUEST_CMDLINE_SIZE, false, false, "" },    /* was accepted */
+                { GUEST_CMDLINE_SIZE - 1, false, true, "" }, /* no disk: the whole buffer but the NUL */
+                { GUEST_CMDLINE_MAX(8), true, true, ", \"cmdline_devices\": true" },
+                { GUEST_CMDLINE_MAX(8) + 1, true, false, ", \"cmdline_devices\": true" },
+                { GUEST_CMDLINE_MAX(0), true, false, ", \"cmdline_devices\": true" },
+                { GUEST_CMDLINE_MAX(8) + 1, true, false, ", \"acpi\": false" },
+                /* ACPI without the command line: nothing is appended. */
+                { GUEST_CMDLINE_MAX(0), true, true, "" },
+                { GUEST_CMDLINE_MAX(0) + 1, true, false, "" },
         };
 
         CHECK(line && json);
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 memset(line, 'x', cases[i].length);
                 line[cases[i].length] = 0;
-                snprintf(json, GUEST_CMDLINE_SIZE + 1024, "{\"kernel\": \"/k\", \"memory_mib\": 16, \"vcpus\": 1, \"cmdline\": \"%s\"%s}", line,
-                         cases[i].eight_disks ? disks8 : "");
+                snprintf(json, GUEST_CMDLINE_SIZE + 1024, "{\"kernel\": \"/k\", \"memory_mib\": 16, \"vcpus\": 1, \"cmdline\": \"%s\"%s%s}",
+                         line, cases[i].eight_disks ? disks8 : "", cases[i].devices);
                 int r = guest_config_parse(json, &c, &error);
                 if (cases[i].ok) {
                         CHECK_EQ(r, 0);
@@ -167,5 +215,6 @@ int main(void) {
         test_names();
         test_bad();
         test_good();
+        test_acpi();
         return TEST_RESULT();
 }

@@ -79,6 +79,13 @@ static void test_rules(void) {
                GUEST_STOPPED, "stopped on request");
         expect(&(struct launcher_end) { .exited_received = true, .exit_code = GUEST_EXIT_POWEROFF, .stop_requested = true },
                GUEST_STOPPED, "stopped on request");
+        /* asked: by which means (the launcher's shutdown_asked) */
+        expect(&(struct launcher_end) { .exited_received = true, .exit_code = GUEST_EXIT_RESET, .stop_requested = true,
+                                        .stop_mode = STOP_ASKED },
+               GUEST_STOPPED, "shut down by the guest when asked (Ctrl-Alt-Del)");
+        expect(&(struct launcher_end) { .exited_received = true, .exit_code = GUEST_EXIT_POWEROFF, .stop_requested = true,
+                                        .stop_mode = STOP_ASKED, .stop_power_button = true },
+               GUEST_STOPPED, "shut down by the guest when asked (ACPI power button)");
         expect(&(struct launcher_end) { .exited_received = true, .exit_code = GUEST_EXIT_SHUTDOWN, .stop_requested = true,
                                         .exit_reason = "triple fault at rip 0x10" },
                GUEST_CRASHED, "rip 0x10");

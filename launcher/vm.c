@@ -87,6 +87,10 @@ struct vm {
         int disk_fds[VM_MAX_DISKS];
         bool disk_read_only[VM_MAX_DISKS];
         unsigned n_disks;
+        /* The machine has ACPI (its tables, sleep registers, the GED
+         * power button): from the configuration, or on resume from the
+         * snapshot's machine record. */
+        bool acpi;
 
         /* Suspend (not owned): where to, when (standalone), which MSRs. */
         int snapshot_fd;
@@ -100,7 +104,12 @@ struct vm_snapshot_machine {
         uint64_t memory_bytes;
         uint32_t n_vcpus;
         uint32_t n_disks;
+        uint32_t flags; /* VM_MACHINE_* */
+        uint32_t reserved;
 };
+#define VM_MACHINE_ACPI 0x1
+/* Snapshots from before ACPI: the record without flags (no ACPI). */
+#define VM_SNAPSHOT_MACHINE_V1_SIZE offsetof(struct vm_snapshot_machine, flags)
 
 /* Snapshot records of the devices, in this order (index of
  * SNAPSHOT_RECORD_DEVICE); disk i is VM_DEVICE_DISK0 + i. */
@@ -280,7 +289,7 @@ static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *c
         r = power_create(&vm->bus, &vm->host);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the power-off port: %m");
-        if (config->acpi) {
+        if (vm->acpi) {
                 r = acpi_sleep_create(&vm->bus, &vm->host);
                 if (r < 0)
                         return log_error_errno(r, "Failed to create the ACPI sleep registers: %m");
@@ -298,7 +307,7 @@ static int vm_add_devices(struct vm *vm, const struct vm_config *config, char *c
                         return log_error_errno(r, "Failed to create virtio-blk device %u: %m", i);
                 /* Linux (and our payloads) find virtio-mmio devices here,
                  * as with QEMU's microvm; with ACPI, in the DSDT. */
-                if (config->acpi && !config->cmdline_devices)
+                if (vm->acpi && !config->cmdline_devices)
                         continue;
                 if (vm_device_arg(arg, sizeof(arg), i) < 0 ||
                     snprintf(cmdline + len, cmdline_size - len, "%s", len ? arg : arg + 1) >= (int) (cmdline_size - len))
@@ -469,26 +478,63 @@ static void vm_control_stop(struct vm *vm, struct protocol_message *m) {
         vm_end(vm, GUEST_EXIT_STOPPED, reason);
 }
 
-/* guestd's Stop asks first: Ctrl-Alt-Del on the keyboard, which a Linux
+/* The ACPI power button (acpi.h): a pulse on the Generic Event Device's
+ * interrupt, which the guest's GED driver turns into Notify(PWRB, 0x80):
+ * a KEY_POWER press its init or acpid acts on. Only where the guest
+ * listens: a GED driver unmasks the pin in the in-kernel IOAPIC when it
+ * takes the interrupt; a kernel without ACPI leaves it masked. */
+static int vm_power_button(struct vm *vm, const char **ret_why) {
+        struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+        if (!vm->acpi) {
+                *ret_why = "the machine has no ACPI";
+                return -ENODEV;
+        }
+        if (ioctl(vm->machine->vm_fd, KVM_GET_IRQCHIP, &chip) < 0) {
+                *ret_why = "cannot read the IOAPIC";
+                return log_warning_errno(-errno, "KVM_GET_IRQCHIP (IOAPIC) failed: %m");
+        }
+        if (chip.chip.ioapic.redirtbl[ACPI_GED_GSI].fields.mask) {
+                *ret_why = "no ACPI event driver listens (the GED's interrupt is masked)";
+                return -ENODEV;
+        }
+        vm_irq_line(&vm->host, ACPI_GED_GSI, 1);
+        vm_irq_line(&vm->host, ACPI_GED_GSI, 0);
+        return 0;
+}
+
+/* guestd's Stop asks first: the ACPI power button where the guest listens
+ * for it, else Ctrl-Alt-Del on the keyboard, which a Linux
  * guest with a keyboard driver turns into its init's shutdown (or, where
  * init has not said otherwise, a reboot: the reset then ends the launcher
  * and guestd counts it as the stop). The answer says whether anyone was
  * there to ask; guestd then waits, or stops the guest itself. */
 static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
-        const char *why = NULL;
+        const char *why = NULL, *button_why = NULL, *how = PROTOCOL_SHUTDOWN_POWER_BUTTON;
+        char both[200];
         int r;
 
         if (vm->paused) {
                 r = -EBUSY;
                 why = "the guest is paused";
-        } else
-                r = i8042_ctrl_alt_del(vm->i8042, &why);
+        } else {
+                r = vm_power_button(vm, &button_why);
+                if (r < 0) {
+                        how = PROTOCOL_SHUTDOWN_CTRL_ALT_DEL;
+                        r = i8042_ctrl_alt_del(vm->i8042, &why);
+                        if (r < 0 && vm->acpi) {
+                                snprintf(both, sizeof(both), "%s; %s", button_why, why ? why : strerror(-r));
+                                why = both;
+                        }
+                }
+        }
         if (r >= 0)
-                log_info("Pressed Ctrl-Alt-Del: guestd asks the guest to shut down");
+                log_info("Pressed %s: guestd asks the guest to shut down",
+                         strcmp(how, PROTOCOL_SHUTDOWN_POWER_BUTTON) == 0 ? "the ACPI power button" : "Ctrl-Alt-Del");
         else
                 log_info("Cannot ask the guest to shut down: %s", why ? why : strerror(-r));
         vm_control_send_body(vm, PROTOCOL_SHUTDOWN_ASKED,
-                             protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { r >= 0, "ctrl-alt-del", why }));
+                             protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { r >= 0, how, why }));
 }
 
 /* ---------------------------------------------------------------- suspend
@@ -508,6 +554,7 @@ static void vm_snapshot_progress(void *userdata, uint64_t done, uint64_t total) 
 static int vm_snapshot_write(struct vm *vm, int fd, char *why, size_t why_size) {
         struct vm_snapshot_machine machine = {
                 .memory_bytes = vm->mem.size, .n_vcpus = vm->machine->n_vcpus, .n_disks = vm->n_disks,
+                .flags = vm->acpi ? VM_MACHINE_ACPI : 0,
         };
         _cleanup_free_ struct vcpu_state *vcpu = NULL;
         struct snapshot_writer w;
@@ -669,16 +716,28 @@ static const void *vm_snapshot_part(const struct snapshot *s, uint32_t type, uin
 /* Opens the snapshot and checks that it is of a machine built like this
  * one; maps its RAM. */
 static int vm_resume_memory(struct vm *vm, int fd, uint64_t memory_bytes, struct snapshot *s) {
-        const struct vm_snapshot_machine *m;
+        struct vm_snapshot_machine copy = {}, *m = &copy;
+        const void *record;
+        uint64_t size = 0;
         _cleanup_free_ char *why = NULL;
         int r;
 
         r = snapshot_open(fd, s, &why);
         if (r < 0)
                 return log_error_errno(r, "Cannot resume: %s", why ? why : "cannot read the snapshot");
-        m = vm_snapshot_part(s, SNAPSHOT_RECORD_MACHINE, 0, sizeof(*m), "machine record");
-        if (!m)
-                return -EBADMSG;
+        /* Two layouts: with the flags, and before them (no ACPI). */
+        record = snapshot_find(s, SNAPSHOT_RECORD_MACHINE, 0, &size);
+        if (!record)
+                return log_error_errno(-EBADMSG, "The snapshot has no machine record");
+        if (size != sizeof(copy) && size != VM_SNAPSHOT_MACHINE_V1_SIZE)
+                return log_error_errno(-EBADMSG, "The snapshot's machine record is %" PRIu64 " bytes, this launcher's is %zu",
+                                       size, sizeof(copy));
+        memcpy(&copy, record, size);
+        if (m->flags & ~(uint32_t) VM_MACHINE_ACPI)
+                return log_error_errno(-EBADMSG, "The snapshot's machine has features this launcher does not know (flags 0x%" PRIx32 ")",
+                                       m->flags);
+        /* The machine the guest booted on, whatever this start asked. */
+        vm->acpi = m->flags & VM_MACHINE_ACPI;
         if (m->memory_bytes != s->header.memory_size)
                 return log_error_errno(-EBADMSG, "Cannot resume: corrupt snapshot: its machine record and its header disagree on the memory size");
         if (m->memory_bytes != memory_bytes || m->n_vcpus != vm->machine->n_vcpus || m->n_disks != vm->n_disks)
@@ -930,6 +989,7 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
                 vm.disk_read_only[i] = config->disks[i].read_only;
         }
 
+        vm.acpi = config->acpi;
         if (resume) {
                 r = vm_resume_memory(&vm, config->resume_fd, config->memory_bytes, &snap);
                 if (r < 0)
@@ -960,7 +1020,7 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
                         log_error_errno(r, "Failed to write the MP table: %m");
                         goto out;
                 }
-                if (config->acpi) {
+                if (vm.acpi) {
                         r = vm_write_acpi(&vm, config, &entry);
                         if (r < 0)
                                 goto out;
