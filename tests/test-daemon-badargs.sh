@@ -74,8 +74,13 @@ raw cmdline4096 '{"kernel": "'"$K"'", "memory_mib": 16, "vcpus": 1, "cmdline": "
 expect_grep "$TMP/err" "cmdline" "the refusal names the command line"
 line4095=$("$PY" -c 'print("a" * 4095)')
 truncate -s 1M "$G/cmdline.img" && chmod 0666 "$G/cmdline.img"
-raw cmdline4095disk '{"kernel": "'"$K"'", "memory_mib": 16, "vcpus": 1, "cmdline": "'"$line4095"'", "disks": [{"path": "'"$G/cmdline.img"'"}]}'
-expect_grep "$TMP/err" "with 1 disk(s) it must be at most" "the refusal says the disks count"
+raw cmdline4095disk '{"kernel": "'"$K"'", "memory_mib": 16, "vcpus": 1, "cmdline": "'"$line4095"'", "cmdline_devices": true, "disks": [{"path": "'"$G/cmdline.img"'"}]}'
+expect_grep "$TMP/err" "with 1 disk(s) on the command line it must be at most" "the refusal says the disks count"
+raw cmdline4095noacpi '{"kernel": "'"$K"'", "memory_mib": 16, "vcpus": 1, "cmdline": "'"$line4095"'", "acpi": false, "disks": [{"path": "'"$G/cmdline.img"'"}]}'
+expect_grep "$TMP/err" "with 1 disk(s) on the command line it must be at most" "without ACPI too"
+raw nodevices '{"kernel": "'"$K"'", "memory_mib": 16, "vcpus": 1, "acpi": false, "cmdline_devices": false}'
+expect_grep "$TMP/err" "without ACPI the command line is the only place" "no ACPI and no command-line devices: refused, saying why"
+raw acpinotbool '{"kernel": "'"$K"'", "memory_mib": 16, "vcpus": 1, "acpi": "yes"}'
 
 expect_exit 0 "list after all refusals" "${CTL_A[@]}" list --json
 check "only the 64-character name was created" [ "$(json 'len(d)' <"$TMP/out")" = 1 ]
@@ -111,12 +116,20 @@ check "no launcher is left running" [ -z "$(launcher_pids)" ]
 expect_exit 0 "root creates a guest from the root-only kernel" "${CTL_ROOT[@]}" create rootok --kernel "$G/root-only.elf" --memory 16
 expect_exit 0 "root starts it" "${CTL_ROOT[@]}" start rootok
 check "root's guest ran and stopped" wait_state root rootok stopped 20
-# The longest command line CreateGuest accepts with a disk starts.
+# The longest command line CreateGuest accepts with a disk starts: with
+# the disk on the command line, and (the default) with it only in ACPI.
 longest=$("$PY" -c 'print("a" * (4095 - 48))')
-expect_exit 0 "A creates a guest with the longest command line and a disk" "${CTL_A[@]}" create longline --kernel "$G/hello.elf" \
-        --memory 16 --cmdline "$longest" --disk "$G/cmdline.img"
+expect_exit 0 "A creates a guest with the longest command line and a disk on it" "${CTL_A[@]}" create longline --kernel "$G/hello.elf" \
+        --memory 16 --cmdline "$longest" --disk "$G/cmdline.img" --cmdline-devices
 expect_exit 0 "and it starts" "${CTL_A[@]}" start longline
 check "it ran and stopped" wait_state a longline stopped 20
+expect_exit 0 "A creates a guest with a 4095-byte command line and a disk in ACPI only" "${CTL_A[@]}" create acpiline --kernel "$G/hello.elf" \
+        --memory 16 --cmdline "$line4095" --disk "$G/cmdline.img"
+expect_exit 0 "A's ACPI-only guest's configuration says so" "${CTL_A[@]}" status acpiline --json
+expect_grep "$TMP/out" '"acpi\\*": *true' "acpi is on"
+expect_grep "$TMP/out" '"cmdline_devices\\*": *false' "cmdline_devices is off"
+expect_exit 0 "and it starts" "${CTL_A[@]}" start acpiline
+check "it ran and stopped" wait_state a acpiline stopped 20
 expect_exit 0 "root's guest log" "${CTL_ROOT[@]}" log rootok
 expect_grep "$TMP/out" "Hello from" "root's guest printed"
 check "guestd is alive after all of it" kill -0 "$GUESTD_PID"

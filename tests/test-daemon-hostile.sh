@@ -64,8 +64,8 @@ run_hostile() {
         check "$name: bystander still counting" counted_past "${before:-0}"
 }
 
-run_hostile virtq hostile-virtq stopped "powered off" "cases, all refused; an honest read still works" --disk "$G/a-disk.img"
-run_hostile mmio hostile-mmio stopped "powered off" "device still works" --disk "$G/a-disk.img"
+run_hostile virtq hostile-virtq stopped "powered off" "cases, all refused; an honest read still works" --disk "$G/a-disk.img" --cmdline-devices
+run_hostile mmio hostile-mmio stopped "powered off" "device still works" --disk "$G/a-disk.img" --cmdline-devices
 run_hostile ports hostile-ports stopped "powered off" "all unassigned reads all-ones"
 run_hostile triple end-triple crashed "triple fault" ""
 run_hostile badinsn end-badinsn crashed "emulation failure .*instruction bytes" ""

@@ -279,7 +279,7 @@ expect_exit 0 "stop mt" "${CTL_A[@]}" stop mt --force
 # --- blk: its write before the suspend reads back after the resume
 truncate -s 1M "$G/disk.img"
 chown "$USER_A" "$G/disk.img"
-expect_exit 0 "A creates blk" "${CTL_A[@]}" create blk --kernel "$G/blk.elf" --memory 16 --disk "$G/disk.img" \
+expect_exit 0 "A creates blk" "${CTL_A[@]}" create blk --kernel "$G/blk.elf" --memory 16 --disk "$G/disk.img" --cmdline-devices \
         --cmdline "blk.hold=1 blk.sectors=256"
 expect_exit 0 "start blk" "${CTL_A[@]}" start blk
 check "blk wrote and holds" wait_log a blk "blk: holding" 60
@@ -312,7 +312,7 @@ printf '\n' | timeout 30 "${CTL_A[@]}" console blk --idle 0 >/dev/null 2>&1
 check "blk read back what it wrote before the suspend, and ended" wait_state a blk stopped 60
 log_to blk "$TMP/blk"
 check "blk: read back, all match" grep -q "blk: read back 256 sectors, all match" "$TMP/blk"
-expect_exit 0 "A creates blk-verify" "${CTL_A[@]}" create blkv --kernel "$G/blk.elf" --memory 16 --disk "$G/disk.img" \
+expect_exit 0 "A creates blk-verify" "${CTL_A[@]}" create blkv --kernel "$G/blk.elf" --memory 16 --disk "$G/disk.img" --cmdline-devices \
         --cmdline "blk.verify-only=1 blk.sectors=256"
 expect_exit 0 "start blk-verify" "${CTL_A[@]}" start blkv
 check "blk-verify ends" wait_state a blkv stopped 60

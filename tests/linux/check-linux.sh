@@ -13,12 +13,23 @@
 #      command typed on the console runs and answers; `reboot -f` ends it.
 #   3. Debian's packaged kernel (the one the nested test VM boots, an XZ
 #      bzImage) with the same initramfs: to the shell, the same way.
-#   4. The same three under `qemu-system-x86_64 -M microvm,acpi=off`.
-#   5. tests/linux/guestd-shell.sh: guestctl create/start of the tiny
+#   4. Debian's kernel with ACPI (--acpi; its initramfs has its virtio,
+#      ext4, button and evdev modules): it finds the virtio-blk disk in
+#      the DSDT (not on its command line), mounts the ext2 file system on
+#      it, writes a file, reads it back; its dmesg has no ACPI warning or
+#      error; at its shell, `poweroff -f` ends the launcher through the
+#      ACPI sleep registers ("guest powered off (ACPI S5)", status 0). The
+#      file is then read from the image on the host, and e2fsck finds the
+#      file system clean.
+#   5. The same under `qemu-system-x86_64 -M microvm,acpi=off` (3 with
+#      acpi=on, for the time to the shell and to the power-off).
+#   6. tests/linux/guestd-shell.sh: guestctl create/start of the tiny
 #      kernel as a test user, the shell prompt on its console, a command
 #      typed through `guestctl console`, `guestctl stop`; then a shell
 #      loop writing to an ext2 disk, suspended and resumed through guestd
-#      (the loop goes on, e2fsck finds the file system clean).
+#      (the loop goes on, e2fsck finds the file system clean); then
+#      Debian's kernel with ACPI and the same disk: `guestctl stop`
+#      presses the power button and the guest powers itself off.
 #
 # Linux user space needs a stock KVM. Where /dev/kvm is missing, or is
 # PVM's (which cannot run guest user space), or with GUESTD_TEST_VM=1, the
@@ -63,6 +74,7 @@ for f in "$vmlinux" "$bzimage" "$initramfs"; do
 done
 debian_kernel=$(tests/vm/run-in-vm.sh --prepare | sed -n 's/^kernel=//p')
 debian_package=$(tests/vm/run-in-vm.sh --prepare | sed -n 's/^kernel_package=//p')
+debian_modules=$(tests/vm/run-in-vm.sh --prepare | sed -n 's/^guest_modules=//p')
 [ -f "$debian_kernel" ] || { echo "check-linux: cannot get Debian's kernel (tests/vm/run-in-vm.sh --prepare)"; exit 1; }
 
 # ------------------------------------------------------------ where
@@ -126,6 +138,20 @@ tiny_cmdline="console=ttyS0 earlyprintk=serial noxsave mitigations=off"
 tiny_cmdline+=" clearcpuid=smap,smep,fsgsbase,pcid,invpcid,rdrand,rdseed,pku,umip,popcnt"
 tiny_cmdline+=" panic=-1 reboot=k"
 debian_cmdline="console=ttyS0 panic=-1 reboot=k"
+
+# Debian's kernel's initramfs: the same one, and a second cpio archive
+# after it (the kernel unpacks both) with its modules.
+debian_initramfs=$work/initramfs-debian.cpio
+if [ ! -f "$debian_modules/order" ]; then
+	fail "Debian's kernel's modules are missing (tests/vm/run-in-vm.sh --prepare: guest_modules=$debian_modules)"
+else
+	mkdir -p "$work/dm/lib/modules/guestd"
+	cp "$debian_modules"/* "$work/dm/lib/modules/guestd/"
+	{ cat "$initramfs"; (cd "$work/dm" && find . | cpio -o -H newc --quiet); } >"$debian_initramfs" ||
+		fail "cannot write $debian_initramfs"
+	rm -rf "$work/dm"
+fi
+fs_blocks=32768 # 16 MiB in 512-byte sectors
 
 times=()
 record() { times+=("$1=$2"); }
@@ -305,6 +331,57 @@ boot_shell() {
 	return $ok
 }
 
+# boot_files NAME IMAGE COMMAND...: Debian's kernel with ACPI (the command
+# has guestd.mode=files and guestd.seed=$seed): the disk found through
+# ACPI, the file round trip, no ACPI complaint in dmesg, the shell, then
+# `poweroff -f`. The file is read on the host from IMAGE afterwards.
+boot_files() {
+	local name=$1 image=$2 ok=0 shell_at='' problems got
+	shift 2
+	session_start "$name" "$@"
+	if ! session_expect 'guestd-init: (file round trip ok|FAILED)' ||
+		! grep -q 'guestd-init: file round trip ok' "$log"; then
+		fail "$name: the file round trip did not finish: $(grep -m1 'guestd-init: FAILED' "$log" | sed -E 's/^ *[0-9.]+ //')"
+		ok=1
+	else
+		note_time "$name" files_wall_s "$at"
+		session_expect 'guestd-init: ACPI warnings and errors in dmesg: ' 30
+		problems=$(sed -nE 's/.*guestd-init: ACPI warnings and errors in dmesg: ([0-9]+).*/\1/p' "$log")
+		if [ "$problems" != 0 ]; then
+			fail "$name: the kernel logged ACPI warnings or errors (${problems:-no count}): $(sed -nE 's/.*guestd-init: dmesg: //p' "$log" | head -n 5 | tr '\n' '|')"
+			ok=1
+		fi
+		if ! session_expect 'guestd-init: starting a shell' 30; then
+			fail "$name: the shell never started"
+			ok=1
+		else
+			session_send 'echo guestd-shell-$((6 * 7)) $(uname -s)'
+			if session_expect 'guestd-shell-42 Linux' 60; then
+				shell_at=$at
+				note_time "$name" shell_wall_s "$at"
+				session_send 'poweroff -f'
+			else
+				fail "$name: the shell did not answer a command typed on the console"
+				ok=1
+			fi
+		fi
+	fi
+	session_end 60
+	note_time "$name" total_wall_s "$wall_total"
+	note_time "$name" exit "$rc"
+	# With ACPI (and no legacy PIC) GSI 4 is not Linux's IRQ 4: any
+	# interrupt, not 0 (polled).
+	need "$name" 'ttyS0 at I/O 0x3f8 \(irq = [1-9]' "no 'ttyS0 at I/O 0x3f8 (irq = N' line (COM1 not found in the DSDT, or without its interrupt)" || ok=1
+	need "$name" "virtio_blk virtio[0-9]+: \[vda\] $fs_blocks 512-byte logical blocks" \
+		"no 'virtio_blk ... [vda] $fs_blocks 512-byte logical blocks' line (the disk not found through ACPI)" || ok=1
+	got=$(debugfs -R "cat /guestd-file" "$image" 2>/dev/null)
+	[ "$got" = "guestd file $seed" ] || { fail "$name: /guestd-file in the image holds '$got', not 'guestd file $seed'"; ok=1; }
+	e2fsck -fn "$image" >"$work/$name.fsck" 2>&1 || { fail "$name: e2fsck finds the file system damaged: $(tail -n 3 "$work/$name.fsck" | tr '\n' '|')"; ok=1; }
+	summary+=("$(printf '%-18s shell answered at %7s s, powered off after %7s s (status %s), file round trip %s' \
+		"$name" "${shell_at:-never}" "$wall_total" "$rc" "$([ $ok = 0 ] && echo ok || echo FAILED)")")
+	return $ok
+}
+
 # boot_suspend NAME COMMAND...: (vcpus, disk: as in COMMAND) the disk round trip with a suspend in the
 # middle (guestd-launcher only): the guest writes its block and syncs,
 # then ticks five times a second (guestd.wait); at its fourth tick the
@@ -375,6 +452,18 @@ else
 	boot_shell $name "${L[@]}" --memory 256 --kernel "$debian_kernel" --cmdline "$debian_cmdline guestd.mode=shell" || show_tail
 	check_kernel_lines $name 1 0 || show_tail
 	expect_status $name 3 || show_tail
+	name=launcher_debian_acpi
+	echo "booting Debian's $debian_package with ACPI under guestd-launcher: the disk through ACPI, a file, the shell, poweroff"
+	seed=$RANDOM$RANDOM
+	mkfs.ext2 -q -F "$work/$name.img" 16M
+	boot_files $name "$work/$name.img" "$launcher" --initrd "$debian_initramfs" --memory 256 --console stdio --acpi \
+		--disk "$work/$name.img" --kernel "$debian_kernel" \
+		--cmdline "$debian_cmdline guestd.mode=files guestd.seed=$seed" || show_tail
+	[ "$rc" = 0 ] || { fail "$name: ended with status $rc, wanted 0 (powered off)"; show_tail; }
+	need $name 'guest powered off \(ACPI S5\)' "the launcher did not say 'guest powered off (ACPI S5)'" || show_tail
+	if grep -q 'virtio_mmio.device=' "$log"; then
+		fail "$name: virtio_mmio.device= on the command line: with ACPI the disk must be found in the DSDT alone"
+	fi
 fi
 
 # ------------------------------------------------------------ QEMU
@@ -406,11 +495,21 @@ else
 	echo "booting Debian's $debian_package under QEMU microvm: to the shell"
 	boot_shell $name "${Q[@]}" -m 256 -kernel "$debian_kernel" -append "$qemu_debian_cmdline guestd.mode=shell" || show_tail
 	expect_status $name 0 || show_tail
+	name=qemu_debian_acpi
+	echo "booting Debian's $debian_package under QEMU microvm with ACPI: the same"
+	seed=$RANDOM$RANDOM
+	mkfs.ext2 -q -F "$work/$name.img" 16M
+	boot_files $name "$work/$name.img" $qemu -M microvm,acpi=on -enable-kvm -m 256 -nodefaults -no-user-config \
+		-display none -monitor none -serial stdio -no-reboot -initrd "$debian_initramfs" -kernel "$debian_kernel" \
+		-drive "file=$work/$name.img,if=none,format=raw,id=d0" -device virtio-blk-device,drive=d0 \
+		-append "$qemu_debian_cmdline guestd.mode=files guestd.seed=$seed" || show_tail
+	expect_status $name 0 || show_tail
 fi
 
 # ------------------------------------------------------------ guestd
 echo "the tiny kernel's shell, and suspend/resume of a loop writing to ext2, through guestd, as an unprivileged user (tests/linux/guestd-shell.sh)"
 if LINUX_VMLINUX=$vmlinux LINUX_BZIMAGE=$bzimage LINUX_INITRAMFS=$initramfs \
+	LINUX_DEBIAN_KERNEL=$debian_kernel LINUX_DEBIAN_INITRAMFS=$debian_initramfs \
 	LINUX_CMDLINE="$tiny_cmdline guestd.mode=shell" bash tests/linux/guestd-shell.sh >"$work/guestd.log" 2>&1; then
 	sed 's/^/  /' "$work/guestd.log" | grep -E '^  (ok|SKIP)' | tail -n 40
 else

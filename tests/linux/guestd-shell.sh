@@ -12,6 +12,9 @@
 # boot again; then `guestctl stop` while the loop still writes: the guest
 # unmounts and ends by itself, the host's e2fsck finds the file system
 # clean and the file holds every number the loop printed, once.
+# Then Debian's packaged kernel with ACPI (LINUX_DEBIAN_KERNEL,
+# LINUX_DEBIAN_INITRAMFS): its disk found through ACPI, `guestctl stop`
+# presses the power button, its /init unmounts and powers off.
 # Exit status: 0 pass, 1 fail, 77 skip (as the integration tests).
 source "$(dirname "$0")/../lib.sh"
 source tests/daemon-lib.sh
@@ -21,7 +24,7 @@ need_daemon
 daemon_setup
 install -m 0644 "$LINUX_VMLINUX" "$G/vmlinux"
 install -m 0644 "$LINUX_INITRAMFS" "$G/initramfs.cpio"
-write_policy '{"defaults": {"max_guests": 2, "max_running": 1, "max_vcpus": 2, "max_memory_mib": 256}}'
+write_policy '{"defaults": {"max_guests": 3, "max_running": 1, "max_vcpus": 2, "max_memory_mib": 256}}'
 daemon_start
 
 expect_exit 0 "create the Linux guest" "${CTL_A[@]}" create linux --kernel "$G/vmlinux" \
@@ -59,7 +62,7 @@ mkfs.ext2 -q -F "$G/fs.img" >/dev/null
 chown "$USER_A" "$G/fs.img"
 FS_CMDLINE="${LINUX_CMDLINE/guestd.mode=shell/} guestd.mode=fsloop guestd.loops=$LOOPS"
 expect_exit 0 "create the Linux guest with an ext2 disk" "${CTL_A[@]}" create fsloop --kernel "$G/vmlinux" \
-        --initrd "$G/initramfs.cpio" --memory 128 --vcpus 1 --disk "$G/fs.img" --cmdline "$FS_CMDLINE"
+        --initrd "$G/initramfs.cpio" --memory 128 --vcpus 1 --disk "$G/fs.img" --no-acpi --cmdline "$FS_CMDLINE"
 expect_exit 0 "start it" "${CTL_A[@]}" start fsloop
 check "the file system is mounted" wait_log a fsloop 'guestd-init: ext2 mounted' 180
 check "the loop runs" wait_log a fsloop 'guestd-init: loop 5' 60
@@ -88,4 +91,38 @@ expect_exit 0 "the host's e2fsck finds the file system clean" e2fsck -f -n "$G/f
 debugfs -R "cat /counter" "$G/fs.img" 2>/dev/null | tr '\n' ' ' >"$TMP/counter"
 check "the file holds every number the loop printed, once: $(cat "$TMP/counter" | wc -w) numbers" \
         [ "$(cat "$TMP/counter")" = "$seq_seen" ]
+
+# --- Debian's packaged kernel with ACPI (guestd's default): the disk from
+# the DSDT, and Stop presses the power button; the guest powers off.
+if [ -n "${LINUX_DEBIAN_KERNEL:-}" ] && [ -n "${LINUX_DEBIAN_INITRAMFS:-}" ]; then
+        install -m 0644 "$LINUX_DEBIAN_KERNEL" "$G/vmlinuz"
+        install -m 0644 "$LINUX_DEBIAN_INITRAMFS" "$G/initramfs-debian.cpio"
+        mkfs.ext2 -q -F "$G/fs.img" >/dev/null
+        seed=$RANDOM$RANDOM
+        expect_exit 0 "create a guest of Debian's kernel with a disk (ACPI by default)" "${CTL_A[@]}" create debian \
+                --kernel "$G/vmlinuz" --initrd "$G/initramfs-debian.cpio" --memory 256 --disk "$G/fs.img" \
+                --cmdline "console=ttyS0 panic=-1 guestd.mode=files guestd.seed=$seed guestd.then=wait"
+        expect_exit 0 "start it" "${CTL_A[@]}" start debian
+        check "it found its disk through ACPI and wrote a file" wait_log a debian 'guestd-init: file round trip ok' 240
+        check "its dmesg has no ACPI warning or error" wait_log a debian 'guestd-init: ACPI warnings and errors in dmesg: 0' 30
+        check "it listens to the power button" wait_log a debian 'guestd-init: listening to the power button' 5
+        check "it waits" wait_log a debian 'guestd-init: waiting to be asked to shut down' 30
+        ctl_a log debian | tr -d '\r' >"$TMP/debian" 2>&1
+        if grep -q 'virtio_mmio.device=' "$TMP/debian"; then
+                fail "the disk was on the command line too"
+        else
+                ok "the disk was not on the command line"
+        fi
+        expect_exit 0 "guestctl stop" "${CTL_A[@]}" stop debian
+        echo "    guestctl stop: $(cat "$TMP/out")"
+        expect_grep "$TMP/out" "shut down by the guest when asked (ACPI power button)" "guestctl stop says the guest shut down by itself, asked by the power button"
+        check "it stopped" wait_state a debian stopped 30
+        ctl_a log debian | tr -d '\r' >"$TMP/debian" 2>&1
+        expect_grep "$TMP/debian" "guestd-init: power button: shutting down" "its /init took the power button"
+        expect_grep "$TMP/debian" "guestd-init: unmounted /mnt" "and unmounted the file system"
+        expect_exit 0 "the host's e2fsck finds the file system clean" e2fsck -f -n "$G/fs.img"
+        check "the file is in the image" [ "$(debugfs -R "cat /guestd-file" "$G/fs.img" 2>/dev/null)" = "guestd file $seed" ]
+else
+        fail "Debian's kernel with ACPI through guestd: LINUX_DEBIAN_KERNEL and LINUX_DEBIAN_INITRAMFS not given (check-linux.sh passes them)"
+fi
 finish

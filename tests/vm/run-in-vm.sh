@@ -103,6 +103,11 @@ done
 # must be loaded.
 MODULES="irqbypass kvm ccp kvm-amd virtio_ring virtio virtio_pci_modern_dev
 virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay fuse"
+# Modules for Debian's kernel as a guest (tests/linux/check-linux.sh packs
+# them into its initramfs; --prepare says where): the virtio-mmio disk it
+# finds through ACPI, ext4 (which mounts ext2), the ACPI power button and
+# evdev to read it; in the order they must be loaded. Not loaded in the VM.
+GUEST_MODULES="virtio_ring virtio virtio_mmio virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 button evdev"
 
 # ------------------------------------------------------------ kernel, busybox
 # fetch PACKAGE DIR: apt-get download PACKAGE and unpack it into DIR.
@@ -180,6 +185,9 @@ if [ -n "$kpkg" ] && [ -f "$cache/$kpkg/.complete" ]; then
 	for m in $MODULES; do
 		[ -f "$cache/$kpkg/modules/$m.ko" ] || { rm -f "$cache/$kpkg/.complete"; break; }
 	done
+	for m in $GUEST_MODULES; do
+		[ -f "$cache/$kpkg/guest-modules/$m.ko" ] || { rm -f "$cache/$kpkg/.complete"; break; }
+	done
 fi
 if [ -z "$kpkg" ] || [ ! -f "$cache/$kpkg/.complete" ]; then
 	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
@@ -192,13 +200,19 @@ if [ -z "$kpkg" ] || [ ! -f "$cache/$kpkg/.complete" ]; then
 		say "fetching Debian's $kpkg (first use; kept in $cache)"
 		fetch "$kpkg" "$cache/$kpkg.tmp"
 		kdir=$cache/$kpkg.tmp
-		mkdir -p "$kdir/vm/modules"
+		mkdir -p "$kdir/vm/modules" "$kdir/vm/guest-modules"
 		cp "$kdir"/boot/vmlinuz-* "$kdir/vm/vmlinuz"
 		for m in $MODULES; do
 			f=$(find "$kdir/lib/modules" -name "$m.ko" -print -quit)
 			[ -n "$f" ] || vm_fail "$kpkg has no $m.ko"
 			cp "$f" "$kdir/vm/modules/"
 		done
+		for m in $GUEST_MODULES; do
+			f=$(find "$kdir/lib/modules" -name "$m.ko" -print -quit)
+			[ -n "$f" ] || vm_fail "$kpkg has no $m.ko"
+			cp "$f" "$kdir/vm/guest-modules/"
+		done
+		echo $GUEST_MODULES | tr ' ' '\n' >"$kdir/vm/guest-modules/order"
 		# Keep only what the VM needs (the package unpacks to ~400 MB).
 		mv "$kdir/vm" "$cache/$kpkg.vm"
 		rm -rf "$kdir" "$cache/$kpkg"
@@ -239,6 +253,7 @@ exec 9>&-
 if [ $prepare = 1 ]; then
 	echo "kernel=$kdir/vmlinuz"
 	echo "kernel_package=$kpkg"
+	echo "guest_modules=$kdir/guest-modules"
 	echo "busybox=$cache/busybox/busybox"
 	echo "qemu=$qemu"
 	echo "qemu_version=$qemu_version"
