@@ -302,6 +302,20 @@ boot_disk() {
 	return $ok
 }
 
+# shell_answers_then NAME COMMAND: at the shell, a command whose answer
+# the shell computes (the echo of what we typed has the expression, not
+# the number); once answered, sets shell_at and types COMMAND.
+shell_answers_then() {
+	session_send 'echo guestd-shell-$((6 * 7)) $(uname -s)'
+	if ! session_expect 'guestd-shell-42 Linux' 60; then
+		fail "$1: the shell did not answer a command typed on the console"
+		return 1
+	fi
+	shell_at=$at
+	note_time "$1" shell_wall_s "$at"
+	session_send "$2"
+}
+
 # boot_shell NAME COMMAND...: to the shell, a command, reboot -f.
 boot_shell() {
 	local name=$1 ok=0 shell_at=''
@@ -311,17 +325,7 @@ boot_shell() {
 		fail "$name: the shell never started"
 		ok=1
 	else
-		# The shell computes the answer: the echo of what we typed has
-		# the expression, not the number.
-		session_send 'echo guestd-shell-$((6 * 7)) $(uname -s)'
-		if session_expect 'guestd-shell-42 Linux' 60; then
-			shell_at=$at
-			note_time "$name" shell_wall_s "$at"
-			session_send 'reboot -f'
-		else
-			fail "$name: the shell did not answer a command typed on the console"
-			ok=1
-		fi
+		shell_answers_then "$name" 'reboot -f' || ok=1
 	fi
 	session_end 60
 	note_time "$name" total_wall_s "$wall_total"
@@ -355,15 +359,7 @@ boot_files() {
 			fail "$name: the shell never started"
 			ok=1
 		else
-			session_send 'echo guestd-shell-$((6 * 7)) $(uname -s)'
-			if session_expect 'guestd-shell-42 Linux' 60; then
-				shell_at=$at
-				note_time "$name" shell_wall_s "$at"
-				session_send 'poweroff -f'
-			else
-				fail "$name: the shell did not answer a command typed on the console"
-				ok=1
-			fi
+			shell_answers_then "$name" 'poweroff -f' || ok=1
 		fi
 	fi
 	session_end 60
