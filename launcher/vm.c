@@ -495,7 +495,7 @@ static int vm_power_button(struct vm *vm, const char **ret_why) {
                 return log_warning_errno(-errno, "KVM_GET_IRQCHIP (IOAPIC) failed: %m");
         }
         if (chip.chip.ioapic.redirtbl[ACPI_GED_GSI].fields.mask) {
-                *ret_why = "no ACPI event driver listens (the GED's interrupt is masked)";
+                *ret_why = "no ACPI event driver has taken the power button's interrupt";
                 return -ENODEV;
         }
         vm_irq_line(&vm->host, ACPI_GED_GSI, 1);

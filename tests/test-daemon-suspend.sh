@@ -204,7 +204,7 @@ state_offset, state_size = h[5], h[6]
 f.seek(state_offset)
 state = bytearray(f.read(state_size))
 rtype, index, size = struct.unpack_from("<IIQ", state, 0)
-assert rtype == 1 and size == 16, (rtype, size)         # the machine record
+assert rtype == 1 and size == 24, (rtype, size)         # the machine record
 struct.pack_into("<I", state, 16 + 8, 2)                 # its n_vcpus
 f.seek(state_offset)
 f.write(state)

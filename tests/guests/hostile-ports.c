@@ -7,7 +7,9 @@
  *
  * Skipped, because a write there is a request the guest may make
  * honestly: COM1 (0x3f8-0x3ff), the i8042 (0x60, 0x64: a reset), the
- * power-off port 0xf4, and KVM's in-kernel PIC (0x20-0x21, 0xa0-0xa1,
+ * power-off port 0xf4, the ACPI sleep registers 0x600-0x601 (a machine
+ * with ACPI, guestd's default: a write there may be the power-off; without
+ * ACPI they are unassigned and merely skipped), and KVM's in-kernel PIC (0x20-0x21, 0xa0-0xa1,
  * 0x4d0-0x4d1) and PIT (0x40-0x43, 0x61), whose garbage would only stop
  * the timer this payload does not use anyway; and in memory the LAPIC,
  * the IOAPIC and the virtio-mmio windows on the command line.
@@ -36,7 +38,7 @@ static bool port_is_device(uint32_t p)
 {
         return (p >= 0x3f8 && p <= 0x3ff) || p == 0x60 || p == 0x64 || (p >= 0xf4 && p <= 0xf7) ||
                p == 0x20 || p == 0x21 || p == 0xa0 || p == 0xa1 || p == 0x4d0 || p == 0x4d1 ||
-               (p >= 0x40 && p <= 0x43) || p == 0x61;
+               (p >= 0x40 && p <= 0x43) || p == 0x61 || p == 0x600 || p == 0x601;
 }
 
 /* A 32-bit access at p touches p..p+3; a 16-bit one p..p+1. */
