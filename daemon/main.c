@@ -23,6 +23,7 @@
 #include "log.h"
 #include "manager.h"
 #include "protocol.h"
+#include "version.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/guestd"
 #define DEFAULT_RUNTIME_DIR "/run/guestd"
@@ -49,7 +50,8 @@ static void help(void) {
                "  --test-sandbox-violation=CALL  tests only: every launcher attempts this\n"
                "                         forbidden call once sandboxed (and dies of it)\n"
                "  -v, --verbose          log more\n"
-               "  -h, --help             show this help\n\n"
+               "  -h, --help             show this help\n"
+               "  --version              print the version and exit\n\n"
                "Signals: SIGTERM/SIGINT exit (guests keep running), SIGHUP reloads the policy.\n",
                (unsigned) GUESTD_LAUNCHER_UID_FIRST, (unsigned) GUESTD_LAUNCHER_UID_LAST);
 }
@@ -98,7 +100,7 @@ static int parse_uid_range(const char *s, uid_t *ret_first, uid_t *ret_last) {
 
 static int parse_args(int argc, char **argv, struct manager *m) {
         enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS, ARG_TEST_VIOLATION,
-               ARG_PRESSURE_CALM };
+               ARG_PRESSURE_CALM, ARG_VERSION };
         static const struct option options[] = {
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -110,6 +112,7 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                 { "pressure-calm", required_argument, NULL, ARG_PRESSURE_CALM },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
         char **target;
@@ -143,6 +146,7 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                 }
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': help(); return 0;
+                case ARG_VERSION: printf("guestd %s\n", GUESTD_VERSION); return 0;
                 default: return -EINVAL;
                 }
                 if (target) {
@@ -262,5 +266,12 @@ int main(int argc, char **argv) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        /* 0: a signal asked us to exit. Anything else is sd-bus's exit on
+         * losing the bus: a failure, which systemd's Restart=on-failure
+         * answers with a new guestd (the guests keep running). */
+        if (r != 0) {
+                log_error("Lost the connection to the bus; exiting (guests keep running)");
+                return EXIT_FAILURE;
+        }
         return EXIT_SUCCESS;
 }

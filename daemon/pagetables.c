@@ -227,6 +227,13 @@ void pagetables_guest_changed(struct manager *m, struct guest *g) {
 void pagetables_policy_changed(struct manager *m) {
         if (!m->pt.host_ram_bytes)
                 return; /* not set up yet */
+        /* root's run-time budget lasts until the policy is reloaded: the
+         * file is then the admin's word again. */
+        if (m->pt.override_mib || m->pt.override_percent) {
+                log_info("The page-table budget set at run time gives way to the reloaded policy's");
+                m->pt.override_mib = 0;
+                m->pt.override_percent = 0;
+        }
         for (size_t i = 0; i < m->n_guests; i++)
                 if (m->guests[i]->pt.in_budget)
                         m->guests[i]->pt.weight = owner_weight(m, m->guests[i]);

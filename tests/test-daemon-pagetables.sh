@@ -139,6 +139,12 @@ check "a stopped guest has no cap" [ "$(prop "$O2" cap)" = 0 ]
 check "its cgroup is gone" [ ! -e "$CG/$(guest_id "$O2")" ]
 expect_exit 0 "root goes back to the policy's budget" "${CTL_ROOT[@]}" budget policy
 check "the budget is 1 MiB again" [ "$(mprop PageTableBudget)" = $BUDGET ]
+# A run-time budget lasts until the policy is reloaded.
+expect_exit 0 "root sets 2 MiB again" "${CTL_ROOT[@]}" budget 2
+check "the budget is 2 MiB" [ "$(mprop PageTableBudget)" = $((2 * BUDGET)) ]
+daemon_reload
+check "a reload of the policy brings back its 1 MiB" [ "$(mprop PageTableBudget)" = $BUDGET ]
+expect_grep "$DTMP/guestd.log" "The page-table budget set at run time gives way to the reloaded policy's" "guestd says so"
 
 expect_exit 0 "guestctl quota shows the host's page tables" "${CTL_B[@]}" quota
 expect_grep "$TMP/out" "Host page tables: budget 1.0 MiB, .* MiB in use; memory pressure: calm" "quota: budget, use, pressure"

@@ -66,4 +66,17 @@ daemon_kill KILL
 daemon_start
 expect_exit 0 "list after a last restart" "${CTL_A[@]}" list --json
 check "removed guests stay removed" [ "$(json 'len(d)' <"$TMP/out")" = 0 ]
+
+# The bus goes away: guestd exits with a failure (so that systemd's
+# Restart=on-failure brings a new one), saying why.
+kill "$BUS_PID"
+wait "$BUS_PID" 2>/dev/null
+BUS_PID=
+guestd_gone() { ! kill -0 "$GUESTD_PID" 2>/dev/null; }
+check "guestd exits when it loses the bus" wait_until 10 guestd_gone
+wait "$GUESTD_PID" 2>/dev/null
+rc=$?
+GUESTD_PID=
+check "with a failure status (got $rc)" [ "$rc" = 1 ]
+expect_grep "$DTMP/guestd.log" "Lost the connection to the bus; exiting" "and says why"
 finish
