@@ -8,30 +8,54 @@ CC ?= cc
 ifeq ($(origin CC),default)
 CC := gcc
 endif
-PREFIX ?= /usr/local
-DESTDIR ?=
 B := build/$(notdir $(firstword $(CC)))
 
+# Where `make install` puts things. PREFIX and DESTDIR as usual; the
+# directories systemd, D-Bus and udev read come from their pkg-config
+# files where those exist (Debian 12: units in /lib/systemd/system).
+PREFIX ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec/guestd
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+pcvar = $(or $(shell $(PKG_CONFIG) --variable=$(2) $(1) 2>/dev/null),$(3))
+SYSTEMDUNITDIR ?= $(call pcvar,systemd,systemdsystemunitdir,/usr/lib/systemd/system)
+SYSUSERSDIR ?= $(call pcvar,systemd,sysusersdir,/usr/lib/sysusers.d)
+TMPFILESDIR ?= $(call pcvar,systemd,tmpfilesdir,/usr/lib/tmpfiles.d)
+LOGINDCONFDIR ?= /usr/lib/systemd/logind.conf.d
+DBUSDIR ?= /usr/share/dbus-1
+UDEVRULESDIR ?= $(call pcvar,udev,udevdir,/usr/lib/udev)/rules.d
+MODPROBEDIR ?= /usr/lib/modprobe.d
+
+# Compiler flags: CFLAGS, CPPFLAGS and LDFLAGS from the environment or
+# the command line (a distribution's hardening flags) come after ours.
+# -Werror only where asked (WERROR=1: the project's CI), never forced on
+# whoever builds a release.
 CFLAGS ?= -O2 -g
-WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter
+WERROR ?= 0
+WARNFLAGS := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon -Ipolicy
-ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
 # Libraries from Debian's -dev packages, found with pkg-config.
-PKG_CFLAGS = $(shell pkg-config --cflags libsystemd json-c libcap-ng libseccomp zlib 2>/dev/null)
-LIBS_JSON = $(shell pkg-config --libs json-c 2>/dev/null)
-LIBS_SYSTEMD = $(shell pkg-config --libs libsystemd 2>/dev/null)
-LIBS_CAPNG = $(shell pkg-config --libs libcap-ng 2>/dev/null)
-LIBS_SECCOMP = $(shell pkg-config --libs libseccomp 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd json-c libcap-ng libseccomp zlib 2>/dev/null)
+LIBS_JSON = $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
+LIBS_SYSTEMD = $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
+LIBS_CAPNG = $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null)
+LIBS_SECCOMP = $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
 # zlib: CRC-32 for snapshot files (common/snapshot.c).
-LIBS_ZLIB = $(shell pkg-config --libs zlib 2>/dev/null)
+LIBS_ZLIB = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 # The launcher is linked statically: it is executed in an empty root,
 # where no dynamic loader or shared library can be found.
-LDLIBS_LAUNCHER = -static -pthread $(shell pkg-config --static --libs json-c libseccomp zlib 2>/dev/null)
+LDLIBS_LAUNCHER = -static -pthread $(shell $(PKG_CONFIG) --static --libs json-c libseccomp zlib 2>/dev/null)
 LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 
-.PHONY: all check check-vm check-unit check-integration check-linux demo bench bench-suspend bench-pagetables report install clean deps help fuzz guests
+.PHONY: all check check-vm check-unit check-integration check-linux demo bench bench-suspend bench-pagetables report install uninstall deb clean deps help fuzz guests
 all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
@@ -41,9 +65,11 @@ all: deps-check programs guests
 # Debian 12's backport of QEMU 10, which tests/vm/run-in-vm.sh fetches and
 # unpacks into its cache (7.2 brings the libraries it needs).
 # acpica-tools: iasl, which launcher/test-acpi runs on the ACPI tables.
+# dpkg-dev, debhelper, lintian: make deb. groff-base: tests/test-manpages.sh.
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev zlib1g-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
-	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd acpica-tools
+	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd acpica-tools \
+	dpkg-dev debhelper lintian groff-base
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -52,7 +78,7 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 deps-check:
-	@command -v pkg-config >/dev/null || { echo "pkg-config is missing: run 'make deps' first" >&2; exit 1; }
+	@command -v $(PKG_CONFIG) >/dev/null || { echo "$(PKG_CONFIG) is missing: run 'make deps' first" >&2; exit 1; }
 
 # ---------------------------------------------------------------- libraries
 NOT_LIB := $(wildcard */test-*.c */*/test-*.c */fuzz-*.c */*/fuzz-*.c) launcher/main.c daemon/main.c
@@ -122,10 +148,10 @@ REPLAY_BINS := $(patsubst %,$(B)/fuzz/replay-%,$(FUZZ_TARGETS))
 .SECONDEXPANSION:
 build/fuzz/fuzz-%: $$(FUZZ_SRC_$$*) $(FUZZ_COMMON)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)
+	$(FUZZ_CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)
 $(B)/fuzz/replay-%: tests/fuzz/replay.c $$(FUZZ_SRC_$$*) $(FUZZ_COMMON)
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)
+	$(CC) $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)
 fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
@@ -134,6 +160,10 @@ TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-w
 	$(B)/tests/fuse-hang
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
+
+# The unit tests that need neither KVM nor a bus (debian/rules runs these).
+check-unit: $(UNIT_BINS)
+	@B=$(B) tests/run-tests.sh --units-only $(UNIT_BINS)
 
 # The tests that start guests, in the nested test VM even where /dev/kvm
 # exists (a PVM host cannot run Linux user space; the VM's KVM is stock).
@@ -161,34 +191,67 @@ bench-pagetables: all
 report: all $(TEST_HELPERS) $(FUZZ_BINS)
 	@B=$(B) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/report.sh
 
+# The files `make install` writes, as DIRECTORY/NAME=SOURCE MODE; `make
+# uninstall` removes the same list. The unit is made from its .in with
+# the installed paths; the policy is written only where none exists.
+INSTALL_FILES = \
+	$(SBINDIR)/guestd=$(B)/guestd:0755 \
+	$(BINDIR)/guestctl=$(B)/guestctl:0755 \
+	$(LIBEXECDIR)/guestd-launcher=$(B)/guestd-launcher:0755 \
+	$(MANDIR)/man1/guestctl.1=cli/guestctl.1:0644 \
+	$(MANDIR)/man8/guestd.8=daemon/guestd.8:0644 \
+	$(MANDIR)/man8/guestd-launcher.8=launcher/guestd-launcher.8:0644 \
+	$(MANDIR)/man5/guestd-policy.json.5=policy/guestd-policy.json.5:0644 \
+	$(MODPROBEDIR)/guestd-kvm.conf=kmod/guestd-kvm.conf:0644 \
+	$(DBUSDIR)/system.d/org.guestd1.conf=dbus/org.guestd1.conf:0644 \
+	$(DBUSDIR)/system-services/org.guestd1.service=dbus/org.guestd1.service:0644 \
+	$(DBUSDIR)/interfaces/org.guestd1.xml=dbus/org.guestd1.xml:0644 \
+	$(LOGINDCONFDIR)/guestd.conf=packaging/logind-guestd.conf:0644 \
+	$(TMPFILESDIR)/guestd.conf=packaging/tmpfiles-guestd.conf:0644
+LOCKDOWN_RULES = $(UDEVRULESDIR)/72-guestd-kvm-lockdown.rules
+UNIT = $(SYSTEMDUNITDIR)/guestd.service
+POLICY = $(SYSCONFDIR)/guestd/policy.json
+
 install: programs
-	install -d $(DESTDIR)$(PREFIX)/libexec/guestd
-	install -m 0755 $(B)/guestd-launcher $(DESTDIR)$(PREFIX)/libexec/guestd/
-	install -d $(DESTDIR)/usr/lib/modprobe.d
-	install -m 0644 kmod/guestd-kvm.conf $(DESTDIR)/usr/lib/modprobe.d/
+	@set -e; for f in $(INSTALL_FILES); do \
+		dest=$${f%%=*}; src=$${f#*=}; mode=$${src##*:}; src=$${src%:*}; \
+		install -D -m $$mode $$src $(DESTDIR)$$dest; echo "  $(DESTDIR)$$dest"; \
+	done
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' packaging/guestd.service.in >$(DESTDIR)$(UNIT)
+	chmod 0644 $(DESTDIR)$(UNIT)
 	@# /dev/kvm root-only: the admin's opt-in (kmod/72-guestd-kvm-lockdown.rules).
-	if [ "$(KVM_LOCKDOWN)" = 1 ]; then \
-		install -d $(DESTDIR)/usr/lib/udev/rules.d && \
-		install -m 0644 kmod/72-guestd-kvm-lockdown.rules $(DESTDIR)/usr/lib/udev/rules.d/; \
+	@if [ "$(KVM_LOCKDOWN)" = 1 ]; then \
+		install -D -m 0644 kmod/72-guestd-kvm-lockdown.rules $(DESTDIR)$(LOCKDOWN_RULES); echo "  $(DESTDIR)$(LOCKDOWN_RULES)"; \
 	else \
 		echo "Not installing kmod/72-guestd-kvm-lockdown.rules: /dev/kvm stays as the host has it (make install KVM_LOCKDOWN=1 keeps it to guestd)."; \
 	fi
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(B)/guestd $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0755 $(B)/guestctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 cli/guestctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -d $(DESTDIR)/usr/share/dbus-1/system.d $(DESTDIR)/usr/share/dbus-1/system-services $(DESTDIR)/usr/share/dbus-1/interfaces
-	install -m 0644 dbus/org.guestd1.conf $(DESTDIR)/usr/share/dbus-1/system.d/
-	install -m 0644 dbus/org.guestd1.service $(DESTDIR)/usr/share/dbus-1/system-services/
-	install -m 0644 dbus/org.guestd1.xml $(DESTDIR)/usr/share/dbus-1/interfaces/
-	install -d $(DESTDIR)/usr/lib/systemd/system
-	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@LIBEXECDIR@|$(PREFIX)/libexec/guestd|g' packaging/guestd.service.in \
-		>$(DESTDIR)/usr/lib/systemd/system/guestd.service
-	chmod 0644 $(DESTDIR)/usr/lib/systemd/system/guestd.service
-	install -d $(DESTDIR)/usr/lib/systemd/logind.conf.d
-	install -m 0644 packaging/logind-guestd.conf $(DESTDIR)/usr/lib/systemd/logind.conf.d/guestd.conf
-	install -d $(DESTDIR)/etc/guestd
-	[ -e $(DESTDIR)/etc/guestd/policy.json ] || install -m 0644 policy/policy.json $(DESTDIR)/etc/guestd/policy.json
+	@if [ -e $(DESTDIR)$(POLICY) ]; then \
+		echo "Keeping $(DESTDIR)$(POLICY) (policy/policy.json is the shipped one)"; \
+	else \
+		install -D -m 0644 policy/policy.json $(DESTDIR)$(POLICY); echo "  $(DESTDIR)$(POLICY)"; \
+	fi
+
+# The Debian package (debian/), built from a copy of the tree under
+# build/deb/ (dpkg-buildpackage cleans its tree and writes beside it), then
+# checked by lintian. The .deb lands in build/deb/.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/guestd
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/deb/guestd -xf -
+	cd build/deb/guestd && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --info build/deb/guestd_*.changes
+	@ls build/deb/*.deb
+
+# Removes what install wrote; a policy an admin changed stays.
+uninstall:
+	@for f in $(INSTALL_FILES); do dest=$${f%%=*}; rm -fv $(DESTDIR)$$dest; done
+	rm -fv $(DESTDIR)$(UNIT) $(DESTDIR)$(LOCKDOWN_RULES)
+	@if [ -e $(DESTDIR)$(POLICY) ] && ! cmp -s $(DESTDIR)$(POLICY) policy/policy.json; then \
+		echo "Keeping $(DESTDIR)$(POLICY): it differs from the shipped policy"; \
+	else \
+		rm -fv $(DESTDIR)$(POLICY); rmdir $(DESTDIR)$(SYSCONFDIR)/guestd 2>/dev/null || true; \
+	fi
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 
 clean:
 	rm -rf build
@@ -197,6 +260,7 @@ help:
 	@echo "make [all]      build programs and guest payloads (into $(B))"
 	@echo "make deps       install missing Debian packages"
 	@echo "make check      run the whole test suite (unit + integration)"
+	@echo "make check-unit the unit tests that need neither KVM nor a bus"
 	@echo "make check-vm   the tests that start guests, in the nested test VM (tests/vm/)"
 	@echo "make check-linux  build a tiny Linux kernel and boot it"
 	@echo "make demo       boot the demo guest"
@@ -206,13 +270,16 @@ help:
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60)"
 	@echo "make report     security figures into tests/REPORT.md (hostile tests, fuzzing)"
 	@echo "make install    install under PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); KVM_LOCKDOWN=1: /dev/kvm root-only"
+	@echo "make uninstall  remove what make install wrote (a changed policy stays)"
+	@echo "make deb        the Debian package (debian/) into build/deb/, checked by lintian"
+	@echo "                WERROR=1: warnings are errors (CI); CFLAGS, CPPFLAGS, LDFLAGS, PKG_CONFIG honoured"
 	@echo "make clean      remove build/"
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 $(B)/bench/measure: bench/measure.c
 	@mkdir -p $(@D)
-	$(CC) $(BASEFLAGS) $(WARNFLAGS) $(CFLAGS) -o $@ $<
+	$(CC) $(BASEFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # A D-Bus client that names the errors it gets (tests/test-daemon-hostile-bus.sh).
 $(B)/tests/bus-call: $(B)/tests/bus-call.o

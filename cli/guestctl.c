@@ -34,6 +34,7 @@
 #include "bus-api.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 
 /* Options; OPT_* says which verbs accept which. */
 enum {
@@ -1223,10 +1224,10 @@ static int verb_help(int argc, char **argv);
 static const struct verb verbs[] = {
         { "create", verb_create, 1, 1, OPT_CREATE | OPT_JSON,
           "create NAME --kernel FILE [--initrd FILE] [--cmdline STRING] [--memory MiB] [--vcpus N] [--disk FILE[,ro][,id=ID]]... "
-          "[--no-acpi] [--[no-]cmdline-devices]",
+          "[--[no-]acpi] [--[no-]cmdline-devices]",
           "Define a guest (memory defaults to 64 MiB, vCPUs to 1; relative paths are taken from the current directory). The "
           "guest has ACPI tables, where distribution kernels find their disks and the power button that stop presses; "
-          "--no-acpi: none. --cmdline-devices: the disks on the kernel command line too (virtio_mmio.device=, for kernels "
+          "--no-acpi: none (--acpi: the default, said). --cmdline-devices: the disks on the kernel command line too (virtio_mmio.device=, for kernels "
           "built to find them there); the default without ACPI, and never both off." },
         { "remove", verb_remove, 1, 1, 0, "remove NAME", "Remove a guest that is not running." },
         { "list", verb_list, 0, 0, OPT_JSON, "list [--json]", "List your guests (uid 0: everyone's)." },
@@ -1284,6 +1285,7 @@ static void help(FILE *f) {
                 "                 else the system bus)\n"
                 "  --json         machine-readable output (list, status, quota, log, create; suspend, resume: no progress bar)\n"
                 "  -h, --help     this help; `guestctl VERB --help` for one verb\n"
+                "  --version      print the version and exit\n"
                 "\n"
                 "Exit status: 0 ok, 1 other failure, 2 usage error, 3 no such guest, 4 access denied,\n"
                 "5 quota exceeded, 6 bad state, 7 guestd unreachable, 8 invalid argument, 9 exists,\n"
@@ -1319,9 +1321,10 @@ static int parse_number(const char *option, const char *s, uint64_t *ret) {
 
 static int parse_argv(int argc, char **argv) {
         enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE, ARG_READ_ONLY,
-               ARG_ACPI, ARG_NO_ACPI, ARG_CMDLINE_DEVICES, ARG_NO_CMDLINE_DEVICES };
+               ARG_ACPI, ARG_NO_ACPI, ARG_CMDLINE_DEVICES, ARG_NO_CMDLINE_DEVICES, ARG_VERSION };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "kernel", required_argument, NULL, ARG_KERNEL },
@@ -1397,6 +1400,9 @@ static int parse_argv(int argc, char **argv) {
                         arg_cmdline_devices = c == ARG_CMDLINE_DEVICES;
                         arg_seen |= OPT_CREATE;
                         break;
+                case ARG_VERSION:
+                        printf("guestctl %s\n", GUESTD_VERSION);
+                        exit(GUESTCTL_EXIT_OK);
                 case 'f':
                         arg_force = true;
                         arg_seen |= OPT_FORCE;

@@ -100,7 +100,8 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
         *ret = NULL;
         *ret_why = NULL;
         if (statfs(root, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
-                (void) asprintf(ret_why, "%s is not a cgroup v2 file system", root);
+                if (asprintf(ret_why, "%s is not a cgroup v2 file system", root) < 0)
+                        *ret_why = NULL;
                 return;
         }
         step = "cannot read /proc/self/cgroup";
@@ -164,7 +165,8 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
         *ret = c;
         return;
 fail:
-        (void) asprintf(ret_why, "%s: %s", step, strerror(-r));
+        if (asprintf(ret_why, "%s: %s", step, strerror(-r)) < 0)
+                *ret_why = NULL;
 }
 
 struct cgroups *cgroups_free(struct cgroups *c) {

@@ -20,8 +20,7 @@
 #include "bus-api.h"
 #include "pagetables.h"
 #include "policy.h"
-
-#define GUESTD_VERSION "0.1"
+#include "version.h"
 
 /* Launchers run as uids from this range, one per running guest. It must
  * belong to nobody: not to an account (checked at start-up), not to

@@ -219,7 +219,8 @@ _noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t 
                 FAIL("detach the old root");
         if (chdir("/") < 0)
                 FAIL("chdir /");
-        (void) sethostname("guestd-launcher", strlen("guestd-launcher"));
+        /* Its own UTS namespace: the name is cosmetic, a failure harmless. */
+        (void) !sethostname("guestd-launcher", strlen("guestd-launcher"));
 
         /* stdout and stderr: the log pipe guestd reads (launcher-log.h). */
         if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)

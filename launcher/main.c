@@ -32,6 +32,7 @@
 #include "protocol-body.h"
 #include "protocol.h"
 #include "sandbox.h"
+#include "version.h"
 #include "vm.h"
 
 #define LAUNCHER_MAX_MEMORY_MIB (UINT64_C(1) << 20) /* 1 TiB */
@@ -64,7 +65,8 @@ static void help(void) {
                "  --test-sandbox-violation=CALL  test only: once sandboxed, make a forbidden\n"
                "                       call (ioctl-create-vcpu, open, socket, ...) and die of it\n"
                "  -v, --verbose        log more\n"
-               "  -h, --help           show this help\n\n"
+               "  -h, --help           show this help\n"
+               "  --version            print the version and exit\n\n"
                "Exit status: 0 guest powered off, 1 launcher error, 3 reset requested,\n"
                "4 triple fault, 5 KVM internal error, 6 guest reported failure,\n"
                "7 stopped by request, 8 suspended to a snapshot.\n",
@@ -315,7 +317,7 @@ static int run_daemon_mode(int control_fd, usec_t started) {
 int main(int argc, char *argv[]) {
         enum {
                 ARG_KERNEL = 0x100, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_CONSOLE, ARG_STATS, ARG_CONTROL_FD,
-                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME, ARG_MMU_PAGES, ARG_ACPI, ARG_CMDLINE_DEVICES,
+                ARG_TEST_VIOLATION, ARG_SNAPSHOT, ARG_SUSPEND_AFTER, ARG_RESUME, ARG_MMU_PAGES, ARG_ACPI, ARG_CMDLINE_DEVICES, ARG_VERSION,
         };
         static const struct option options[] = {
                 { "kernel", required_argument, NULL, ARG_KERNEL },
@@ -336,6 +338,7 @@ int main(int argc, char *argv[]) {
                 { "cmdline-devices", no_argument, NULL, ARG_CMDLINE_DEVICES },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 {},
         };
         struct vm_config config = {
@@ -461,6 +464,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case 'h':
                         help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("guestd-launcher %s\n", GUESTD_VERSION);
                         return 0;
                 default:
                         log_error("Try --help.");

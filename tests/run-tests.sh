@@ -16,15 +16,18 @@
 # (required), ONLY=PATTERN (integration tests whose path contains it),
 # V=1, GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options).
 #
-#   tests/run-tests.sh [--kvm-only|--shadow-only] UNIT_BINARY...
+#   tests/run-tests.sh [--kvm-only|--shadow-only|--units-only] UNIT_BINARY...
 #     --kvm-only     run only the tests that need KVM (what the VM runs)
 #     --shadow-only  run only the tests that need shadow paging
+#     --units-only   run only the unit tests that do not need KVM (a
+#                    package build: make check-unit)
 set -u
 cd "$(dirname "$0")/.."
 : "${B:?B must name the build directory}"
 export B
-kvm_only=0 shadow_only=0
+kvm_only=0 shadow_only=0 units_only=0
 if [ "${1:-}" = --kvm-only ]; then kvm_only=1; shift; fi
+if [ "${1:-}" = --units-only ]; then units_only=1; shift; fi
 if [ "${1:-}" = --shadow-only ]; then kvm_only=1 shadow_only=1; shift; fi
 passed=0 failed=0 skipped=0
 failures=()
@@ -99,11 +102,17 @@ for t in "$@"; do
         kvm=0
         needs_kvm "$(unit_source "$(basename "$t")")" && kvm=1
         [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
+        if [ $units_only = 1 ] && [ $kvm = 1 ]; then
+                skipped=$((skipped + 1))
+                echo "SKIP  unit/$(basename "$t"): it starts guests (--units-only: make check runs it)"
+                continue
+        fi
         if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_units+=("$t"); continue; fi
         run_one "unit/$(basename "$t")" "$t"
 done
 vm_shadow_tests=0
 for t in tests/test-*.sh; do
+        [ $units_only = 1 ] && break
         [ -e "$t" ] || continue
         [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
         kvm=0
