@@ -66,10 +66,11 @@ all: deps-check programs guests
 # unpacks into its cache (7.2 brings the libraries it needs).
 # acpica-tools: iasl, which launcher/test-acpi runs on the ACPI tables.
 # dpkg-dev, debhelper, lintian: make deb. groff-base: tests/test-manpages.sh.
+# zsh, fish: tests/test-completion.sh runs their completions.
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev zlib1g-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
 	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd acpica-tools \
-	dpkg-dev debhelper lintian groff-base
+	dpkg-dev debhelper lintian groff-base zsh fish
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -207,7 +208,10 @@ INSTALL_FILES = \
 	$(DBUSDIR)/system-services/org.guestd1.service=dbus/org.guestd1.service:0644 \
 	$(DBUSDIR)/interfaces/org.guestd1.xml=dbus/org.guestd1.xml:0644 \
 	$(LOGINDCONFDIR)/guestd.conf=packaging/logind-guestd.conf:0644 \
-	$(TMPFILESDIR)/guestd.conf=packaging/tmpfiles-guestd.conf:0644
+	$(TMPFILESDIR)/guestd.conf=packaging/tmpfiles-guestd.conf:0644 \
+	$(DATADIR)/bash-completion/completions/guestctl=packaging/completion/guestctl.bash:0644 \
+	$(DATADIR)/zsh/vendor-completions/_guestctl=packaging/completion/_guestctl:0644 \
+	$(DATADIR)/fish/vendor_completions.d/guestctl.fish=packaging/completion/guestctl.fish:0644
 LOCKDOWN_RULES = $(UDEVRULESDIR)/72-guestd-kvm-lockdown.rules
 UNIT = $(SYSTEMDUNITDIR)/guestd.service
 POLICY = $(SYSCONFDIR)/guestd/policy.json

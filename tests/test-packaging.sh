@@ -52,7 +52,10 @@ expect_exit 0 "make install PREFIX=/usr DESTDIR=..." make --no-print-directory B
         SYSTEMDUNITDIR=/lib/systemd/system install
 for f in /usr/sbin/guestd /usr/bin/guestctl /usr/libexec/guestd/guestd-launcher /usr/share/man/man1/guestctl.1 \
         /usr/share/dbus-1/system.d/org.guestd1.conf /usr/share/dbus-1/system-services/org.guestd1.service \
-        /lib/systemd/system/guestd.service /usr/lib/tmpfiles.d/guestd.conf /etc/guestd/policy.json; do
+        /lib/systemd/system/guestd.service /usr/lib/tmpfiles.d/guestd.conf /etc/guestd/policy.json \
+        /usr/share/man/man8/guestd.8 /usr/share/man/man8/guestd-launcher.8 /usr/share/man/man5/guestd-policy.json.5 \
+        /usr/share/bash-completion/completions/guestctl /usr/share/zsh/vendor-completions/_guestctl \
+        /usr/share/fish/vendor_completions.d/guestctl.fish; do
         check "installed: $f" [ -f "$dest$f" ]
 done
 check "the unit runs the installed guestd with the installed launcher" \

@@ -14,12 +14,12 @@
 # The options VERB accepts ("" for none yet: the options before a verb).
 _guestctl_verb_options() {
         case $1 in
-        "") _gc_list="-h --help --bus --json" ;;
-        create) _gc_list="--help --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi --cmdline-devices --no-cmdline-devices" ;;
-        list | status | suspend | resume | log | quota | budget) _gc_list="--help --bus --json" ;;
-        stop) _gc_list="--help --bus --force" ;;
-        console) _gc_list="--help --bus --read-only --force --idle" ;;
-        remove | start | pause | unpause | help) _gc_list="--help --bus" ;;
+        "") _gc_list="-h --help --version --bus --json" ;;
+        create) _gc_list="--help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi --cmdline-devices --no-cmdline-devices" ;;
+        list | status | suspend | resume | log | quota | budget) _gc_list="--help --version --bus --json" ;;
+        stop) _gc_list="--help --version --bus --force" ;;
+        console) _gc_list="--help --version --bus --read-only --force --idle" ;;
+        remove | start | pause | unpause | help) _gc_list="--help --version --bus" ;;
         *) return 1 ;;
         esac
 }
@@ -29,7 +29,7 @@ _guestctl_verb_options() {
 _guestctl_long_option() {
         local o match=
         _gc_opt=
-        for o in --help --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
+        for o in --help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
                 --cmdline-devices --no-cmdline-devices --force --idle --read-only; do
                 [[ $o == "$1" ]] && { _gc_opt=$o; return; }
                 if [[ $o == "$1"* ]]; then
@@ -261,7 +261,7 @@ _guestctl() {
         # and one that excludes it.
         local o options=
         for o in $_gc_list; do
-                case $o in --disk | --help | -h) ;; *) [[ $seen == *" $o "* ]] && continue ;; esac
+                case $o in --disk | --help | --version | -h) ;; *) [[ $seen == *" $o "* ]] && continue ;; esac
                 case $o in
                 --acpi | --no-acpi) [[ $seen == *" --acpi "* || $seen == *" --no-acpi "* ]] && continue ;;
                 --cmdline-devices | --no-cmdline-devices)

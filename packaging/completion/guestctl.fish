@@ -13,7 +13,7 @@
 # The long option a word (no "=VALUE") means, as getopt_long reads it: the
 # option itself or its unique abbreviation; nothing if none.
 function __guestctl_long_option --argument-names word
-    set -l options --help --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
+    set -l options --help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
         --cmdline-devices --no-cmdline-devices --force --idle --read-only
     if contains -- $word $options
         echo $word
@@ -95,7 +95,7 @@ function __guestctl_takes --argument-names option
     test $__guestctl_ddash = 0; or return 1
     set -l verbs
     switch $option
-        case help bus
+        case help version bus
             set verbs '' create remove list status start stop pause unpause suspend resume console log quota budget help
         case json
             set verbs '' create list status suspend resume log quota budget
@@ -108,7 +108,7 @@ function __guestctl_takes --argument-names option
     end
     contains -- "$__guestctl_verb" $verbs; or return 1
     switch $option
-        case help disk
+        case help version disk
             return 0
         case acpi no-acpi
             contains -- --acpi $__guestctl_seen; or contains -- --no-acpi $__guestctl_seen; and return 1
@@ -186,6 +186,7 @@ complete -c guestctl -n '__guestctl_wants_argument help' \
 
 # Options.
 complete -c guestctl -n '__guestctl_takes help' -s h -l help -d 'Show the help'
+complete -c guestctl -n '__guestctl_takes version' -l version -d 'Print the version and exit'
 complete -c guestctl -n '__guestctl_takes bus' -l bus -x -d 'D-Bus address of the bus guestd is on'
 complete -c guestctl -n '__guestctl_takes json' -l json -d 'Machine-readable output'
 complete -c guestctl -n '__guestctl_takes kernel' -l kernel -r -F -d 'Kernel image'
