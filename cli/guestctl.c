@@ -429,6 +429,9 @@ static int verb_list(int argc, char **argv) {
                         json_object_array_add(array, o);
                 } else {
                         char buf[32];
+                        /* Someone else's guest (root, an admin polkit authorizes): say whose. */
+                        if (owner != geteuid())
+                                show_owner = true;
                         if (table_add(&t, "%s", name) < 0 || table_add(&t, "%s", user_name(owner, buf)) < 0 ||
                             table_add(&t, "%s", state) < 0 || table_add(&t, "%" PRIu32, vcpus) < 0 ||
                             table_add(&t, "%" PRIu64 " MiB", memory) < 0)
@@ -445,7 +448,7 @@ static int verb_list(int argc, char **argv) {
                 return r;
         }
         if (!show_owner) {
-                /* A user sees only their own guests: the column says nothing. */
+                /* Only the caller's own guests: the column says nothing. */
                 size_t rows = t.n_cells / 5, k = 0;
                 for (size_t i = 0; i < rows * 5; i++) {
                         if (i % 5 == 1) {

@@ -75,6 +75,8 @@ rule "$UID_B" org.guestd1.manage yes
 expect_exit 0 "polkit yes: B's list" "${CTL_B[@]}" list --json
 check "polkit yes: B sees A's guest and its own" [ "$(json "sorted(g['owner'] for g in d) == sorted([$UID_A, $UID_B])" <"$TMP/out")" = True ]
 OBJ=$(json "[g['object'] for g in d if g['owner'] == $UID_A][0]" <"$TMP/out")
+expect_exit 0 "polkit yes: B's human list" "${CTL_B[@]}" list
+expect_grep "$TMP/out" "^secret  *$USER_A  *running" "polkit yes: B's list says whose each guest is"
 expect_exit 0 "polkit yes: B's status $UID_A/secret (GetGuest, then the object's properties)" "${CTL_B[@]}" status "$UID_A/secret"
 expect_grep "$TMP/out" "State: running" "polkit yes: B sees A's guest running"
 # A bare call on the object path, on a connection polkit granted nothing to.
@@ -127,13 +129,16 @@ check "B's list ends with Timeout (exit 12)" [ "$RC" = 12 ]
 check "after about --polkit-timeout ($B_TOOK ms)" [ "$B_TOOK" -ge $((PK_TIMEOUT * 1000 - 500)) -a "$B_TOOK" -lt $((PK_TIMEOUT * 1000 + 10000)) ]
 grep -q "polkit did not answer within $PK_TIMEOUT s" "$TMP/b-list.err" && ok "the Timeout says polkit did not answer" ||
         fail "the Timeout message: $(cat "$TMP/b-list.err")"
-# 24 calls at once from one connection: 16 wait for polkit, the others are refused at once.
+# 24 calls at once from one connection: 16 wait for polkit (then Timeout),
+# the other 8 are refused at once.
 install -m 0755 "$(abspath "$B/tests/bus-call")" "$DTMP/bus-call"
-TEST_TIMEOUT=30 expect_exit 1 "B piles up 24 ReloadPolicy calls" "${AS_B[@]}" "$DTMP/bus-call" "$BUS" /org/guestd1 org.guestd1.Manager ReloadPolicy \
-        --repeat=24 --pipeline
+BEFORE=$(checks org.guestd1.manage)
+TEST_TIMEOUT=30 expect_exit 1 "B piles up 24 ReloadPolicy calls" "${AS_B[@]}" "$DTMP/bus-call" --repeat=24 --pipeline \
+        --expect=org.guestd1.Error.LimitExceeded "$BUS" /org/guestd1 org.guestd1.Manager ReloadPolicy
 echo "    $(tr '\n' '|' <"$TMP/out")"
-expect_grep "$TMP/out" "LimitExceeded" "past 16 questions out to polkit: LimitExceeded"
-expect_grep "$TMP/out" "Timeout" "the others: Timeout"
+expect_grep "$TMP/out" "calls=24 ok=0 expected=8 other=16" "past 16 questions out to polkit: 8 LimitExceeded"
+expect_grep "$TMP/out" "org.guestd1.Error.Timeout" "the 16 others: Timeout"
+check "polkit was asked 16 times, no more" [ $(($(checks org.guestd1.manage) - BEFORE)) = 16 ]
 check "guestd is alive" kill -0 "$GUESTD_PID"
 expect_exit 0 "A is served after it all" "${CTL_A[@]}" list
 finish
