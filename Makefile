@@ -28,6 +28,8 @@ SYSUSERSDIR ?= $(call pcvar,systemd,sysusersdir,/usr/lib/sysusers.d)
 TMPFILESDIR ?= $(call pcvar,systemd,tmpfilesdir,/usr/lib/tmpfiles.d)
 LOGINDCONFDIR ?= /usr/lib/systemd/logind.conf.d
 DBUSDIR ?= /usr/share/dbus-1
+# polkit reads its actions from here only, whatever PREFIX is.
+POLKITACTIONSDIR ?= /usr/share/polkit-1/actions
 UDEVRULESDIR ?= $(call pcvar,udev,udevdir,/usr/lib/udev)/rules.d
 MODPROBEDIR ?= /usr/lib/modprobe.d
 
@@ -158,7 +160,7 @@ fuzz: $(FUZZ_BINS)
 
 # ---------------------------------------------------------------- check
 TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/no-entropy $(B)/tests/fake-logind \
-	$(B)/tests/fuse-hang
+	$(B)/tests/fake-polkit $(B)/tests/fuse-hang
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
@@ -207,6 +209,7 @@ INSTALL_FILES = \
 	$(DBUSDIR)/system.d/org.guestd1.conf=dbus/org.guestd1.conf:0644 \
 	$(DBUSDIR)/system-services/org.guestd1.service=dbus/org.guestd1.service:0644 \
 	$(DBUSDIR)/interfaces/org.guestd1.xml=dbus/org.guestd1.xml:0644 \
+	$(POLKITACTIONSDIR)/org.guestd1.policy=policy/org.guestd1.policy:0644 \
 	$(LOGINDCONFDIR)/guestd.conf=packaging/logind-guestd.conf:0644 \
 	$(TMPFILESDIR)/guestd.conf=packaging/tmpfiles-guestd.conf:0644 \
 	$(DATADIR)/bash-completion/completions/guestctl=packaging/completion/guestctl.bash:0644 \
@@ -299,6 +302,10 @@ $(B)/tests/fuse-hang: $(B)/tests/fuse-hang.o
 
 # Stands in for systemd-logind on a test bus (tests/test-daemon-shutdown.sh).
 $(B)/tests/fake-logind: $(B)/tests/fake-logind.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
+
+# Stands in for polkitd on a test bus (tests/test-daemon-polkit.sh).
+$(B)/tests/fake-polkit: $(B)/tests/fake-polkit.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
 
 # Runs a command with getrandom() failing as before the entropy pool is

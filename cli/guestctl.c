@@ -105,6 +105,11 @@ static int bus_connect(sd_bus **ret) {
                         where = "the system bus";
                 r = sd_bus_open_system(&bus);
         }
+        /* Someone at a terminal can answer polkit's password question
+         * (an authentication agent asks): every call says so. A script
+         * without one is told no at once instead of waiting. */
+        if (r >= 0 && isatty(STDIN_FILENO))
+                r = sd_bus_set_allow_interactive_authorization(bus, true);
         if (r < 0) {
                 log_error_errno(r, "Cannot connect to %s: %m", where);
                 return GUESTCTL_EXIT_UNREACHABLE;
@@ -113,7 +118,8 @@ static int bus_connect(sd_bus **ret) {
         return GUESTCTL_EXIT_OK;
 }
 
-/* Resolves a guest name ("NAME", or "UID/NAME" for uid 0) to its object. */
+/* Resolves a guest name ("NAME", or "UID/NAME": root, or an admin polkit
+ * authorizes) to its object; the calls on it go on the same connection. */
 static int guest_lookup(sd_bus *bus, const char *name, char **ret_path) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -423,6 +429,9 @@ static int verb_list(int argc, char **argv) {
                         json_object_array_add(array, o);
                 } else {
                         char buf[32];
+                        /* Someone else's guest (root, an admin polkit authorizes): say whose. */
+                        if (owner != geteuid())
+                                show_owner = true;
                         if (table_add(&t, "%s", name) < 0 || table_add(&t, "%s", user_name(owner, buf)) < 0 ||
                             table_add(&t, "%s", state) < 0 || table_add(&t, "%" PRIu32, vcpus) < 0 ||
                             table_add(&t, "%" PRIu64 " MiB", memory) < 0)
@@ -439,7 +448,7 @@ static int verb_list(int argc, char **argv) {
                 return r;
         }
         if (!show_owner) {
-                /* A user sees only their own guests: the column says nothing. */
+                /* Only the caller's own guests: the column says nothing. */
                 size_t rows = t.n_cells / 5, k = 0;
                 for (size_t i = 0; i < rows * 5; i++) {
                         if (i % 5 == 1) {

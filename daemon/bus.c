@@ -9,6 +9,10 @@
  * node enumerator and every name lookup answer as for a guest that does
  * not exist (org.guestd1.Error.NoSuchGuest), so guest names never leak
  * between users.
+ *
+ * Beyond their own guests, callers other than root ask polkit (polkit.h):
+ * a handler that needs an answer returns 1 and runs again once polkit
+ * has answered, so every check before the question is made again then.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,12 +28,13 @@
 
 #define NAME_RULE "use 1-64 characters from A-Z a-z 0-9 _ . -, not starting with '.' or '-'"
 
-/* "NAME" is the caller's own guest; uid 0 may also say "UID/NAME". */
+/* "NAME" is the caller's own guest; "UID/NAME" is that user's (whether
+ * the caller may name it is authorize_owner()'s to say). */
 static int parse_guest_name(const struct caller *c, const char *arg, uid_t *ret_owner, const char **ret_name, sd_bus_error *error) {
         const char *slash = strchr(arg, '/');
         uid_t owner = c->uid;
 
-        if (slash && c->uid == 0) {
+        if (slash) {
                 char digits[16];
                 uint64_t u;
                 size_t n = slash - arg;
@@ -59,8 +64,60 @@ static int no_such_guest(sd_bus_error *error, const struct caller *c, uid_t owne
         return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "You have no guest named '%s'; ListGuests shows yours.", name);
 }
 
-/* Resolves a name argument to a guest the caller may access. */
-static int lookup_guest(struct manager *m, const struct caller *c, const char *arg, struct guest **ret, sd_bus_error *error) {
+/* The authorize_*() below answer 0 (go on), 1 (polkit was asked: the
+ * handler returns 1 and runs again with the answer) or <0 with the error
+ * set. */
+
+/* May c act on owner's guests? Its own, and root on all; anyone else
+ * needs polkit's org.guestd1.manage. Refused: as for a guest that does
+ * not exist (or, creating, AccessDenied). */
+static int authorize_owner(struct manager *m, sd_bus_message *msg, const struct caller *c, uid_t owner, const char *name, bool creating,
+                           sd_bus_error *error) {
+        int r;
+
+        if (owner == c->uid || c->uid == 0)
+                return 0;
+        r = polkit_check(m, msg, c->uid, POLKIT_ACTION_MANAGE, true, error);
+        if (r < 0 || r == POLKIT_ASKING)
+                return r < 0 ? r : 1;
+        if (r == POLKIT_ALLOWED)
+                return 0;
+        if (creating)
+                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED,
+                                         "Only root%s may create guests for another user.",
+                                         r == POLKIT_ABSENT ? "" : ", or an admin polkit authorizes (" POLKIT_ACTION_MANAGE "),");
+        return no_such_guest(error, c, owner, name);
+}
+
+/* ReloadPolicy, SetPageTableBudget: root, or polkit's org.guestd1.manage. */
+static int authorize_admin(struct manager *m, sd_bus_message *msg, const struct caller *c, const char *what, sd_bus_error *error) {
+        int r = polkit_check(m, msg, c->uid, POLKIT_ACTION_MANAGE, true, error);
+
+        if (r < 0 || r == POLKIT_ASKING)
+                return r < 0 ? r : 1;
+        if (r == POLKIT_ALLOWED)
+                return 0;
+        return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED, "Only root%s may %s.",
+                                 r == POLKIT_ABSENT ? "" : ", or an admin polkit authorizes (" POLKIT_ACTION_MANAGE "),", what);
+}
+
+/* CreateGuest, Start, Resume: polkit's org.guestd1.use (default: yes;
+ * without polkit everyone may). */
+static int authorize_use(struct manager *m, sd_bus_message *msg, const struct caller *c, const char *what, sd_bus_error *error) {
+        int r = polkit_check(m, msg, c->uid, POLKIT_ACTION_USE, true, error);
+
+        if (r < 0 || r == POLKIT_ASKING)
+                return r < 0 ? r : 1;
+        if (r == POLKIT_ALLOWED || r == POLKIT_ABSENT)
+                return 0;
+        return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED,
+                                 "polkit does not allow you to %s guests (" POLKIT_ACTION_USE "); ask the host's admin.", what);
+}
+
+/* Resolves a name argument to a guest the caller may access: 0, or 1
+ * (polkit asked, see above), or <0. */
+static int lookup_guest(struct manager *m, sd_bus_message *msg, const struct caller *c, const char *arg, struct guest **ret,
+                        sd_bus_error *error) {
         struct guest *g;
         const char *name;
         uid_t owner;
@@ -69,8 +126,11 @@ static int lookup_guest(struct manager *m, const struct caller *c, const char *a
         r = parse_guest_name(c, arg, &owner, &name, error);
         if (r < 0)
                 return r;
+        r = authorize_owner(m, msg, c, owner, name, false, error);
+        if (r != 0)
+                return r;
         g = manager_find_guest(m, owner, name);
-        if (!g || !manager_may_access(c, g))
+        if (!g)
                 return no_such_guest(error, c, owner, name);
         *ret = g;
         return 0;
@@ -112,6 +172,11 @@ static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error
                 return r;
         r = parse_guest_name(&c, arg, &owner, &name, error);
         if (r < 0)
+                return r;
+        r = authorize_use(m, msg, &c, "create", error);
+        if (r == 0)
+                r = authorize_owner(m, msg, &c, owner, name, true, error);
+        if (r != 0)
                 return r;
         if (manager_find_guest(m, owner, name))
                 return sd_bus_error_setf(error, GUESTD_ERROR_EXISTS,
@@ -174,8 +239,8 @@ static int method_remove_guest(sd_bus_message *msg, void *userdata, sd_bus_error
         r = current_caller(msg, &c, error);
         if (r < 0)
                 return r;
-        r = lookup_guest(m, &c, arg, &g, error);
-        if (r < 0)
+        r = lookup_guest(m, msg, &c, arg, &g, error);
+        if (r != 0)
                 return r;
         r = verb_check(g, GUEST_VERB_REMOVE, error);
         if (r < 0)
@@ -208,8 +273,8 @@ static int method_get_guest(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = current_caller(msg, &c, error);
         if (r < 0)
                 return r;
-        r = lookup_guest(m, &c, arg, &g, error);
-        if (r < 0)
+        r = lookup_guest(m, msg, &c, arg, &g, error);
+        if (r != 0)
                 return r;
         return sd_bus_reply_method_return(msg, "o", g->object_path);
 }
@@ -218,17 +283,25 @@ static int method_list_guests(sd_bus_message *msg, void *userdata, sd_bus_error 
         struct manager *m = userdata;
         _cleanup_(caller_done) struct caller c = {};
         sd_bus_message *reply = NULL;
+        bool all;
         int r;
 
         r = current_caller(msg, &c, error);
         if (r < 0)
                 return r;
+        /* Everyone's for root and for an admin polkit says yes to without
+         * asking for a password (a plain list must not prompt); otherwise
+         * the caller's own. */
+        r = polkit_check(m, msg, c.uid, POLKIT_ACTION_MANAGE, false, error);
+        if (r < 0 || r == POLKIT_ASKING)
+                return r < 0 ? r : 1;
+        all = r == POLKIT_ALLOWED || c.uid == 0;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sosutu)");
         for (size_t i = 0; r >= 0 && i < m->n_guests; i++) {
                 struct guest *g = m->guests[i];
-                if (!manager_may_access(&c, g))
+                if (!all && g->owner != c.uid)
                         continue;
                 r = sd_bus_message_append(reply, "(sosutu)", g->name, g->object_path, guest_state_to_string(g->state),
                                           (uint32_t) g->owner, g->config.memory_mib, (uint32_t) g->config.vcpus);
@@ -273,8 +346,9 @@ static int method_reload_policy(sd_bus_message *msg, void *userdata, sd_bus_erro
         r = current_caller(msg, &c, error);
         if (r < 0)
                 return r;
-        if (c.uid != 0)
-                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED, "Only root may reload the policy.");
+        r = authorize_admin(m, msg, &c, "reload the policy", error);
+        if (r != 0)
+                return r;
         r = manager_reload_policy(m, &message);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The policy was refused, the old one stays in force: %s",
@@ -310,8 +384,9 @@ static int method_set_page_table_budget(sd_bus_message *msg, void *userdata, sd_
         r = current_caller(msg, &c, error);
         if (r < 0)
                 return r;
-        if (c.uid != 0)
-                return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED, "Only root may change the page-table budget.");
+        r = authorize_admin(m, msg, &c, "change the page-table budget", error);
+        if (r != 0)
+                return r;
         r = pagetables_set_budget(m, spec, &message);
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "%s", message ? message : "Invalid budget.");
@@ -368,12 +443,19 @@ static const sd_bus_vtable manager_vtable[] = {
 /* Start and Resume: one path (a resume is a start with the snapshot). */
 static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume, sd_bus_error *error) {
         struct manager *m = g->manager;
-        _cleanup_(caller_done) struct caller owner = {};
+        _cleanup_(caller_done) struct caller owner = {}, c = {};
         _cleanup_free_ char *quota_message = NULL;
         struct policy_limits limits;
         struct quota_usage usage;
         int r;
 
+        /* First: the call runs again from here once polkit has answered,
+         * and every check below is made on the state of then. */
+        r = current_caller(msg, &c, error);
+        if (r == 0)
+                r = authorize_use(m, msg, &c, resume ? "resume" : "start", error);
+        if (r != 0)
+                return r;
         r = verb_check(g, resume ? GUEST_VERB_RESUME : GUEST_VERB_START, error);
         if (r < 0)
                 return r;

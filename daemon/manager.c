@@ -35,6 +35,7 @@ int caller_from_message(sd_bus_message *m, struct caller *ret, sd_bus_error *err
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_ACCESS_DENIED, "Cannot tell who is calling (%s).", strerror(-r));
         ret->uid = uid;
+        ret->sender = sd_bus_message_get_sender(m);
         return 0;
 }
 
@@ -94,9 +95,11 @@ void caller_done(struct caller *c) {
         *c = (struct caller) {};
 }
 
-/* The one access rule. polkit (org.guestd1.manage-all) belongs here. */
+/* The one access rule: the owner, root, and a bus name that polkit has
+ * just granted org.guestd1.manage (polkit.h: the grant is asked for by a
+ * Manager call, which can wait for polkit; lookups cannot). */
 bool manager_may_access(const struct caller *c, const struct guest *g) {
-        return c->uid == 0 || c->uid == g->owner;
+        return c->uid == 0 || c->uid == g->owner || (g->manager && polkit_granted(g->manager, c->sender));
 }
 
 void manager_resolve_limits(struct manager *m, const struct caller *c, struct policy_limits *ret) {
@@ -243,6 +246,7 @@ struct manager *manager_free(struct manager *m) {
         free(m->guests);
         opener_pool_free(m->openers);
         signals_done(m);
+        polkit_done(m);
         pagetables_done(m);
         policy_free(m->policy);
         sd_bus_flush_close_unref(m->bus);
@@ -396,6 +400,9 @@ int manager_startup(struct manager *m) {
         snapshots_clean(m->snapshots_dir_fd, m->guests, m->n_guests);
 
         r = bus_setup(m);
+        if (r < 0)
+                return r;
+        r = polkit_setup(m);
         if (r < 0)
                 return r;
         return logind_setup(m);

@@ -4,8 +4,8 @@
  * guest, and who is calling.
  *
  * Access to a guest is decided in exactly one place, manager_may_access():
- * its owner and uid 0 may, nobody else (polkit's org.guestd1.manage-all
- * would be added there). A guest someone may not access does not exist for
+ * its owner and uid 0 may, and a bus name polkit has granted
+ * org.guestd1.manage a moment ago (polkit.h), nobody else. A guest someone may not access does not exist for
  * them: lookups answer NoSuchGuest, listings leave it out, so guest names
  * do not leak between users.
  */
@@ -19,6 +19,7 @@
 #include "guest.h"
 #include "bus-api.h"
 #include "pagetables.h"
+#include "polkit.h"
 #include "policy.h"
 #include "version.h"
 
@@ -72,11 +73,16 @@ struct manager {
         struct subscriber **subscribers;
         size_t n_subscribers;
 
+        /* Questions out to polkit, and the manage grants it gave
+         * (polkit.h). */
+        struct polkit_state polkit;
+
 };
 
 /* The account behind a bus caller. */
 struct caller {
         uid_t uid;
+        const char *sender; /* its unique bus name (not owned; NULL: not known) */
         /* Filled by caller_load_account(): */
         bool have_account;
         char *user_name; /* NULL: no passwd entry */

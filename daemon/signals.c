@@ -100,7 +100,7 @@ void signals_done(struct manager *m) {
 
 /* Who gets signals about g: the subscribers who may see it. */
 static bool may_receive(const struct subscriber *s, const struct guest *g) {
-        struct caller c = { .uid = s->uid };
+        struct caller c = { .uid = s->uid, .sender = s->name };
         return manager_may_access(&c, g);
 }
 
