@@ -65,7 +65,7 @@ expect_grep "$TMP/err" "suspended; resume it" "start: the error says resume"
 expect_exit 6 "stop without force of a suspended guest is refused" "${CTL_A[@]}" stop count
 expect_exit 6 "a second suspend is refused" "${CTL_A[@]}" suspend count
 expect_exit 3 "B cannot resume A's guest (NoSuchGuest)" "${CTL_B[@]}" resume count
-expect_exit 8 "B cannot name it as A's either (only root may say UID/NAME)" "${CTL_B[@]}" resume "$UID_A/count"
+expect_exit 3 "B cannot name it as A's either (UID/NAME is for admins: to B, A's guest does not exist)" "${CTL_B[@]}" resume "$UID_A/count"
 
 expect_exit 0 "resume count" "${CTL_A[@]}" resume count
 check "count runs again" [ "$(guest_state a count)" = running ]
