@@ -24,6 +24,8 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "fake-service.h"
+
 #define MAX_INHIBITORS 16
 
 static struct inhibitor {
@@ -110,29 +112,9 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "usage: fake-logind ADDRESS\n");
                 return 2;
         }
-        r = sd_event_default(&event);
-        if (r >= 0)
-                r = sd_bus_new(&bus);
-        if (r >= 0)
-                r = sd_bus_set_address(bus, argv[1]);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
-        if (r >= 0)
-                r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/login1", "org.freedesktop.login1.Manager", manager_vtable, NULL);
-        if (r >= 0)
-                r = sd_bus_attach_event(bus, event, 0);
-        if (r >= 0)
-                r = sd_bus_request_name(bus, "org.freedesktop.login1", 0);
-        if (r >= 0)
-                r = sd_event_add_io(event, NULL, STDIN_FILENO, EPOLLIN, on_stdin, bus);
-        if (r < 0) {
-                fprintf(stderr, "fake-logind: %s\n", strerror(-r));
+        if (fake_service_start("fake-logind", argv[1], "/org/freedesktop/login1", "org.freedesktop.login1.Manager", manager_vtable,
+                               "org.freedesktop.login1", on_stdin, &event, &bus) != 0)
                 return 1;
-        }
-        printf("ready\n");
-        fflush(stdout);
         r = sd_event_loop(event);
         sd_bus_flush_close_unref(bus);
         sd_event_unref(event);

@@ -26,6 +26,8 @@
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "fake-service.h"
+
 #define MAX_RULES 32
 #define MAX_UNANSWERED 256
 
@@ -176,30 +178,9 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "usage: fake-polkit ADDRESS\n");
                 return 2;
         }
-        r = sd_event_default(&event);
-        if (r >= 0)
-                r = sd_bus_new(&bus);
-        if (r >= 0)
-                r = sd_bus_set_address(bus, argv[1]);
-        if (r >= 0)
-                r = sd_bus_set_bus_client(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
-        if (r >= 0)
-                r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority",
-                                             authority_vtable, NULL);
-        if (r >= 0)
-                r = sd_bus_attach_event(bus, event, 0);
-        if (r >= 0)
-                r = sd_bus_request_name(bus, "org.freedesktop.PolicyKit1", 0);
-        if (r >= 0)
-                r = sd_event_add_io(event, NULL, STDIN_FILENO, EPOLLIN, on_stdin, NULL);
-        if (r < 0) {
-                fprintf(stderr, "fake-polkit: %s\n", strerror(-r));
+        if (fake_service_start("fake-polkit", argv[1], "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority",
+                               authority_vtable, "org.freedesktop.PolicyKit1", on_stdin, &event, &bus) != 0)
                 return 1;
-        }
-        printf("ready\n");
-        fflush(stdout);
         r = sd_event_loop(event);
         for (size_t i = 0; i < n_unanswered; i++)
                 sd_bus_message_unref(unanswered[i]);
