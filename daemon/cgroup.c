@@ -20,6 +20,7 @@
 struct cgroups {
         char *base; /* .../guestd-guests */
         int base_fd;
+        bool pids; /* the pids controller is handed down too */
 };
 
 /* Reads a small file below dir_fd into buf (NUL-terminated). */
@@ -54,20 +55,22 @@ static bool has_word(const char *list, const char *word) {
         return false;
 }
 
-/* Hands the memory controller from dir_fd's cgroup to its children. */
-static int enable_memory(int dir_fd) {
-        char buf[512];
+/* Hands a controller ("memory", "pids") from dir_fd's cgroup to its
+ * children. */
+static int enable_controller(int dir_fd, const char *name) {
+        char buf[512], word[16];
         int r;
 
         r = read_small(dir_fd, "cgroup.subtree_control", buf, sizeof(buf));
-        if (r >= 0 && has_word(buf, "memory"))
+        if (r >= 0 && has_word(buf, name))
                 return 0;
         r = read_small(dir_fd, "cgroup.controllers", buf, sizeof(buf));
         if (r < 0)
                 return r;
-        if (!has_word(buf, "memory"))
+        if (!has_word(buf, name))
                 return -EOPNOTSUPP;
-        return write_small(dir_fd, "cgroup.subtree_control", "+memory");
+        snprintf(word, sizeof(word), "+%s", name);
+        return write_small(dir_fd, "cgroup.subtree_control", word);
 }
 
 static int own_cgroup(char **ret) {
@@ -138,7 +141,7 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
                         goto fail;
         }
         step = "cannot enable the memory controller";
-        r = enable_memory(top_fd);
+        r = enable_controller(top_fd, "memory");
         if (r < 0)
                 goto fail;
         step = "cannot make " GUESTS_DIR;
@@ -152,7 +155,7 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
                 goto fail;
         }
         step = "cannot enable the memory controller in " GUESTS_DIR;
-        r = enable_memory(base_fd);
+        r = enable_controller(base_fd, "memory");
         if (r < 0)
                 goto fail;
         c = calloc(1, sizeof(*c));
@@ -161,6 +164,10 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
                 r = -ENOMEM;
                 goto fail;
         }
+        /* The pids controller bounds the launcher's tasks in its cgroup as
+         * well as RLIMIT_NPROC does per uid; where it cannot be had the
+         * rlimit stays alone (cgroups_have_pids() says so). */
+        c->pids = enable_controller(top_fd, "pids") >= 0 && enable_controller(base_fd, "pids") >= 0;
         c->base_fd = TAKE_FD(base_fd);
         *ret = c;
         return;
@@ -182,7 +189,11 @@ const char *cgroups_base(const struct cgroups *c) {
         return c ? c->base : NULL;
 }
 
-int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max) {
+bool cgroups_have_pids(const struct cgroups *c) {
+        return c && c->pids;
+}
+
+int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max, uint64_t pids_max) {
         _cleanup_close_ int fd = -EBADF;
         char text[32];
         int r;
@@ -197,6 +208,12 @@ int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t 
         if (memory_max > 0) {
                 snprintf(text, sizeof(text), "%" PRIu64, memory_max);
                 r = write_small(fd, "memory.max", text);
+                if (r < 0)
+                        return r;
+        }
+        if (c->pids && pids_max > 0) {
+                snprintf(text, sizeof(text), "%" PRIu64, pids_max);
+                r = write_small(fd, "pids.max", text);
                 if (r < 0)
                         return r;
         }

@@ -19,10 +19,13 @@
  *
  * The cgroup also bounds what the launcher may hold of the host's memory
  * (memory.max): the guest's RAM, the launcher's own, and KVM's structures
- * for the VM, its page tables included, all charged here.
+ * for the VM, its page tables included, all charged here; and its tasks
+ * (pids.max: its vCPU threads and a few more, as RLIMIT_NPROC), where the
+ * pids controller can be had.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -36,10 +39,12 @@ struct cgroups *cgroups_free(struct cgroups *c);
 /* The directory of the guests' cgroups, for the log. */
 const char *cgroups_base(const struct cgroups *c);
 
+/* Whether the launchers' cgroups have the pids controller (pids.max). */
+bool cgroups_have_pids(const struct cgroups *c);
 /* Moves pid (a launcher just forked, before it has made its VM) into the
- * guest id's cgroup, creating it, with memory.max at memory_max bytes
- * (0: none). */
-int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max);
+ * guest id's cgroup, creating it, with memory.max at memory_max bytes and
+ * pids.max at pids_max tasks where the controller is there (0: none). */
+int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max, uint64_t pids_max);
 /* The guest's sec_pagetables in bytes; -ENOENT if it has no cgroup, or
  * the kernel does not count them (before Linux 6.0). */
 int cgroups_guest_page_tables(struct cgroups *c, const char *id, uint64_t *ret);

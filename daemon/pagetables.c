@@ -493,7 +493,8 @@ int pagetables_setup(struct manager *m) {
 
         cgroups_setup("/sys/fs/cgroup", &m->cgroups, &why);
         if (m->cgroups)
-                log_info("Each launcher runs in its own cgroup under %s", cgroups_base(m->cgroups));
+                log_info("Each launcher runs in its own cgroup under %s, bounding its memory%s", cgroups_base(m->cgroups),
+                         cgroups_have_pids(m->cgroups) ? " and tasks" : " (not its tasks: no pids controller; RLIMIT_NPROC does)");
         else
                 log_info("Launchers run without cgroups of their own (%s): a guest's page tables are not measured", why);
 

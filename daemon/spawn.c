@@ -125,6 +125,12 @@ uint64_t launcher_memory_max(const struct guest_config *c) {
                budget_kvm_default_pages(c->memory_mib * MiB) * BUDGET_PAGE_SIZE;
 }
 
+/* Its tasks: the vCPU threads, the main thread and a few more; the
+ * cgroup's pids.max and RLIMIT_NPROC alike. */
+uint64_t launcher_tasks_max(const struct guest_config *c) {
+        return c->vcpus + SUPERVISE_NPROC_MARGIN;
+}
+
 #define LAUNCHER_N_LIMITS 5
 static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct rlimit ret[static LAUNCHER_N_LIMITS],
                             int resources[static LAUNCHER_N_LIMITS]) {
@@ -135,7 +141,7 @@ static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct
         resources[1] = RLIMIT_NOFILE;
         ret[1] = (struct rlimit) { 64 + 2 * c->vcpus, 64 + 2 * c->vcpus };
         resources[2] = RLIMIT_NPROC;
-        ret[2] = (struct rlimit) { c->vcpus + SUPERVISE_NPROC_MARGIN, c->vcpus + SUPERVISE_NPROC_MARGIN };
+        ret[2] = (struct rlimit) { launcher_tasks_max(c), launcher_tasks_max(c) };
         resources[3] = RLIMIT_CORE;
         ret[3] = (struct rlimit) { 0, 0 };
         resources[4] = RLIMIT_FSIZE;

@@ -38,6 +38,8 @@ void unlink_launcher_socket(struct manager *m, struct guest *g);
 /* The launcher cgroup's memory.max, and its RLIMIT_FSIZE (at least the
  * largest snapshot it may write, at least its largest writable disk). */
 uint64_t launcher_memory_max(const struct guest_config *c);
+/* The launcher's tasks at most: its cgroup's pids.max and RLIMIT_NPROC. */
+uint64_t launcher_tasks_max(const struct guest_config *c);
 uint64_t launcher_file_size_limit(const struct guest_config *c, const int *disk_fds);
 
 /* Clones the sandboxed launcher with control_fd as its fd 3 and log_fd as

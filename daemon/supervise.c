@@ -519,7 +519,7 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         /* Its own cgroup before it makes the VM (it waits for "setup"), so
          * that every page table KVM builds for it is counted there. */
         if (m->cgroups) {
-                r = cgroups_guest_attach(m->cgroups, g->handle, pid, launcher_memory_max(c));
+                r = cgroups_guest_attach(m->cgroups, g->handle, pid, launcher_memory_max(c), launcher_tasks_max(c));
                 if (r < 0)
                         log_warning_errno(r, "Guest %s: cannot move the launcher into its cgroup: %m", g->id);
         }

@@ -65,7 +65,8 @@ static void test_setup_without_cgroup2(void) {
         CHECK(why && strstr(why, "not a cgroup v2 file system"));
         free(why);
         /* Without cgroups every guest operation is a quiet no-op or ENOENT. */
-        CHECK_EQ(cgroups_guest_attach(NULL, "1000_a", 1, 0), -ENOENT);
+        CHECK_EQ(cgroups_guest_attach(NULL, "1000_a", 1, 0, 0), -ENOENT);
+        CHECK(!cgroups_have_pids(NULL));
         CHECK_EQ(cgroups_guest_page_tables(NULL, "1000_a", &v), -ENOENT);
         CHECK_EQ(cgroups_guest_remove(NULL, "1000_a"), 0);
         CHECK(cgroups_base(NULL) == NULL);
