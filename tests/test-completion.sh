@@ -107,6 +107,24 @@ same() {
         want=$(words "$3")
         if [ "$got" = "$want" ]; then ok "$1: ${got:-(nothing)}"; else fail "$1: got \"$got\", wanted \"$want\""; fi
 }
+# shell_common SHELL GET: the checks fish's and zsh's completions share;
+# GET LINE prints what SHELL completed for LINE.
+shell_common() {
+        local sh=$1 get=$2 v got
+        same "$sh: verbs" "$($get "guestctl ")" "$VERBS"
+        same "$sh: verbs st..." "$($get "guestctl st")" "$(printf '%s\n' $VERBS | grep '^st')"
+        same "$sh: options before a verb" "$($get "guestctl -")" "$GLOBAL_OPTIONS"
+        for v in $VERBS; do
+                check_options "$sh" "$v" "$($get "guestctl $v ${ARG[$v]}-")"
+        done
+        got=$(words "$(long "$($get "guestctl create web --acpi --kernel f --disk a -")")")
+        case " $got " in
+        *" --acpi "* | *" --no-acpi "* | *" --kernel "*) fail "$sh: create offers an option given, or one it excludes: $got" ;;
+        *" --disk "*) ok "$sh: create: not --acpi, --no-acpi or --kernel again, --disk again" ;;
+        *) fail "$sh: create after --disk does not offer --disk again: $got" ;;
+        esac
+        same "$sh: guest names after start" "$($get "guestctl start ")" "$NAMES"
+}
 # long LIST: the long options in LIST (zsh's "--bus=" as "--bus").
 long() {
         local w out=
@@ -324,19 +342,8 @@ else
         : >"$TMP/args"
         fish_complete "$TMP/fish-lines" >"$TMP/fish-out"
         [ -s "$TMP/fish-err" ] && { fail "fish: errors"; sed 's/^/    /' "$TMP/fish-err" | head >&2; }
-        same "fish: verbs" "$(answer "$TMP/fish-out" "guestctl ")" "$VERBS"
-        same "fish: verbs st..." "$(answer "$TMP/fish-out" "guestctl st")" "$(printf '%s\n' $VERBS | grep '^st')"
-        same "fish: options before a verb" "$(answer "$TMP/fish-out" "guestctl -")" "$GLOBAL_OPTIONS"
-        for v in $VERBS; do
-                check_options fish "$v" "$(answer "$TMP/fish-out" "guestctl $v ${ARG[$v]}-")"
-        done
-        got=$(answer "$TMP/fish-out" "guestctl create web --acpi --kernel f --disk a -")
-        case " $(words "$got") " in
-        *" --acpi "* | *" --no-acpi "* | *" --kernel "*) fail "fish: create offers an option given, or one it excludes: $(words "$got")" ;;
-        *" --disk "*) ok "fish: create: not --acpi, --no-acpi or --kernel again, --disk again" ;;
-        *) fail "fish: create after --disk does not offer --disk again: $(words "$got")" ;;
-        esac
-        same "fish: guest names after start" "$(answer "$TMP/fish-out" "guestctl start ")" "$NAMES"
+        fish_get() { answer "$TMP/fish-out" "$1"; }
+        shell_common fish fish_get
         same "fish: no second name after start NAME" "$(answer "$TMP/fish-out" "guestctl start web ")" ""
         same "fish: names with --bus" "$(answer "$TMP/fish-out" "guestctl --bus unix:path=$TMP/bus3 resume ")" "$NAMES"
         grep -qxF -- "--bus unix:path=$TMP/bus3 list --json" "$TMP/args" && ok "fish: --bus ADDRESS passed on" ||
@@ -467,19 +474,8 @@ EOF
                 fail "zsh: the interactive zsh did not complete every line"
                 sed 's/^/    /' "$TMP/zsh-out" "$TMP/zsh-err" | head -n 20 >&2
         fi
-        same "zsh: verbs" "$(zanswer "$TMP/zsh-out" "guestctl ")" "$VERBS"
-        same "zsh: verbs st..." "$(zanswer "$TMP/zsh-out" "guestctl st")" "$(printf '%s\n' $VERBS | grep '^st')"
-        same "zsh: options before a verb" "$(zanswer "$TMP/zsh-out" "guestctl -")" "$GLOBAL_OPTIONS"
-        for v in $VERBS; do
-                check_options zsh "$v" "$(zanswer "$TMP/zsh-out" "guestctl $v ${ARG[$v]}-")"
-        done
-        got=$(zanswer "$TMP/zsh-out" "guestctl create web --acpi --kernel f --disk a -")
-        case " $(words "$(long "$got")") " in
-        *" --acpi "* | *" --no-acpi "* | *" --kernel "*) fail "zsh: create offers an option given, or one it excludes: $(words "$got")" ;;
-        *" --disk "*) ok "zsh: create: not --acpi, --no-acpi or --kernel again, --disk again" ;;
-        *) fail "zsh: create after --disk does not offer --disk again: $(words "$got")" ;;
-        esac
-        same "zsh: guest names after start" "$(zanswer "$TMP/zsh-out" "guestctl start ")" "$NAMES"
+        zsh_get() { zanswer "$TMP/zsh-out" "$1"; }
+        shell_common zsh zsh_get
         same "zsh: names with --bus" "$(zanswer "$TMP/zsh-out" "guestctl --bus unix:path=$TMP/bus5 unpause ")" "$NAMES"
         grep -qxF -- "--bus unix:path=$TMP/bus5 list --json" "$TMP/args" && ok "zsh: --bus ADDRESS passed on" ||
                 fail "zsh: --bus not passed on: guestctl was called with: $(sort -u "$TMP/args" | tr '\n' ';')"
