@@ -39,7 +39,11 @@ listen "$TMP/b-busctl" "${AS_B[@]}" timeout 120 busctl --address="$BUS" monitor
 for f in a root b-sub b-eaves; do
         check "listener $f is ready" wait_file "$TMP/$f" '^READY' 20
 done
-sleep 2 # gdbus, dbus-monitor and busctl have no READY line
+# gdbus, dbus-monitor and busctl have no READY line: each shows it listens
+# in its own way (busctl monitor is refused at once).
+check "gdbus monitor (B) is listening" wait_file "$TMP/b-gdbus" '^The name org.guestd1 ' 20
+check "dbus-monitor (B) is listening" wait_file "$TMP/b-dbus-monitor" 'member=NameAcquired' 20
+check "busctl monitor (B) has answered" wait_file "$TMP/b-busctl" . 20
 
 expect_exit 0 "A creates secret" "${CTL_A[@]}" create secret --kernel "$G/count.elf" --memory 16 \
         --cmdline "count.delay=200000 key=$SECRET"
@@ -51,7 +55,26 @@ expect_exit 0 "A stops it" "${CTL_A[@]}" stop secret
 expect_exit 0 "A removes it" "${CTL_A[@]}" remove secret
 # B's own guest: B's subscription does work.
 expect_exit 0 "B creates its own" "${CTL_B[@]}" create mine --kernel "$G/hello.elf" --memory 16
-sleep 2
+# Barriers: every listener has received all that guestd sent before them.
+# B's subscription hears of its own guest after all of A's signals; guestd
+# leaving the bus is the last thing the others can hear of it (the bus
+# routes each message to every recipient as it comes, and each listener
+# reads its socket in order). guestd starts again for what follows.
+check "root heard A's guest removed" wait_file "$TMP/root" "member=InterfacesRemoved" 20
+check "B's subscription heard of B's guest" wait_file "$TMP/b-sub" '"mine"' 20
+daemon_stop
+check "B's raw matches saw guestd leave the bus" wait_file "$TMP/b-sub" "^NAME org.guestd1 owner '.*' -> ''$" 20
+# sd-bus itself refuses a match with eavesdrop (EINVAL): bus-watch then
+# listens with none and has nothing to wait for. dbus-monitor (libdbus)
+# does ask the bus to eavesdrop.
+if [ "$(grep -c '^REFUSED .*eavesdrop' "$TMP/b-eaves")" = 2 ]; then
+        ok "B's eavesdrop matches were refused (by sd-bus), so that listener heard nothing to wait for"
+else
+        check "B's eavesdrop matches saw guestd leave the bus" wait_file "$TMP/b-eaves" "^NAME org.guestd1 owner '.*' -> ''$" 20
+fi
+check "gdbus monitor (B) saw guestd leave the bus" wait_file "$TMP/b-gdbus" 'org.guestd1 does not have an owner' 20
+check "dbus-monitor (B) saw guestd leave the bus" wait_file "$TMP/b-dbus-monitor" 'string "org.guestd1"' 20
+daemon_start
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 
@@ -105,10 +128,10 @@ check "B's 33rd subscription is refused: LimitExceeded" grep -q "REFUSED Subscri
 check "the first 32 were accepted" eval '! grep -l REFUSED "$TMP"/sub{1..32} >/dev/null 2>&1'
 for p in "${SUBS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${SUBS[@]}"; do wait "$p" 2>/dev/null; done
-# Gone from the bus, gone from guestd: B may subscribe again.
-sleep 1
-"${AS_B[@]}" "$W" "$BUS" 1 --subscribe >"$TMP/again" 2>&1
-check "subscriptions end with their connection" eval '! grep -q REFUSED "$TMP/again"'
+# Gone from the bus, gone from guestd: B may subscribe again (as soon as
+# guestd has seen the 32 connections go).
+subscribe_again() { "${AS_B[@]}" "$W" "$BUS" 1 --subscribe >"$TMP/again" 2>&1 && ! grep -q REFUSED "$TMP/again"; }
+check "subscriptions end with their connection" wait_until 20 subscribe_again
 expect_exit 1 "Unsubscribe without a subscription is refused" "${AS_A[@]}" busctl --address="$BUS" call org.guestd1 /org/guestd1 \
         org.guestd1.Manager Unsubscribe
 expect_grep "$TMP/err" "has not subscribed" "and says why"

@@ -79,11 +79,15 @@ cat "$TMP/part"
 expect_exit 0 "flood: create" "${CTL_A[@]}" create flood --kernel "$G/hostile-serial.elf" --memory 16 ${flood_cmdline:+--cmdline "$flood_cmdline"}
 expect_exit 0 "flood: start" "${CTL_A[@]}" start flood
 check "flood runs" wait_state a flood running 20
-sleep 3
-# A slow console client: attached, reading nothing, for a while.
-sleep 4 | timeout 4 "${CTL_A[@]}" console flood --idle 0 >/dev/null 2>&1 &
+log_bytes() { ctl_a log flood | wc -c; }
+check "flood: guestd's 64 KiB log is full" wait_until 120 eval '[ "$(log_bytes)" -ge 65536 ]'
+# A slow console client: attached, its output a pipe nobody reads, for a
+# while.
+guestd_fds() { ls "/proc/$GUESTD_PID/fd" | wc -l; }
+fds_before=$(guestd_fds)
+( timeout 6 "${CTL_A[@]}" console flood --idle 0 --read-only | sleep 6 ) &
 slow=$!
-sleep 2
+check "flood: the slow client is attached (guestd holds its socket)" wait_until 20 eval '[ "$(guestd_fds)" -gt "$fds_before" ]'
 expect_exit 0 "flood: guestd answers B's ListGuests during the flood" "${CTL_B[@]}" list
 expect_exit 0 "flood: A's log" "${CTL_A[@]}" log flood
 bytes=$(wc -c <"$TMP/out")

@@ -70,6 +70,7 @@ last_count() { ctl_a log count | sed -n 's/^count \([0-9]*\)$/\1/p' | tail -n 1;
 expect_exit 0 "pause count" "${CTL_A[@]}" pause count
 check "count is paused" wait_state a count paused 10
 expect_exit 6 "pausing a paused guest is BadState" "${CTL_A[@]}" pause count
+# An absence over an interval: a second of no output.
 n1=$(last_count); sleep 1; n2=$(last_count)
 check "no console output while paused ($n1 -> $n2)" [ -n "$n1" -a "$n1" = "$n2" ]
 expect_exit 0 "unpause count" "${CTL_A[@]}" unpause count
