@@ -159,9 +159,9 @@ fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- check
-TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/no-entropy $(B)/tests/fake-logind \
+TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/seccomp-errno $(B)/tests/fake-logind \
 	$(B)/tests/fake-polkit $(B)/tests/fuse-hang
-check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
+check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS) $(DEB_FILE)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
 # The unit tests that need neither KVM nor a bus (debian/rules runs these).
@@ -170,7 +170,7 @@ check-unit: $(UNIT_BINS)
 
 # The tests that start guests, in the nested test VM even where /dev/kvm
 # exists (a PVM host cannot run Linux user space; the VM's KVM is stock).
-check-vm: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS)
+check-vm: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS) $(DEB_FILE)
 	@B=$(B) GUESTD_TEST_VM=1 tests/run-tests.sh $(UNIT_BINS)
 
 check-linux: all
@@ -242,7 +242,13 @@ install: programs
 # The Debian package (debian/), built from a copy of the tree under
 # build/deb/ (dpkg-buildpackage cleans its tree and writes beside it), then
 # checked by lintian. The .deb lands in build/deb/.
-deb:
+# Built again when anything in the tree has changed (tests/test-systemd-host.sh
+# installs it: make check needs it).
+DEB_VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+DEB_FILE := build/deb/guestd_$(DEB_VERSION)_amd64.deb
+DEB_INPUTS := $(shell find . \( -path ./build -o -path ./.git \) -prune -o -type f -print)
+deb: $(DEB_FILE)
+$(DEB_FILE): $(DEB_INPUTS)
 	rm -rf build/deb && mkdir -p build/deb/guestd
 	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/deb/guestd -xf -
 	cd build/deb/guestd && dpkg-buildpackage -us -uc -b
@@ -308,9 +314,11 @@ $(B)/tests/fake-logind: $(B)/tests/fake-logind.o
 $(B)/tests/fake-polkit: $(B)/tests/fake-polkit.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
 
-# Runs a command with getrandom() failing as before the entropy pool is
-# ready (tests/test-launcher-no-entropy.sh).
-$(B)/tests/no-entropy: $(B)/tests/no-entropy.o
+# Runs a command with one system call answered by an error: getrandom()
+# as before the entropy pool is ready (tests/test-launcher-no-entropy.sh),
+# clone3() as under systemd's RestrictNamespaces=
+# (tests/test-daemon-restrict-namespaces.sh).
+$(B)/tests/seccomp-errno: $(B)/tests/seccomp-errno.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SECCOMP)
 
 # Plays guestd's side of the launcher protocol (tests/test-launcher-control.sh).

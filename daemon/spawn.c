@@ -299,15 +299,27 @@ _noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t 
 }
 
 /* clone3() with the namespaces the launcher lives in and a pidfd for it
- * from the start (no window in which the pid could be reused). */
+ * from the start (no window in which the pid could be reused). Under
+ * systemd's RestrictNamespaces= (guestd.service) clone3() answers ENOSYS:
+ * a seccomp filter cannot read flags that sit in memory, so systemd
+ * refuses the call in a way that makes callers use clone(), whose flags
+ * it can check, as glibc does. Then clone() does the same, raw (no new
+ * stack: the child goes on as after fork()); on x86-64 its arguments are
+ * flags, stack, parent_tid (where CLONE_PIDFD puts the pidfd), child_tid,
+ * tls. */
 static pid_t clone_sandboxed(int *ret_pidfd) {
+        const uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
         struct clone_args args = {
-                .flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP,
+                .flags = flags,
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
+        pid_t pid;
 
-        return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+        pid = (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+        if (pid < 0 && errno == ENOSYS)
+                pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, NULL, ret_pidfd, NULL, NULL);
+        return pid;
 }
 
 int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd, pid_t *ret_pid,

@@ -94,8 +94,9 @@ write_policy() {
 }
 
 # daemon_start [EXTRA GUESTD OPTIONS...]: start guestd, wait for its name.
+# GUESTD_WRAP: an array of a command guestd runs under (e.g. seccomp-errno).
 daemon_start() {
-        "$GUESTD" --bus="$BUS" --state-dir "$DTMP/state" --runtime-dir "$DTMP/run" \
+        ${GUESTD_WRAP[@]+"${GUESTD_WRAP[@]}"} "$GUESTD" --bus="$BUS" --state-dir "$DTMP/state" --runtime-dir "$DTMP/run" \
                 --policy "$DTMP/policy.json" --launcher "$LAUNCHER_ABS" \
                 --launcher-uids "$LAUNCHER_UID_MIN-$LAUNCHER_UID_MAX" "$@" \
                 >>"$DTMP/guestd.log" 2>&1 &
@@ -225,9 +226,11 @@ wait_file() {
 
 # wait_until SECONDS CMD...: poll CMD (every 50 ms) until it succeeds;
 # fails after SECONDS. For the event a test means, instead of a sleep.
+# SECONDS of the clock, not a count of tries: under TCG one try of a
+# guestctl call can take a second.
 wait_until() {
-        local secs=$1 i; shift
-        for i in $(seq $((secs * 20))); do
+        local end=$((SECONDS + $1)); shift
+        while [ "$SECONDS" -lt "$end" ]; do
                 "$@" && return 0
                 sleep 0.05
         done

@@ -12,23 +12,30 @@
 # others have run here; the output says so. Tests of the page-table budget
 # need a KVM that shadows guest page tables ("guestd-test: kvm-shadow"):
 # they run here on such a host (PVM, npt=0, ept=0, tdp_mmu=N), else in a
-# second boot of the nested test VM with kvm-amd npt=0. Environment: B
+# second boot of the nested test VM with kvm-amd npt=0. Tests of the
+# Debian package on a host where systemd is PID 1 ("guestd-test:
+# systemd-host": they install and purge the package) run only in a boot of
+# the nested test VM with the host's systemd as its PID 1, never on the
+# machine itself, whatever it has. Environment: B
 # (required), ONLY=PATTERN (integration tests whose path contains it),
 # V=1, GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options).
 #
-#   tests/run-tests.sh [--kvm-only|--shadow-only|--units-only] UNIT_BINARY...
+#   tests/run-tests.sh [--kvm-only|--shadow-only|--systemd-only|--units-only] UNIT_BINARY...
 #     --kvm-only     run only the tests that need KVM (what the VM runs)
 #     --shadow-only  run only the tests that need shadow paging
+#     --systemd-only run only the systemd-host tests (in the VM booted
+#                    with systemd)
 #     --units-only   run only the unit tests that do not need KVM (a
 #                    package build: make check-unit)
 set -u
 cd "$(dirname "$0")/.."
 : "${B:?B must name the build directory}"
 export B
-kvm_only=0 shadow_only=0 units_only=0
+kvm_only=0 shadow_only=0 units_only=0 systemd_only=0
 if [ "${1:-}" = --kvm-only ]; then kvm_only=1; shift; fi
 if [ "${1:-}" = --units-only ]; then units_only=1; shift; fi
 if [ "${1:-}" = --shadow-only ]; then kvm_only=1 shadow_only=1; shift; fi
+if [ "${1:-}" = --systemd-only ]; then kvm_only=1 systemd_only=1; shift; fi
 passed=0 failed=0 skipped=0
 failures=()
 logdir=$(mktemp -d /tmp/guestd-tests.XXXXXX)
@@ -41,6 +48,9 @@ needs_kvm() {
 }
 needs_shadow() {
         grep -q 'guestd-test: kvm-shadow' "$1" 2>/dev/null
+}
+needs_systemd_host() {
+        grep -q 'guestd-test: systemd-host' "$1" 2>/dev/null
 }
 # Whether this host's /dev/kvm shadows guest page tables (kmod/kvm-mmu.h).
 host_shadows() {
@@ -101,6 +111,7 @@ vm_units=() vm_tests=0
 for t in "$@"; do
         kvm=0
         needs_kvm "$(unit_source "$(basename "$t")")" && kvm=1
+        [ $systemd_only = 1 ] && continue
         [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
         if [ $units_only = 1 ] && [ $kvm = 1 ]; then
                 skipped=$((skipped + 1))
@@ -110,11 +121,20 @@ for t in "$@"; do
         if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_units+=("$t"); continue; fi
         run_one "unit/$(basename "$t")" "$t"
 done
-vm_shadow_tests=0
+vm_shadow_tests=0 vm_systemd_tests=0
 for t in tests/test-*.sh; do
         [ $units_only = 1 ] && break
         [ -e "$t" ] || continue
         [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
+        if needs_systemd_host "$t"; then
+                if [ $systemd_only = 1 ]; then
+                        run_one "$t" bash "$t"
+                elif [ $kvm_only = 0 ]; then
+                        vm_systemd_tests=$((vm_systemd_tests + 1))
+                fi
+                continue
+        fi
+        [ $systemd_only = 1 ] && continue
         kvm=0
         needs_kvm "$t" && kvm=1
         [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
@@ -162,6 +182,10 @@ fi
 if [ $kvm_only = 0 ] && [ $vm_shadow_tests -gt 0 ]; then
         echo "=== $vm_shadow_tests tests that need shadow paging run in the nested test VM with npt=0 (${kvm_why:-KVM here uses NPT or EPT}): tests/vm/run-in-vm.sh --npt 0"
         run_vm --npt 0 -- --shadow-only
+fi
+if [ $kvm_only = 0 ] && [ $vm_systemd_tests -gt 0 ]; then
+        echo "=== $vm_systemd_tests tests of the package on a systemd host run in the nested test VM booted with systemd as PID 1: tests/vm/run-in-vm.sh --systemd"
+        run_vm --systemd -- --systemd-only
 fi
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"

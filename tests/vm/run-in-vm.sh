@@ -10,12 +10,16 @@
 #                      kernel mode included (default 1)
 #     --no-entropy     a CPU without RDRAND and no random.trust_cpu (6.1
 #                      still had its pool ready by the first command here:
-#                      tests/no-entropy is the dependable way to test that)
+#                      tests/seccomp-errno is the dependable way to test that)
 #     --timeout S      end the VM after S seconds (default 3600)
 #     --stall S        end it when it has shown no sign of life for S
 #                      seconds (default 120): it froze
 #     --console        show the VM's kernel console on stderr as it comes,
 #                      with all its messages (quiet otherwise)
+#     --systemd        boot the host's systemd as PID 1 in the VM (a real
+#                      system bus, logind, polkitd and machined, started as
+#                      on a host) and run the command as a service once
+#                      the bus and logind are up
 #   tests/vm/run-in-vm.sh --prepare
 #     fetch what the VM needs, print "kernel=PATH", "kernel_package=NAME"
 #     and "busybox=PATH" (Debian's kernel and static busybox, which the
@@ -66,8 +70,8 @@
 # installed on the host.
 set -euo pipefail
 
-memory=4096 cpus=1 npt=1 entropy=1 limit=3600 stall=120 show_console=0 prepare=0
-usage() { sed -n '5,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+memory=4096 cpus=1 npt=1 entropy=1 limit=3600 stall=120 show_console=0 prepare=0 systemd=0
+usage() { sed -n '5,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--memory) memory=${2:?}; shift 2 ;;
@@ -77,6 +81,7 @@ while [ $# -gt 0 ]; do
 	--timeout) limit=${2:?}; shift 2 ;;
 	--stall) stall=${2:?}; shift 2 ;;
 	--console) show_console=1; shift ;;
+	--systemd) systemd=1; shift ;;
 	--prepare) prepare=1; shift ;;
 	--) shift; break ;;
 	-*) echo "run-in-vm: unknown option $1" >&2; usage ;;
@@ -299,6 +304,7 @@ cpu=qemu64,+svm,+npt
 klog="quiet loglevel=4"
 [ $show_console = 1 ] && klog="loglevel=7"
 append="console=ttyS0 panic=-1 $klog rdinit=/init guestd.npt=$npt norandmaps"
+[ $systemd = 1 ] && append+=" guestd.systemd=1"
 if [ $entropy = 1 ]; then
 	cpu+=,+rdrand
 	append+=" random.trust_cpu=on"
