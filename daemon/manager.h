@@ -60,8 +60,8 @@ struct manager {
         sd_bus_slot *inhibit_slot;
         bool shutting_down;
 
-        /* The page-table budget (pagetables.h) and the launchers' cgroups
-         * (cgroup.h; NULL: none). */
+        /* The page-table budget (pagetables.h) and guestd's own cgroups
+         * for launchers (cgroup.h; NULL: none). */
         struct pagetables_state pt;
         struct cgroups *cgroups;
 

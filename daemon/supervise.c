@@ -441,6 +441,24 @@ static void launcher_ended(struct guest *g) {
 
 /* ------------------------------------------------------------ requests */
 
+/* Where the launcher runs, read from /proc/PID/cgroup (cgroup.h): 1 and
+ * its path in a cgroup of its own; 0 still in guestd's own cgroup, where
+ * a move failed (that memory.stat is guestd's, not the guest's); -errno
+ * if it cannot be read. */
+static int launcher_cgroup_find(pid_t pid, char **ret) {
+        _cleanup_free_ char *path = NULL, *ours = NULL;
+        int r;
+
+        *ret = NULL;
+        r = cgroup_pid_get_path(pid, &path);
+        if (r < 0)
+                return r;
+        if (cgroup_pid_get_path(0, &ours) >= 0 && strcmp(ours, path) == 0)
+                return 0;
+        *ret = TAKE_PTR(path);
+        return 1;
+}
+
 /* Steps 2-6 of a Start, once the files are open: KVM, sockets, the
  * launcher and its "setup". Takes file_fds[0..n_files-1] (the kernel or
  * the snapshot, the initrd, then the disks) and closes them whatever
@@ -453,6 +471,7 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         _cleanup_close_ int kvm_fd = -EBADF, listen_fd = -EBADF, pidfd = -EBADF;
         int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF }, log_pipe[2] = { -EBADF, -EBADF };
         struct json_object *body = NULL, *disks;
+        _cleanup_free_ char *cgroup = NULL;
         const char *message = NULL;
         size_t n_req = n_files, n_fds = 0, n_disk0 = n_files - c->n_disks;
         uid_t launcher_uid;
@@ -523,6 +542,9 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
                 if (r < 0)
                         log_warning_errno(r, "Guest %s: cannot move the launcher into its cgroup: %m", g->id);
         }
+        r = launcher_cgroup_find(pid, &cgroup);
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot tell launcher %d's cgroup: %m", g->id, (int) pid);
 
         /* 6. "setup": the fds in the protocol's order. */
         body = json_object_new_object();
@@ -588,6 +610,8 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         g->conn.control_fd = TAKE_FD(control_pair[0]);
         g->launcher_pid = pid;
         g->launcher_uid = launcher_uid;
+        free(g->conn.cgroup);
+        g->conn.cgroup = TAKE_PTR(cgroup);
         r = launcher_conn_watch(g, m->event, &conn_ops);
         if (r < 0) {
                 /* Cannot follow it: it must not run unsupervised. */
@@ -997,7 +1021,12 @@ int supervise_reattach(struct manager *m, struct guest *g) {
                 launcher_conn_kill(g);
                 return log_error_errno(r, "Guest %s: cannot watch the launcher: %m", g->id);
         }
-        log_info("Guest %s: found launcher %d again (%s)", g->id, (int) g->launcher_pid, guest_state_to_string(g->state));
+        /* Its cgroup, as when it started, whichever /proc says. */
+        r = launcher_cgroup_find(g->launcher_pid, &g->conn.cgroup);
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot tell launcher %d's cgroup: %m", g->id, (int) g->launcher_pid);
+        log_info("Guest %s: found launcher %d again (%s), %s%s", g->id, (int) g->launcher_pid, guest_state_to_string(g->state),
+                 g->conn.cgroup ? "in cgroup " : "in no cgroup of its own", g->conn.cgroup ?: "");
         /* A stop that was under way when the daemon went: ask again. */
         if (g->state == GUEST_STOPPING)
                 (void) supervise_stop(g, false, NULL, NULL);
