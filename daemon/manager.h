@@ -18,6 +18,7 @@
 
 #include "guest.h"
 #include "bus-api.h"
+#include "machined.h"
 #include "pagetables.h"
 #include "polkit.h"
 #include "policy.h"
@@ -61,9 +62,11 @@ struct manager {
         bool shutting_down;
 
         /* The page-table budget (pagetables.h) and guestd's own cgroups
-         * for launchers (cgroup.h; NULL: none). */
+         * for launchers (cgroup.h; NULL: none), used where systemd-machined
+         * is not on the bus (machined.h). */
         struct pagetables_state pt;
         struct cgroups *cgroups;
+        struct machined_state machined;
 
         /* Users' files being opened as them (open-as-caller.h); made
          * at the first Start. */

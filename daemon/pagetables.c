@@ -496,11 +496,14 @@ int pagetables_setup(struct manager *m) {
                  pt->mmu.why);
 
         cgroups_setup(CGROUP_ROOT, &m->cgroups, &why);
+        /* Where systemd-machined runs, each launcher is in its machine's
+         * scope instead (machined.h says which holds once it knows). */
         if (m->cgroups)
                 log_info("guestd's own cgroups for launchers are under %s, bounding memory%s", cgroups_base(m->cgroups),
                          cgroups_have_pids(m->cgroups) ? " and tasks" : " (not tasks: no pids controller; RLIMIT_NPROC does)");
         else
-                log_info("guestd has no cgroups of its own for launchers (%s): their page tables are not measured", why);
+                log_info("guestd has no cgroups of its own for launchers (%s): where systemd-machined is not on the bus, their page "
+                         "tables are not measured", why);
 
         r = sd_event_add_time_relative(m->event, &pt->tick, CLOCK_MONOTONIC, PAGETABLES_TICK_USEC, 0, on_tick, m);
         if (r < 0)
