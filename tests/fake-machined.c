@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,13 +342,16 @@ static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata
 /* The slice, with memory and pids handed to it by its parent and on to
  * its scopes, as systemd sets up machine.slice. */
 static int setup_slice(const char *dir) {
-        char parent[512];
+        char parent[512], *slash;
         int r;
 
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
         snprintf(parent, sizeof(parent), "%s", dir);
-        snprintf(parent, sizeof(parent), "%s", dirname(parent));
+        slash = strrchr(parent, '/');
+        if (!slash || slash == parent)
+                return -EINVAL;
+        *slash = 0;
         r = write_file(parent, "cgroup.subtree_control", "+memory +pids");
         if (r >= 0)
                 r = write_file(dir, "cgroup.subtree_control", "+memory +pids");
@@ -368,7 +370,7 @@ int main(int argc, char *argv[]) {
         slice = argv[2];
         r = setup_slice(slice);
         if (r < 0) {
-                fprintf(stderr, "fake-machined: cannot set up %s: %s\n", slice, strerror(-r));
+                fprintf(stderr, "fake-machined: cannot set up %s (its controllers, or its parent's): %s\n", slice, strerror(-r));
                 return 1;
         }
         if (fake_service_start("fake-machined", argv[1], "/org/freedesktop/machine1", "org.freedesktop.machine1.Manager", manager_vtable,

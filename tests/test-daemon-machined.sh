@@ -89,8 +89,18 @@ machined_cleanup() {
         remove_slice
 }
 trap 'rc=$?; machined_cleanup; (exit $rc); daemon_cleanup' EXIT
-check "fake-machined is on the bus" wait_file "$TMP/machined.out" "^ready$" 10
-machined() { echo "$1" >&8; wait_file "$TMP/machined.out" "^$2\$" 5; }
+if ! wait_file "$TMP/machined.out" "^ready$" 10; then
+        fail "fake-machined is on the bus: $(cat "$TMP/machined.err")"
+        finish
+fi
+ok "fake-machined is on the bus"
+# machined COMMAND ACK: tell fake-machined, wait for its answer (if it
+# has died, a write would end this script with SIGPIPE: say so instead).
+machined() {
+        kill -0 "$MACHINED_PID" 2>/dev/null || { echo "    fake-machined has ended: $(cat "$TMP/machined.err")" >&2; return 1; }
+        echo "$1" >&8
+        wait_file "$TMP/machined.out" "^$2\$" 5
+}
 creates() { grep -c "^create name=$MACHINED_PREFIX$1 " "$TMP/machined.out"; }
 MACHINED_PREFIX=guestd-
 
@@ -125,7 +135,8 @@ check "root's list maps the handle back to A's secret-vm" \
 # --- the guest's last scope not collected yet: asked again
 expect_exit 0 "A creates other" "${CTL_A[@]}" create other --kernel "$G/count.elf" --memory 64 --cmdline "count.delay=3000000"
 H2=$(handle other)
-machined "refuse org.freedesktop.machine1.MachineExists 2" "refuse org.freedesktop.machine1.MachineExists 2"
+check "fake-machined will answer MachineExists twice" \
+        machined "refuse org.freedesktop.machine1.MachineExists 2" "refuse org.freedesktop.machine1.MachineExists 2"
 expect_exit 0 "MachineExists twice: A's start of other still succeeds" "${CTL_A[@]}" start other
 check "other runs" wait_state a other running 60
 check "CreateMachine was asked three times" [ "$(creates "$H2")" = 3 ]
@@ -136,9 +147,10 @@ empty() { [ -z "$(cat "$SLICE/machine-guestd\\x2d$H2.scope/cgroup.procs")" ]; }
 check "and empty" wait_until 10 empty
 
 # --- machined refuses: the Start fails, named, and leaves nothing
-machined "refuse org.freedesktop.DBus.Error.AccessDenied" "refuse org.freedesktop.DBus.Error.AccessDenied 1"
-expect_exit 0 "a refused Start is Failed" "${AS_A[@]}" "$DTMP/bus-call" "$BUS" "/org/guestd1/guest/$H2" org.guestd1.Guest Start \
-        --expect=org.guestd1.Error.Failed
+check "fake-machined will refuse the next call" \
+        machined "refuse org.freedesktop.DBus.Error.AccessDenied" "refuse org.freedesktop.DBus.Error.AccessDenied 1"
+expect_exit 0 "a refused Start is Failed" "${AS_A[@]}" "$DTMP/bus-call" --expect=org.guestd1.Error.Failed "$BUS" \
+        "/org/guestd1/guest/$H2" org.guestd1.Guest Start
 expect_grep "$TMP/out" "systemd-machined could not make guest 'other' a machine: .*(org.freedesktop.DBus.Error.AccessDenied)" \
         "the error names machined's"
 check "fake-machined refused it" grep -q "^refused guestd-$H2 org.freedesktop.DBus.Error.AccessDenied\$" "$TMP/machined.out"
@@ -147,7 +159,7 @@ check "no launcher is left of it (two run: own, secret-vm)" wait_until 10 launch
 expect_grep "$DTMP/guestd.log" "systemd-machined refused CreateMachine for guestd-$H2" "guestd logs the refusal"
 
 # --- machined does not answer: nobody else waits; Stop ends the Start
-machined hold hold
+check "fake-machined holds the calls from now on" machined hold hold
 "${CTL_A[@]}" start other >"$TMP/held.out" 2>"$TMP/held.err" &
 HELD=$!
 check "the call is held" wait_file "$TMP/machined.out" "^held guestd-$H2\$" 20
@@ -158,6 +170,8 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "at once ($ms ms)" [ "$ms" -lt 5000 ]
 expect_exit 0 "A stops other while machined works" "${CTL_A[@]}" stop other
 expect_grep "$TMP/out" "stopped before it started" "Stop says it never started"
+held_done() { ! kill -0 "$HELD" 2>/dev/null; }
+check "the Start is answered" wait_until 20 held_done
 wait "$HELD"
 check "the Start fails (exit 1)" [ $? = 1 ]
 expect_grep "$TMP/held.err" "stopped before it started (systemd-machined was still making its scope)" "the Start says why"
@@ -172,13 +186,14 @@ check "after --machined-timeout ($MD_TIMEOUT s; took $took s)" [ "$took" -ge $((
 expect_grep "$TMP/err" "systemd-machined did not make guest 'other' a machine within $MD_TIMEOUT s" "the Timeout says so"
 check "no launcher is left of it" wait_until 10 launchers_are 2
 check "other is stopped again" [ "$(guest_state a other)" = stopped ]
-machined release "release 2"
+check "fake-machined answers them now" machined release "release 2"
 check "late answers to calls guestd gave up on change nothing" [ "$(guest_state a other)" = stopped ]
 check "guestd serves on" [ "$(guest_state a secret-vm)" = running ]
 
 # --- a restarted guestd finds each launcher's cgroup again
 daemon_stop
-daemon_start --machined-timeout=$MD_TIMEOUT
+# (Without the FIFO's write end: fake-machined ends when this script closes it.)
+daemon_start --machined-timeout=$MD_TIMEOUT 8>&-
 check "secret-vm still runs" wait_state a secret-vm running 20
 check "own still runs" wait_state a own running 20
 check "secret-vm's scope is found again" \
@@ -197,6 +212,7 @@ check "guestd's own cgroup for own is removed" wait_until 10 own_gone
 
 # --- machined goes: guestd's own cgroups again, said in the log
 exec 8>&-
+kill "$MACHINED_PID"
 wait "$MACHINED_PID"
 MACHINED_PID=
 gone() { ! busctl --address="$BUS" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s org.freedesktop.machine1 | grep -q true; }
