@@ -160,7 +160,7 @@ fuzz: $(FUZZ_BINS)
 
 # ---------------------------------------------------------------- check
 TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/seccomp-errno $(B)/tests/fake-logind \
-	$(B)/tests/fake-polkit $(B)/tests/fuse-hang
+	$(B)/tests/fake-polkit $(B)/tests/fake-machined $(B)/tests/fuse-hang
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS) $(DEB_FILE)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
@@ -312,6 +312,11 @@ $(B)/tests/fake-logind: $(B)/tests/fake-logind.o
 
 # Stands in for polkitd on a test bus (tests/test-daemon-polkit.sh).
 $(B)/tests/fake-polkit: $(B)/tests/fake-polkit.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
+
+# Stands in for systemd-machined, and systemd's scopes, on a test bus
+# (tests/test-daemon-machined.sh).
+$(B)/tests/fake-machined: $(B)/tests/fake-machined.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SYSTEMD)
 
 # Runs a command with one system call answered by an error: getrandom()

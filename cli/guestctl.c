@@ -704,6 +704,13 @@ static int verb_status(int argc, char **argv) {
                 else
                         printf("%*s: %s\n", (int) width, label, json_object_get_string(value2));
         }
+        /* The last part of its object path, by which its cgroup, or its
+         * systemd-machined machine guestd-HANDLE, is named where anyone
+         * can see it (machinectl list), so that root can tell whose it is. */
+        {
+                const char *slash = strrchr(path, '/');
+                printf("%*s: %s\n", (int) width, "Handle", slash ? slash + 1 : path);
+        }
         json_object_put(o);
         return GUESTCTL_EXIT_OK;
 }

@@ -18,7 +18,8 @@
 #define GUESTS_DIR "guestd-guests"
 
 struct cgroups {
-        char *base; /* .../guestd-guests */
+        char *base;      /* .../guestd-guests, under the mount */
+        char *base_path; /* the same as /proc/PID/cgroup names it */
         int base_fd;
         bool pids; /* the pids controller is handed down too */
 };
@@ -73,22 +74,55 @@ static int enable_controller(int dir_fd, const char *name) {
         return write_small(dir_fd, "cgroup.subtree_control", word);
 }
 
-static int own_cgroup(char **ret) {
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-        FILE *f = fopen("/proc/self/cgroup", "re");
+/* Whether path has ".." for a component: the kernel's way of naming a
+ * cgroup outside the reader's cgroup namespace. */
+static bool path_goes_up(const char *path) {
+        for (const char *p = path; (p = strstr(p, "/..")); p += 3)
+                if (p[3] == 0 || p[3] == '/')
+                        return true;
+        return false;
+}
 
-        if (!f)
-                return -errno;
-        while (getline(&line, &size, f) > 0)
-                if (strncmp(line, "0::", 3) == 0) {
-                        line[strcspn(line, "\n")] = 0;
-                        fclose(f);
-                        *ret = strdup(line + 3);
-                        return *ret ? 0 : -ENOMEM;
+int cgroup_parse_proc(const char *text, char **ret) {
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                size_t len;
+                char *path;
+
+                if (strncmp(p, "0::", 3) != 0)
+                        continue;
+                len = strcspn(p + 3, "\n");
+                if (len == 0 || p[3] != '/')
+                        return -ENOENT;
+                path = strndup(p + 3, len);
+                if (!path)
+                        return -ENOMEM;
+                if (path_goes_up(path)) {
+                        free(path);
+                        return -ENOENT;
                 }
-        fclose(f);
+                *ret = path;
+                return 0;
+        }
         return -ENOENT;
+}
+
+int cgroup_pid_get_path(pid_t pid, char **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        char file[64], buf[8192];
+        ssize_t have;
+
+        if (pid == 0)
+                snprintf(file, sizeof(file), "/proc/self/cgroup");
+        else
+                snprintf(file, sizeof(file), "/proc/%d/cgroup", (int) pid);
+        fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        have = read_up_to(fd, buf, sizeof(buf) - 1);
+        if (have < 0)
+                return (int) have;
+        buf[have] = 0;
+        return cgroup_parse_proc(buf, ret);
 }
 
 void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
@@ -108,7 +142,7 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
                 return;
         }
         step = "cannot read /proc/self/cgroup";
-        r = own_cgroup(&own);
+        r = cgroup_pid_get_path(0, &own);
         if (r < 0)
                 goto fail;
         /* Restarted: we are in C/guestd-daemon already. */
@@ -159,7 +193,9 @@ void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
         if (r < 0)
                 goto fail;
         c = calloc(1, sizeof(*c));
-        if (!c || asprintf(&c->base, "%s/%s", top, GUESTS_DIR) < 0) {
+        if (!c || asprintf(&c->base, "%s/%s", top, GUESTS_DIR) < 0 || asprintf(&c->base_path, "%s/%s", own, GUESTS_DIR) < 0) {
+                if (c)
+                        free(c->base);
                 free(c);
                 r = -ENOMEM;
                 goto fail;
@@ -180,6 +216,7 @@ struct cgroups *cgroups_free(struct cgroups *c) {
         if (c) {
                 safe_close(c->base_fd);
                 free(c->base);
+                free(c->base_path);
                 free(c);
         }
         return NULL;
@@ -237,14 +274,16 @@ int memory_stat_get(const char *text, const char *key, uint64_t *ret) {
         return -ENOENT;
 }
 
-int cgroups_guest_page_tables(struct cgroups *c, const char *id, uint64_t *ret) {
+int cgroup_page_tables(const char *root, const char *path, uint64_t *ret) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char *dir = NULL, *buf = NULL;
         int r;
 
-        if (!c)
+        if (!path || path[0] != '/' || path_goes_up(path))
                 return -ENOENT;
-        fd = openat(c->base_fd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (asprintf(&dir, "%s%s", root, path) < 0)
+                return -ENOMEM;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         buf = malloc(16384);
@@ -254,6 +293,15 @@ int cgroups_guest_page_tables(struct cgroups *c, const char *id, uint64_t *ret) 
         if (r < 0)
                 return r;
         return memory_stat_get(buf, "sec_pagetables", ret);
+}
+
+bool cgroups_guest_path_is_own(const struct cgroups *c, const char *id, const char *path) {
+        size_t n;
+
+        if (!c || !path)
+                return false;
+        n = strlen(c->base_path);
+        return strncmp(path, c->base_path, n) == 0 && path[n] == '/' && strcmp(path + n + 1, id) == 0;
 }
 
 int cgroups_guest_remove(struct cgroups *c, const char *id) {

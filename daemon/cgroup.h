@@ -22,6 +22,14 @@
  * for the VM, its page tables included, all charged here; and its tasks
  * (pids.max: its vCPU threads and a few more, as RLIMIT_NPROC), where the
  * pids controller can be had.
+ *
+ * Where systemd-machined runs, a launcher is not in such a cgroup but in
+ * the scope systemd made for its machine (machined.h), with the same
+ * bounds. Either way guestd learns a launcher's cgroup from
+ * /proc/PID/cgroup (cgroup_pid_get_path()), never by making up a path,
+ * reads its memory.stat there (cgroup_page_tables()), and removes only the
+ * cgroups it made itself (cgroups_guest_path_is_own()): systemd collects
+ * an empty scope on its own.
  */
 #pragma once
 
@@ -30,6 +38,9 @@
 #include <sys/types.h>
 
 struct cgroups;
+
+/* Where guestd looks for the unified hierarchy. */
+#define CGROUP_ROOT "/sys/fs/cgroup"
 
 /* Sets up the layout. Never fails guestd: on any problem *ret is NULL and
  * *ret_why says why (caller frees). root: the cgroup2 mount
@@ -45,12 +56,24 @@ bool cgroups_have_pids(const struct cgroups *c);
  * guest id's cgroup, creating it, with memory.max at memory_max bytes and
  * pids.max at pids_max tasks where the controller is there (0: none). */
 int cgroups_guest_attach(struct cgroups *c, const char *id, pid_t pid, uint64_t memory_max, uint64_t pids_max);
-/* The guest's sec_pagetables in bytes; -ENOENT if it has no cgroup, or
- * the kernel does not count them (before Linux 6.0). */
-int cgroups_guest_page_tables(struct cgroups *c, const char *id, uint64_t *ret);
+/* Whether path (as /proc/PID/cgroup names it) is the cgroup
+ * cgroups_guest_attach() makes for guest id: guestd's own to remove. */
+bool cgroups_guest_path_is_own(const struct cgroups *c, const char *id, const char *path);
 /* Removes the guest's cgroup once its launcher is gone (-EBUSY while a
  * process is left in it). */
 int cgroups_guest_remove(struct cgroups *c, const char *id);
+
+/* The cgroup v2 path of process pid (0: guestd itself) as its
+ * /proc/PID/cgroup says, "/machine.slice/machine-x.scope", relative to the
+ * hierarchy guestd sees at CGROUP_ROOT (caller frees). -ENOENT: no v2
+ * line, or a cgroup outside guestd's cgroup namespace ("/.."). */
+int cgroup_pid_get_path(pid_t pid, char **ret);
+/* The same from the text of such a file. */
+int cgroup_parse_proc(const char *text, char **ret);
+/* sec_pagetables of the cgroup at path (as above) below the hierarchy at
+ * root, in bytes; -ENOENT if the cgroup is gone, has no memory controller,
+ * or the kernel does not count them (before Linux 6.0). */
+int cgroup_page_tables(const char *root, const char *path, uint64_t *ret);
 
 /* SecPageTables from a meminfo file (/proc/meminfo): the host's KVM page
  * tables, in bytes; -ENOENT where the kernel does not count them. */

@@ -69,15 +69,29 @@ int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *n
 struct manager;
 struct console;
 struct opener;
+struct machined_request;
 
-/* A Start or Resume before its launcher exists (supervise.c): the
- * guest's files being opened (open-as-caller.h), and what to go back to
- * if it fails. */
+/* A Start or Resume before its launcher has its "setup" (supervise.c):
+ * first the guest's files being opened (open-as-caller.h); then the
+ * launcher, forked and waiting while systemd-machined makes its scope
+ * (machined.h), with every fd "setup" will hand it; and what to go back
+ * to if it fails. Freeing it kills a launcher that got no "setup". */
 struct start_job {
+        struct guest *guest;
         struct opener *opener;
         int snapshot_fd; /* a resume's snapshot, opened by guestd itself */
         enum guest_state prev_state;
         char *prev_reason;
+
+        struct machined_request *machined;
+        pid_t pid; /* the launcher; 0: none yet */
+        int pidfd;
+        uid_t launcher_uid;
+        int kvm_fd, listen_fd;
+        int control_fd, console_fd, log_fd; /* guestd's ends */
+        int launcher_console_fd;            /* the launcher's end, sent with "setup" */
+        int file_fds[2 + GUEST_MAX_DISKS];  /* the kernel or the snapshot, the initrd, the disks */
+        size_t n_files;
 };
 void start_job_free(struct start_job *job);
 
@@ -137,7 +151,7 @@ struct guest {
         struct console *console;
         struct launcher_conn conn; /* its launcher, while it has one (supervise.c owns it) */
         struct pending_call *pending; /* method calls answered when the launcher answers */
-        struct start_job *start; /* a Start whose launcher does not exist yet */
+        struct start_job *start; /* a Start whose launcher has no "setup" yet */
         bool removed;            /* RemoveGuest ran; freed when unreferenced */
         struct guest_pagetables pt;
 };

@@ -26,6 +26,7 @@ void launcher_conn_done(struct launcher_conn *c) {
         c->protocol_error = (free(c->protocol_error), NULL);
         c->suspend_error = (free(c->suspend_error), NULL);
         c->stop_why = (free(c->stop_why), NULL);
+        c->cgroup = (free(c->cgroup), NULL);
 }
 
 void launcher_conn_kill(struct guest *g) {

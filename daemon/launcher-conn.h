@@ -56,6 +56,11 @@ struct launcher_conn {
         char *protocol_error;    /* set when we ended the launcher for misbehaving */
         char *suspend_error;     /* why the launcher could not suspend ("error") */
         uint64_t progress_done, progress_total; /* of a suspend under way: RAM copied */
+        /* Its cgroup, as /proc/PID/cgroup names it (cgroup.h): guestd's own
+         * for it, or the scope systemd made for its machine (machined.h).
+         * Its memory.stat is the guest's page tables. NULL: it has none
+         * of its own (not measured). */
+        char *cgroup;
 };
 void launcher_conn_init(struct launcher_conn *c);
 /* Closes and frees what it holds; the launcher itself runs on. */

@@ -49,6 +49,9 @@ static void help(void) {
                "                         else /proc/pressure/memory\n"
                "  --polkit-timeout=SECONDS  how long polkit may take to answer whether a caller\n"
                "                         may do something (1-3600, default 25); then Timeout\n"
+               "  --machined-timeout=SECONDS  how long systemd-machined may take to make a\n"
+               "                         starting guest's launcher a machine (1-3600,\n"
+               "                         default 25); then that Start fails with Timeout\n"
                "  --test-sandbox-violation=CALL  tests only: every launcher attempts this\n"
                "                         forbidden call once sandboxed (and dies of it)\n"
                "  -v, --verbose          log more\n"
@@ -102,7 +105,7 @@ static int parse_uid_range(const char *s, uid_t *ret_first, uid_t *ret_last) {
 
 static int parse_args(int argc, char **argv, struct manager *m) {
         enum { ARG_BUS = 0x100, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_POLICY, ARG_LAUNCHER, ARG_LAUNCHER_UIDS, ARG_TEST_VIOLATION,
-               ARG_PRESSURE_CALM, ARG_POLKIT_TIMEOUT, ARG_VERSION };
+               ARG_PRESSURE_CALM, ARG_POLKIT_TIMEOUT, ARG_MACHINED_TIMEOUT, ARG_VERSION };
         static const struct option options[] = {
                 { "bus", required_argument, NULL, ARG_BUS },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -113,6 +116,7 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                 { "test-sandbox-violation", required_argument, NULL, ARG_TEST_VIOLATION },
                 { "pressure-calm", required_argument, NULL, ARG_PRESSURE_CALM },
                 { "polkit-timeout", required_argument, NULL, ARG_POLKIT_TIMEOUT },
+                { "machined-timeout", required_argument, NULL, ARG_MACHINED_TIMEOUT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -152,6 +156,13 @@ static int parse_args(int argc, char **argv, struct manager *m) {
                         if (safe_atou64(optarg, &sec) < 0 || sec < 1 || sec > 3600)
                                 return log_error_errno(-EINVAL, "--polkit-timeout: expected seconds from 1 to 3600, got '%s'", optarg);
                         m->polkit.timeout_usec = sec * 1000000ULL;
+                        break;
+                }
+                case ARG_MACHINED_TIMEOUT: {
+                        uint64_t sec;
+                        if (safe_atou64(optarg, &sec) < 0 || sec < 1 || sec > 3600)
+                                return log_error_errno(-EINVAL, "--machined-timeout: expected seconds from 1 to 3600, got '%s'", optarg);
+                        m->machined.timeout_usec = sec * 1000000ULL;
                         break;
                 }
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;

@@ -247,6 +247,7 @@ struct manager *manager_free(struct manager *m) {
         opener_pool_free(m->openers);
         signals_done(m);
         polkit_done(m);
+        machined_done(m);
         pagetables_done(m);
         policy_free(m->policy);
         sd_bus_flush_close_unref(m->bus);
@@ -403,6 +404,9 @@ int manager_startup(struct manager *m) {
         if (r < 0)
                 return r;
         r = polkit_setup(m);
+        if (r < 0)
+                return r;
+        r = machined_setup(m);
         if (r < 0)
                 return r;
         return logind_setup(m);

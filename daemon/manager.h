@@ -18,6 +18,7 @@
 
 #include "guest.h"
 #include "bus-api.h"
+#include "machined.h"
 #include "pagetables.h"
 #include "polkit.h"
 #include "policy.h"
@@ -60,10 +61,12 @@ struct manager {
         sd_bus_slot *inhibit_slot;
         bool shutting_down;
 
-        /* The page-table budget (pagetables.h) and the launchers' cgroups
-         * (cgroup.h; NULL: none). */
+        /* The page-table budget (pagetables.h) and guestd's own cgroups
+         * for launchers (cgroup.h; NULL: none), used where systemd-machined
+         * is not on the bus (machined.h). */
         struct pagetables_state pt;
         struct cgroups *cgroups;
+        struct machined_state machined;
 
         /* Users' files being opened as them (open-as-caller.h); made
          * at the first Start. */

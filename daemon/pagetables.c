@@ -50,7 +50,7 @@ uint64_t pagetables_host_in_use(void) {
 
 uint64_t pagetables_guest_in_use(struct manager *m, const struct guest *g) {
         uint64_t bytes;
-        if (!g->launcher_pid || cgroups_guest_page_tables(m->cgroups, g->handle, &bytes) < 0)
+        if (!g->launcher_pid || cgroup_page_tables(CGROUP_ROOT, g->conn.cgroup, &bytes) < 0)
                 return PAGETABLES_UNKNOWN;
         return bytes;
 }
@@ -469,7 +469,11 @@ void pagetables_guest_detach(struct guest *g) {
         g->pt.sent = g->pt.no_listener_logged = false;
         g->pt.recycled_prev = g->pt.sampled = 0;
         g->pt.recycled_rate = 0;
+        /* guestd's own cgroup for it, where it had one, goes; never the
+         * scope of a machine (g->conn.cgroup then), which is systemd's
+         * and removed by systemd once empty. */
         (void) cgroups_guest_remove(g->manager->cgroups, g->handle);
+        g->conn.cgroup = (free(g->conn.cgroup), NULL);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -491,12 +495,15 @@ int pagetables_setup(struct manager *m) {
         log_info("Page-table budget: %s; the caps %s: %s", text, pt->mmu.cap_effective ? "take effect" : "have no effect",
                  pt->mmu.why);
 
-        cgroups_setup("/sys/fs/cgroup", &m->cgroups, &why);
+        cgroups_setup(CGROUP_ROOT, &m->cgroups, &why);
+        /* Where systemd-machined runs, each launcher is in its machine's
+         * scope instead (machined.h says which holds once it knows). */
         if (m->cgroups)
-                log_info("Each launcher runs in its own cgroup under %s, bounding its memory%s", cgroups_base(m->cgroups),
-                         cgroups_have_pids(m->cgroups) ? " and tasks" : " (not its tasks: no pids controller; RLIMIT_NPROC does)");
+                log_info("guestd's own cgroups for launchers are under %s, bounding memory%s", cgroups_base(m->cgroups),
+                         cgroups_have_pids(m->cgroups) ? " and tasks" : " (not tasks: no pids controller; RLIMIT_NPROC does)");
         else
-                log_info("Launchers run without cgroups of their own (%s): a guest's page tables are not measured", why);
+                log_info("guestd has no cgroups of its own for launchers (%s): where systemd-machined is not on the bus, their page "
+                         "tables are not measured", why);
 
         r = sd_event_add_time_relative(m->event, &pt->tick, CLOCK_MONOTONIC, PAGETABLES_TICK_USEC, 0, on_tick, m);
         if (r < 0)

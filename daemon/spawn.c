@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/epoll.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -38,8 +39,11 @@ int launcher_uid_pick(struct manager *m, uid_t *ret) {
         for (uint64_t k = 0; k < n; k++) {
                 uid_t u = (uid_t) (m->launcher_uid_first + (m->launcher_uid_cursor + k) % n);
                 bool used = false;
-                for (size_t i = 0; i < m->n_guests && !used; i++)
-                        used = m->guests[i]->launcher_pid > 0 && m->guests[i]->launcher_uid == u;
+                for (size_t i = 0; i < m->n_guests && !used; i++) {
+                        const struct guest *g = m->guests[i];
+                        /* A launcher waiting for its "setup" has its uid too. */
+                        used = (g->launcher_pid > 0 && g->launcher_uid == u) || (g->start && g->start->pid > 0 && g->start->launcher_uid == u);
+                }
                 if (!used) {
                         m->launcher_uid_cursor = (m->launcher_uid_cursor + k + 1) % n;
                         *ret = u;
@@ -362,3 +366,27 @@ int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize
         return 0;
 }
 
+
+/* The killed launcher has ended (its pidfd is readable): reaped, and its
+ * source, which owns the pidfd, goes. */
+static int on_unstarted_ended(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        (void) waitid(P_PIDFD, fd, &(siginfo_t) {}, WEXITED | WNOHANG);
+        sd_event_source_disable_unref(s);
+        return 0;
+}
+
+void spawn_kill_unstarted(sd_event *event, int pidfd) {
+        sd_event_source *s = NULL;
+        int r;
+
+        (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+        /* Watched as a plain readable fd (launcher-conn.c does the same);
+         * the source is its own, dropped when it fires. */
+        r = sd_event_add_io(event, &s, pidfd, EPOLLIN, on_unstarted_ended, NULL);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot watch a killed launcher; it stays a zombie until guestd ends: %m");
+                safe_close(pidfd);
+                return;
+        }
+        (void) sd_event_source_set_io_fd_own(s, true);
+}

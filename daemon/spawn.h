@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "config.h"
 #include "guest.h"
@@ -47,3 +48,7 @@ uint64_t launcher_file_size_limit(const struct guest_config *c, const int *disk_
  * error says which step failed. */
 int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd, pid_t *ret_pid,
                    int *ret_pidfd, sd_bus_error *error);
+/* Kills a launcher that got no "setup" (nothing of its guest ran) and
+ * reaps it in the event loop once it has ended, never waiting for it.
+ * Takes pidfd. */
+void spawn_kill_unstarted(sd_event *event, int pidfd);

@@ -22,6 +22,7 @@
 #include "kvm.h"
 #include "launcher-conn.h"
 #include "log.h"
+#include "machined.h"
 #include "protocol-body.h"
 #include "protocol.h"
 #include "snapshot.h"
@@ -441,42 +442,29 @@ static void launcher_ended(struct guest *g) {
 
 /* ------------------------------------------------------------ requests */
 
-/* Steps 2-6 of a Start, once the files are open: KVM, sockets, the
- * launcher and its "setup". Takes file_fds[0..n_files-1] (the kernel or
- * the snapshot, the initrd, then the disks) and closes them whatever
- * happens. */
-static int start_launcher(struct manager *m, struct guest *g, int *file_fds, size_t n_files, sd_bus_error *error) {
+/* Steps 2-5 of a Start, once the files are open (job->file_fds): KVM,
+ * sockets, the launcher. What is made is kept in the job, which closes
+ * it, and kills the launcher, if the Start fails. */
+static int start_spawn(struct manager *m, struct guest *g, sd_bus_error *error) {
+        struct start_job *job = g->start;
         const struct guest_config *c = &g->config;
-        bool resume = g->resuming;
-        int fds[PROTOCOL_MAX_FDS];
+        _cleanup_close_ int launcher_control_fd = -EBADF, launcher_log_fd = -EBADF;
         struct kvm_probe_info probe;
-        _cleanup_close_ int kvm_fd = -EBADF, listen_fd = -EBADF, pidfd = -EBADF;
-        int console_pair[2] = { -EBADF, -EBADF }, control_pair[2] = { -EBADF, -EBADF }, log_pipe[2] = { -EBADF, -EBADF };
-        struct json_object *body = NULL, *disks;
         const char *message = NULL;
-        size_t n_req = n_files, n_fds = 0, n_disk0 = n_files - c->n_disks;
-        uid_t launcher_uid;
-        pid_t pid = 0;
-        int r;
+        int pair[2], r;
 
         /* 2. KVM, for exactly the vCPUs the quota was charged for. */
-        r = kvm_open(&kvm_fd, &message);
-        if (r < 0) {
-                r = sd_bus_error_setf(error, GUESTD_ERROR_KVM_UNAVAILABLE, "KVM is not available on this host: %s",
-                                      message ? message : strerror(-r));
-                goto fail;
-        }
-        r = kvm_probe(kvm_fd, &probe, &message);
-        if (r < 0) {
-                r = sd_bus_error_setf(error, GUESTD_ERROR_KVM_UNAVAILABLE, "KVM on this host cannot run guests: %s",
-                                      message ? message : strerror(-r));
-                goto fail;
-        }
-        if (probe.max_vcpus > 0 && c->vcpus > (unsigned) probe.max_vcpus) {
-                r = sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Guest '%s' has %u vCPUs; KVM on this host allows %d.",
-                                      g->name, c->vcpus, probe.max_vcpus);
-                goto fail;
-        }
+        r = kvm_open(&job->kvm_fd, &message);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_KVM_UNAVAILABLE, "KVM is not available on this host: %s",
+                                         message ? message : strerror(-r));
+        r = kvm_probe(job->kvm_fd, &probe, &message);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_KVM_UNAVAILABLE, "KVM on this host cannot run guests: %s",
+                                         message ? message : strerror(-r));
+        if (probe.max_vcpus > 0 && c->vcpus > (unsigned) probe.max_vcpus)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Guest '%s' has %u vCPUs; KVM on this host allows %d.",
+                                         g->name, c->vcpus, probe.max_vcpus);
         /* KVM binds a VM to the address space of the process that made it:
          * VM and vCPU ioctls from any other process fail with EIO, so a VM
          * made here could not be run by the launcher. It gets /dev/kvm
@@ -486,51 +474,54 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
          * hears it from Start, not from a crashed launcher. */
 
         /* 3.-4. Console, control and the listening socket for reconnects. */
-        r = launcher_uid_pick(m, &launcher_uid);
-        if (r < 0) {
-                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "All %u launcher uids (%u-%u) are in use; stop a guest first.",
-                                      (unsigned) (m->launcher_uid_last - m->launcher_uid_first + 1), (unsigned) m->launcher_uid_first,
-                                      (unsigned) m->launcher_uid_last);
-                goto fail;
-        }
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_pair) < 0 ||
-            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control_pair) < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Cannot make socket pairs: %m");
-                goto fail;
-        }
-        listen_fd = launcher_listen_socket(m, g);
-        if (listen_fd < 0) {
-                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot make the launcher's socket in %s: %s.", m->launchers_dir,
-                                      strerror(-listen_fd));
-                goto fail;
-        }
-
-        /* 5. The launcher. */
-        if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
-                goto fail;
-        }
-        r = spawn_launcher(m, g, launcher_uid, launcher_file_size_limit(c, file_fds + n_disk0), control_pair[1], log_pipe[1], &pid, &pidfd,
-                           error);
+        r = launcher_uid_pick(m, &job->launcher_uid);
         if (r < 0)
-                goto fail;
-        control_pair[1] = safe_close(control_pair[1]);
-        log_pipe[1] = safe_close(log_pipe[1]);
-        /* Its own cgroup before it makes the VM (it waits for "setup"), so
-         * that every page table KVM builds for it is counted there. */
-        if (m->cgroups) {
-                r = cgroups_guest_attach(m->cgroups, g->handle, pid, launcher_memory_max(c), launcher_tasks_max(c));
-                if (r < 0)
-                        log_warning_errno(r, "Guest %s: cannot move the launcher into its cgroup: %m", g->id);
-        }
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "All %u launcher uids (%u-%u) are in use; stop a guest first.",
+                                         (unsigned) (m->launcher_uid_last - m->launcher_uid_first + 1), (unsigned) m->launcher_uid_first,
+                                         (unsigned) m->launcher_uid_last);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot make socket pairs: %m");
+        job->console_fd = pair[0];
+        job->launcher_console_fd = pair[1];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot make socket pairs: %m");
+        job->control_fd = pair[0];
+        launcher_control_fd = pair[1];
+        r = launcher_listen_socket(m, g);
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot make the launcher's socket in %s: %s.", m->launchers_dir,
+                                         strerror(-r));
+        job->listen_fd = r;
 
-        /* 6. "setup": the fds in the protocol's order. */
+        /* 5. The launcher. It waits for "setup" before it makes the VM or
+         * maps the guest's RAM. */
+        if (pipe2(pair, O_CLOEXEC | O_NONBLOCK) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Cannot make a pipe: %m");
+        job->log_fd = pair[0];
+        launcher_log_fd = pair[1];
+        return spawn_launcher(m, g, job->launcher_uid, launcher_file_size_limit(c, job->file_fds + job->n_files - c->n_disks),
+                              launcher_control_fd, launcher_log_fd, &job->pid, &job->pidfd, error);
+}
+
+/* Step 6, once the launcher is in its cgroup or scope: "setup" with the
+ * fds in the protocol's order; from then on the launcher is the guest's
+ * (g->conn), and the job gives up what it held. cgroup: where the
+ * launcher runs (taken), NULL if not in one of its own. */
+static int start_setup(struct manager *m, struct guest *g, char *cgroup, sd_bus_error *error) {
+        _cleanup_free_ char *cgroup_owned = cgroup;
+        struct start_job *job = g->start;
+        const struct guest_config *c = &g->config;
+        struct json_object *body, *disks;
+        int fds[PROTOCOL_MAX_FDS];
+        size_t n_fds = 0;
+        int r;
+
         body = json_object_new_object();
         disks = json_object_new_array();
         if (!body || !disks) {
+                json_object_put(body);
                 json_object_put(disks);
-                r = sd_bus_error_set_errno(error, ENOMEM);
-                goto fail;
+                return sd_bus_error_set_errno(error, ENOMEM);
         }
         json_object_object_add(body, "guest", json_object_new_string(g->name));
         json_object_object_add(body, "memory_mib", json_object_new_int64((int64_t) c->memory_mib));
@@ -538,8 +529,8 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         json_object_object_add(body, "cmdline", json_object_new_string(c->cmdline));
         json_object_object_add(body, "acpi", json_object_new_boolean(c->acpi));
         json_object_object_add(body, "cmdline_devices", json_object_new_boolean(c->cmdline_devices));
-        json_object_object_add(body, "initrd", json_object_new_boolean(!resume && c->initrd != NULL));
-        if (resume)
+        json_object_object_add(body, "initrd", json_object_new_boolean(!g->resuming && c->initrd != NULL));
+        if (g->resuming)
                 json_object_object_add(body, "resume", json_object_new_boolean(true));
         if (m->test_violation)
                 json_object_object_add(body, "test_violation", json_object_new_string(m->test_violation));
@@ -558,36 +549,33 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         }
         json_object_object_add(body, "disks", disks);
 
-        fds[n_fds++] = kvm_fd;
-        for (size_t i = 0; i < n_req; i++)
-                fds[n_fds++] = file_fds[i];
-        fds[n_fds++] = console_pair[1];
-        fds[n_fds++] = listen_fd;
-        r = protocol_send(control_pair[0], PROTOCOL_SETUP, body, fds, n_fds);
+        fds[n_fds++] = job->kvm_fd;
+        for (size_t i = 0; i < job->n_files; i++)
+                fds[n_fds++] = job->file_fds[i];
+        fds[n_fds++] = job->launcher_console_fd;
+        fds[n_fds++] = job->listen_fd;
+        r = protocol_send(job->control_fd, PROTOCOL_SETUP, body, fds, n_fds);
         json_object_put(body);
-        if (r < 0) {
-                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot hand the machine to the launcher: %s.", strerror(-r));
-                goto fail;
-        }
+        if (r < 0)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot hand the machine to the launcher: %s.", strerror(-r));
 
-        /* The launcher has its copies now. The daemon keeps the console
-         * and the control socket; all else is closed. */
-        kvm_fd = safe_close(kvm_fd);
-        for (size_t i = 0; i < n_req; i++)
-                file_fds[i] = safe_close(file_fds[i]);
-        console_pair[1] = safe_close(console_pair[1]);
-        listen_fd = safe_close(listen_fd);
-
-        r = console_attach_guest(g->console, TAKE_FD(console_pair[0]));
+        /* The launcher has its copies now (the job closes ours). guestd
+         * keeps the console, the control socket, the log and the pidfd;
+         * the socket file stays, for a restarted guestd. */
+        job->listen_fd = safe_close(job->listen_fd);
+        r = console_attach_guest(g->console, TAKE_FD(job->console_fd));
         if (r < 0)
                 log_warning_errno(r, "Guest %s: cannot follow the console: %m", g->id);
-        r = launcher_log_attach(&g->conn.launcher_log, m->event, TAKE_FD(log_pipe[0]));
+        r = launcher_log_attach(&g->conn.launcher_log, m->event, TAKE_FD(job->log_fd));
         if (r < 0)
                 log_warning_errno(r, "Guest %s: cannot follow the launcher's log: %m", g->id);
-        g->conn.pidfd = TAKE_FD(pidfd);
-        g->conn.control_fd = TAKE_FD(control_pair[0]);
-        g->launcher_pid = pid;
-        g->launcher_uid = launcher_uid;
+        g->conn.pidfd = TAKE_FD(job->pidfd);
+        g->conn.control_fd = TAKE_FD(job->control_fd);
+        free(g->conn.cgroup);
+        g->conn.cgroup = TAKE_PTR(cgroup_owned);
+        g->launcher_pid = job->pid;
+        g->launcher_uid = job->launcher_uid;
+        job->pid = 0;
         r = launcher_conn_watch(g, m->event, &conn_ops);
         if (r < 0) {
                 /* Cannot follow it: it must not run unsupervised. */
@@ -598,27 +586,11 @@ static int start_launcher(struct manager *m, struct guest *g, int *file_fds, siz
         /* Its record now names the launcher, for a restarted daemon. */
         manager_guest_changed(m, g);
         return 0;
-
-fail:
-        if (pidfd >= 0) {
-                (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-                (void) waitid(P_PIDFD, pidfd, &(siginfo_t) {}, WEXITED);
-                unlink_launcher_socket(m, g);
-        } else if (listen_fd >= 0)
-                unlink_launcher_socket(m, g);
-        for (size_t i = 0; i < n_files; i++)
-                file_fds[i] = safe_close(file_fds[i]);
-        safe_close(console_pair[0]);
-        safe_close(console_pair[1]);
-        safe_close(control_pair[0]);
-        safe_close(control_pair[1]);
-        safe_close(log_pipe[0]);
-        safe_close(log_pipe[1]);
-        return r < 0 ? r : -EIO;
 }
 
-/* A Start that does not get as far as a launcher leaves the guest as it
- * was: its state and reason come back, the call gets the error. */
+/* A Start that does not get as far as a running launcher leaves the
+ * guest as it was: its state and reason come back, the call gets the
+ * error, a launcher that got no "setup" is killed. */
 static void start_failed(struct guest *g, const char *error_name, const char *message) {
         struct start_job *job = g->start;
         bool resume = g->resuming;
@@ -631,24 +603,67 @@ static void start_failed(struct guest *g, const char *error_name, const char *me
         start_job_free(job);
 }
 
-static void on_files_opened(int r, const sd_bus_error *error, int *fds, size_t n, void *userdata) {
-        _cleanup_(sd_bus_error_free) sd_bus_error launch_error = SD_BUS_ERROR_NULL;
-        struct guest *g = userdata;
-        struct start_job *job = g->start;
-        int file_fds[2 + GUEST_MAX_DISKS];
-        size_t n_files = 0;
+/* Where the launcher runs, read from /proc/PID/cgroup (cgroup.h): 1 and
+ * its path in a cgroup of its own (guestd's, or its machine's scope); 0
+ * still in guestd's own cgroup, where a move failed (that memory.stat is
+ * guestd's, not the guest's); -errno if it cannot be read. */
+static int launcher_cgroup_find(pid_t pid, char **ret) {
+        _cleanup_free_ char *path = NULL, *ours = NULL;
+        int r;
 
-        job->opener = NULL;
+        *ret = NULL;
+        r = cgroup_pid_get_path(pid, &path);
+        if (r < 0)
+                return r;
+        if (cgroup_pid_get_path(0, &ours) >= 0 && strcmp(ours, path) == 0)
+                return 0;
+        *ret = TAKE_PTR(path);
+        return 1;
+}
+
+/* systemd-machined's answer (machined.h): the launcher is in its
+ * machine's scope (r 1), machined is not on the bus (0: guestd's own
+ * cgroup, as before), or the Start fails (<0). Then "setup". */
+static void on_registered(struct guest *g, int r, const sd_bus_error *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error launch_error = SD_BUS_ERROR_NULL;
+        struct manager *m = g->manager;
+        struct start_job *job = g->start;
+        bool in_scope = r > 0;
+        char *cgroup = NULL;
+        int found;
+
+        job->machined = NULL;
         if (r < 0) {
                 start_failed(g, error && error->name ? error->name : GUESTD_ERROR_FAILED,
-                             error && error->message ? error->message : "Opening the guest's files failed.");
+                             error && error->message ? error->message : "systemd-machined could not make the guest a machine.");
                 return;
         }
-        if (job->snapshot_fd >= 0)
-                file_fds[n_files++] = TAKE_FD(job->snapshot_fd);
-        for (size_t i = 0; i < n && n_files < ELEMENTSOF(file_fds); i++)
-                file_fds[n_files++] = fds[i];
-        r = start_launcher(g->manager, g, file_fds, n_files, &launch_error);
+        if (!in_scope && m->cgroups) {
+                /* Its own cgroup before it makes the VM (it waits for
+                 * "setup"), so that every page table KVM builds for it is
+                 * counted there. */
+                int k = cgroups_guest_attach(m->cgroups, g->handle, job->pid, launcher_memory_max(&g->config),
+                                             launcher_tasks_max(&g->config));
+                if (k < 0)
+                        log_warning_errno(k, "Guest %s: cannot move the launcher into its cgroup: %m", g->id);
+        }
+        found = launcher_cgroup_find(job->pid, &cgroup);
+        if (found < 0)
+                log_warning_errno(found, "Guest %s: cannot tell launcher %d's cgroup: %m", g->id, (int) job->pid);
+        if (in_scope && found <= 0) {
+                /* machined said yes, yet the launcher is not in a scope of
+                 * its own: nothing would bound it there. */
+                _cleanup_free_ char *message = NULL;
+                log_error("Guest %s: systemd-machined made launcher %d a machine, but it is not in a scope of its own", g->id, (int) job->pid);
+                if (asprintf(&message, "Guest '%s' was made a machine, but its launcher is not in the machine's scope; it was not started.",
+                             g->name) < 0)
+                        message = NULL;
+                start_failed(g, GUESTD_ERROR_FAILED, message ? message : "The launcher is not in its machine's scope.");
+                return;
+        }
+        if (cgroup)
+                log_debug("Guest %s: launcher %d runs in cgroup %s", g->id, (int) job->pid, cgroup);
+        r = start_setup(m, g, cgroup, &launch_error);
         if (r < 0) {
                 start_failed(g, launch_error.name ? launch_error.name : GUESTD_ERROR_FAILED,
                              launch_error.message ? launch_error.message : "The launcher could not be started.");
@@ -659,11 +674,69 @@ static void on_files_opened(int r, const sd_bus_error *error, int *fds, size_t n
         start_job_free(job);
 }
 
+static void on_files_opened(int r, const sd_bus_error *error, int *fds, size_t n, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error launch_error = SD_BUS_ERROR_NULL;
+        struct guest *g = userdata;
+        struct manager *m = g->manager;
+        struct start_job *job = g->start;
+
+        job->opener = NULL;
+        if (r < 0) {
+                start_failed(g, error && error->name ? error->name : GUESTD_ERROR_FAILED,
+                             error && error->message ? error->message : "Opening the guest's files failed.");
+                return;
+        }
+        if (job->snapshot_fd >= 0)
+                job->file_fds[job->n_files++] = TAKE_FD(job->snapshot_fd);
+        for (size_t i = 0; i < n; i++) {
+                if (job->n_files < ELEMENTSOF(job->file_fds))
+                        job->file_fds[job->n_files++] = fds[i];
+                else
+                        safe_close(fds[i]);
+        }
+        r = start_spawn(m, g, &launch_error);
+        if (r < 0) {
+                start_failed(g, launch_error.name ? launch_error.name : GUESTD_ERROR_FAILED,
+                             launch_error.message ? launch_error.message : "The launcher could not be started.");
+                return;
+        }
+        /* Its scope from systemd-machined, where machined runs, or guestd's
+         * own cgroup; either way before "setup", answered in the loop. */
+        r = machined_register(m, g, job->pid, launcher_memory_max(&g->config), launcher_tasks_max(&g->config), on_registered,
+                              &job->machined);
+        if (r < 0) {
+                _cleanup_free_ char *message = NULL;
+                log_error_errno(r, "Guest %s: cannot ask systemd-machined for a machine: %m", g->id);
+                if (asprintf(&message, "Cannot ask systemd-machined to make guest '%s' a machine: %s.", g->name, strerror(-r)) < 0)
+                        message = NULL;
+                start_failed(g, GUESTD_ERROR_FAILED, message ? message : "Cannot ask systemd-machined.");
+        }
+}
+
 void start_job_free(struct start_job *job) {
+        struct guest *g;
+
         if (!job)
                 return;
+        g = job->guest;
         opener_cancel(job->opener);
+        machined_request_cancel(job->machined);
+        /* A launcher that got no "setup": nothing of the guest ran in it.
+         * Killed, and reaped once it has ended, never waited for; its
+         * scope, if machined made one, empties and goes with it. */
+        if (job->pidfd >= 0)
+                spawn_kill_unstarted(g->manager->event, TAKE_FD(job->pidfd));
+        if (job->listen_fd >= 0 || job->pid > 0)
+                unlink_launcher_socket(g->manager, g);
         safe_close(job->snapshot_fd);
+        safe_close(job->kvm_fd);
+        safe_close(job->listen_fd);
+        safe_close(job->control_fd);
+        safe_close(job->console_fd);
+        safe_close(job->launcher_console_fd);
+        safe_close(job->log_fd);
+        for (size_t i = 0; i < job->n_files; i++)
+                safe_close(job->file_fds[i]);
         free(job->prev_reason);
         free(job);
 }
@@ -691,7 +764,9 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         job = calloc(1, sizeof(*job));
         if (!job)
                 return sd_bus_error_set_errno(error, ENOMEM);
-        job->snapshot_fd = -EBADF;
+        job->guest = g;
+        job->snapshot_fd = job->pidfd = job->kvm_fd = job->listen_fd = -EBADF;
+        job->control_fd = job->console_fd = job->launcher_console_fd = job->log_fd = -EBADF;
         job->prev_state = g->state;
         job->prev_reason = g->state_reason ? strdup(g->state_reason) : NULL;
 
@@ -804,10 +879,12 @@ int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_err
         int r;
 
         if (g->start) {
-                /* Its files are still being opened: nothing runs yet. The
-                 * Start fails, the guest is as it was before it. */
+                /* Its files are still being opened, or its launcher waits
+                 * for its scope: nothing of the guest runs yet. The Start
+                 * fails, the guest is as it was before it. */
                 _cleanup_free_ char *message = NULL;
-                if (asprintf(&message, "Guest '%s' was stopped before it started (its files were still being opened).", g->name) < 0)
+                if (asprintf(&message, "Guest '%s' was stopped before it started (%s).", g->name,
+                             g->start->opener ? "its files were still being opened" : "systemd-machined was still making its scope") < 0)
                         message = NULL;
                 start_failed(g, GUESTD_ERROR_FAILED, message ? message : "The guest was stopped before it started.");
                 if (call)
@@ -997,7 +1074,13 @@ int supervise_reattach(struct manager *m, struct guest *g) {
                 launcher_conn_kill(g);
                 return log_error_errno(r, "Guest %s: cannot watch the launcher: %m", g->id);
         }
-        log_info("Guest %s: found launcher %d again (%s)", g->id, (int) g->launcher_pid, guest_state_to_string(g->state));
+        /* Its cgroup, as when it started: guestd's own for it or its
+         * machine's scope, whichever /proc says. */
+        r = launcher_cgroup_find(g->launcher_pid, &g->conn.cgroup);
+        if (r < 0)
+                log_warning_errno(r, "Guest %s: cannot tell launcher %d's cgroup: %m", g->id, (int) g->launcher_pid);
+        log_info("Guest %s: found launcher %d again (%s), %s%s", g->id, (int) g->launcher_pid, guest_state_to_string(g->state),
+                 g->conn.cgroup ? "in cgroup " : "in no cgroup of its own", g->conn.cgroup ?: "");
         /* A stop that was under way when the daemon went: ask again. */
         if (g->state == GUEST_STOPPING)
                 (void) supervise_stop(g, false, NULL, NULL);

@@ -57,7 +57,7 @@ check "mt1's launcher runs in it" launcher_in_cgroup
 check "the cgroup bounds the launcher's memory" [ "$(cat "$CG/$(guest_id "$O1")/memory.max")" = $(((64 + 256 + 16) * 1048576 + CEILING * 4096)) ]
 # pids.max: its vCPU (1) and 8 more tasks, as RLIMIT_NPROC.
 check "and its tasks" [ "$(cat "$CG/$(guest_id "$O1")/pids.max" 2>&1)" = 9 ]
-expect_grep "$DTMP/guestd.log" "Each launcher runs in its own cgroup under .*, bounding its memory and tasks" "guestd says so"
+expect_grep "$DTMP/guestd.log" "guestd's own cgroups for launchers are under .*, bounding memory and tasks" "guestd says so"
 # Each name is the guest's handle, 32 random hex digits, and nothing else
 # (a uid's digits may turn up in one by chance).
 cg_names_say_nothing() { ! find "$CG" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -qvxE '[0-9a-f]{32}'; }
