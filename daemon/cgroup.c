@@ -125,6 +125,22 @@ int cgroup_pid_get_path(pid_t pid, char **ret) {
         return cgroup_parse_proc(buf, ret);
 }
 
+bool cgroups_layout_exists(const char *root) {
+        _cleanup_free_ char *own = NULL, *guests = NULL;
+        char *slash;
+
+        if (cgroup_pid_get_path(0, &own) < 0)
+                return false;
+        slash = strrchr(own, '/');
+        if (slash && strcmp(slash + 1, DAEMON_LEAF) == 0)
+                return true;
+        if (strcmp(own, "/") == 0)
+                own[0] = 0;
+        if (asprintf(&guests, "%s%s/" GUESTS_DIR, root, own) < 0)
+                return false;
+        return access(guests, F_OK) == 0;
+}
+
 void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why) {
         _cleanup_free_ char *own = NULL, *top = NULL;
         _cleanup_close_ int top_fd = -EBADF, base_fd = -EBADF;

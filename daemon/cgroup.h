@@ -44,9 +44,16 @@ struct cgroups;
 
 /* Sets up the layout. Never fails guestd: on any problem *ret is NULL and
  * *ret_why says why (caller frees). root: the cgroup2 mount
- * ("/sys/fs/cgroup", or a test's). */
+ * ("/sys/fs/cgroup", or a test's). guestd does so only when a launcher
+ * needs it (pagetables_own_cgroups()): once C hands controllers down,
+ * systemd can no longer start a process in C (no process may sit beside
+ * cgroups with controllers), and a guestd run as a service could not be
+ * started again while a guest runs (status 219/CGROUP). */
 void cgroups_setup(const char *root, struct cgroups **ret, char **ret_why);
 struct cgroups *cgroups_free(struct cgroups *c);
+/* Whether a predecessor set the layout up: guestd is in C/guestd-daemon
+ * already, or C/guestd-guests exists (launchers may be in it). */
+bool cgroups_layout_exists(const char *root);
 /* The directory of the guests' cgroups, for the log. */
 const char *cgroups_base(const struct cgroups *c);
 

@@ -45,11 +45,11 @@ static void note_presence(struct manager *m, bool present) {
         if (present)
                 log_info("systemd-machined answers on the bus: each launcher runs in a scope of its own, the machine "
                          MACHINED_NAME_PREFIX "HANDLE (machinectl list), which bounds its memory and tasks");
-        else if (m->cgroups)
-                log_info("systemd-machined is not on the bus: each launcher runs in its own cgroup under %s", cgroups_base(m->cgroups));
+        else if (m->systemd_service)
+                log_warning("systemd-machined is not on the bus: guestd runs as a systemd service, where guests start only as "
+                            "machines of machined's (install systemd-container)");
         else
-                log_info("systemd-machined is not on the bus, and guestd has no cgroups of its own: launchers are bounded by their "
-                         "rlimits alone");
+                log_info("systemd-machined is not on the bus: each launcher runs in a cgroup of guestd's own, where it can have one");
 }
 
 static bool error_is_absent(const sd_bus_error *e) {

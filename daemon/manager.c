@@ -9,6 +9,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <systemd/sd-login.h>
+
 #include "console.h"
 #include "log.h"
 #include "logind.h"
@@ -341,6 +343,18 @@ static int check_launcher_uids(struct manager *m) {
         return 0;
 }
 
+/* Started by systemd ($INVOCATION_ID) and in a service unit's cgroup:
+ * guestd.service, or an admin's own unit. */
+static bool running_as_systemd_service(void) {
+        _cleanup_free_ char *unit = NULL;
+        size_t n;
+
+        if (!getenv("INVOCATION_ID") || sd_pid_get_unit(0, &unit) < 0)
+                return false;
+        n = strlen(unit);
+        return n > 8 && strcmp(unit + n - 8, ".service") == 0;
+}
+
 int manager_startup(struct manager *m) {
         _cleanup_free_ char *guests_dir = NULL, *snapshots_dir = NULL;
         int r;
@@ -352,6 +366,7 @@ int manager_startup(struct manager *m) {
          * has just used, in the same order (see pick_launcher_uid()). */
         if (getrandom(&m->launcher_uid_cursor, sizeof(m->launcher_uid_cursor), GRND_NONBLOCK) != sizeof(m->launcher_uid_cursor))
                 m->launcher_uid_cursor = (uint64_t) getpid();
+        m->systemd_service = running_as_systemd_service();
 
         r = sd_event_default(&m->event);
         if (r < 0)

@@ -66,6 +66,11 @@ struct manager {
          * is not on the bus (machined.h). */
         struct pagetables_state pt;
         struct cgroups *cgroups;
+        bool cgroups_tried; /* cgroups set up, or why not logged */
+        /* guestd runs as a systemd service (started by systemd, in a
+         * .service unit's cgroup): there a launcher must be a machine of
+         * systemd-machined's (cgroup.h says why). */
+        bool systemd_service;
         struct machined_state machined;
 
         /* Users' files being opened as them (open-as-caller.h); made

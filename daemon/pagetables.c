@@ -478,9 +478,25 @@ void pagetables_guest_detach(struct guest *g) {
 
 /* ------------------------------------------------------------ setup */
 
+struct cgroups *pagetables_own_cgroups(struct manager *m) {
+        _cleanup_free_ char *why = NULL;
+
+        if (m->cgroups_tried)
+                return m->cgroups;
+        m->cgroups_tried = true;
+        cgroups_setup(CGROUP_ROOT, &m->cgroups, &why);
+        if (m->cgroups)
+                log_info("guestd's own cgroups for launchers are under %s, bounding memory%s", cgroups_base(m->cgroups),
+                         cgroups_have_pids(m->cgroups) ? " and tasks" : " (not tasks: no pids controller; RLIMIT_NPROC does)");
+        else
+                log_info("guestd has no cgroups of its own for launchers (%s): their page tables are not measured, and their rlimits "
+                         "alone bound them", why);
+        return m->cgroups;
+}
+
 int pagetables_setup(struct manager *m) {
         struct pagetables_state *pt = &m->pt;
-        _cleanup_free_ char *why = NULL, *what = NULL;
+        _cleanup_free_ char *what = NULL;
         char text[160];
         long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
         int r;
@@ -495,15 +511,11 @@ int pagetables_setup(struct manager *m) {
         log_info("Page-table budget: %s; the caps %s: %s", text, pt->mmu.cap_effective ? "take effect" : "have no effect",
                  pt->mmu.why);
 
-        cgroups_setup(CGROUP_ROOT, &m->cgroups, &why);
-        /* Where systemd-machined runs, each launcher is in its machine's
-         * scope instead (machined.h says which holds once it knows). */
-        if (m->cgroups)
-                log_info("guestd's own cgroups for launchers are under %s, bounding memory%s", cgroups_base(m->cgroups),
-                         cgroups_have_pids(m->cgroups) ? " and tasks" : " (not tasks: no pids controller; RLIMIT_NPROC does)");
-        else
-                log_info("guestd has no cgroups of its own for launchers (%s): where systemd-machined is not on the bus, their page "
-                         "tables are not measured", why);
+        /* guestd's own cgroups are made at the first Start that needs
+         * them (cgroup.h), or now where a predecessor made them: the
+         * launchers found again may be in them. */
+        if (cgroups_layout_exists(CGROUP_ROOT))
+                (void) pagetables_own_cgroups(m);
 
         r = sd_event_add_time_relative(m->event, &pt->tick, CLOCK_MONOTONIC, PAGETABLES_TICK_USEC, 0, on_tick, m);
         if (r < 0)

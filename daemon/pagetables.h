@@ -64,6 +64,9 @@ struct pagetables_state {
 /* At start-up, after the policy: probes KVM's MMU, sets up cgroups,
  * starts watching pressure. Never fails guestd; it logs what it lacks. */
 int pagetables_setup(struct manager *m);
+/* guestd's own cgroups for launchers (cgroup.h), set up at the first
+ * call; NULL where they cannot be had (logged once, with why). */
+struct cgroups *pagetables_own_cgroups(struct manager *m);
 void pagetables_done(struct manager *m);
 
 /* The budget in force, in bytes, and where it comes from (a sentence). */

@@ -638,7 +638,17 @@ static void on_registered(struct guest *g, int r, const sd_bus_error *error) {
                              error && error->message ? error->message : "systemd-machined could not make the guest a machine.");
                 return;
         }
-        if (!in_scope && m->cgroups) {
+        if (!in_scope && m->systemd_service) {
+                /* guestd's own cgroups would keep systemd from starting
+                 * guestd again while this guest runs (cgroup.h). */
+                log_error("Guest %s: systemd-machined is not on the bus; guestd runs as a systemd service, where each launcher needs a "
+                          "scope of its own from machined (install systemd-container)", g->id);
+                start_failed(g, GUESTD_ERROR_FAILED,
+                             "systemd-machined is not on the system bus: where guestd runs as a systemd service, each guest needs a scope "
+                             "of its own from machined (the host's admin installs systemd-container). The guest was not started.");
+                return;
+        }
+        if (!in_scope && pagetables_own_cgroups(m)) {
                 /* Its own cgroup before it makes the VM (it waits for
                  * "setup"), so that every page table KVM builds for it is
                  * counted there. */
