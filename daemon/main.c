@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #include "journal.h"
@@ -197,8 +198,18 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return sd_event_exit(m->event, 0);
 }
 
+/* SIGHUP (systemctl reload): systemd hears RELOADING=1 first and READY=1
+ * once the policy is read again (or refused, the old one kept), so that
+ * `systemctl reload` returns when the reload is done; MONOTONIC_USEC ties
+ * the two together (sd_notify(3)). */
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading the policy",
+                          (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000ULL);
         (void) manager_reload_policy(userdata, NULL);
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving guests");
         return 0;
 }
 
