@@ -146,27 +146,7 @@ static void command(char *cmd) {
 }
 
 static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        static char buf[1024];
-        static size_t len;
-        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-        char *line, *nl;
-
-        if (n <= 0)
-                return sd_event_exit(sd_event_source_get_event(s), 0);
-        len += n;
-        buf[len] = 0;
-        line = buf;
-        while ((nl = strchr(line, '\n'))) {
-                *nl = 0;
-                if (*line)
-                        command(line);
-                line = nl + 1;
-        }
-        len = strlen(line);
-        memmove(buf, line, len + 1);
-        if (len == sizeof(buf) - 1)
-                len = 0; /* a line too long: dropped */
-        return 0;
+        return fake_service_read_lines(s, fd, command);
 }
 
 int main(int argc, char *argv[]) {

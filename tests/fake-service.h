@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fake-service.h: what the tests' stand-ins for system services
- * (tests/fake-logind.c, tests/fake-polkit.c) share: a client of the test
- * bus that serves one object under the service's well-known name, reads
- * its commands on stdin (the handler gets the bus as its userdata), and
- * says "ready" on stdout once the name is its.
+ * (tests/fake-logind.c, tests/fake-polkit.c, tests/fake-machined.c)
+ * share: a client of the test bus that serves one object under the
+ * service's well-known name, reads its commands on stdin (the handler gets
+ * the bus as its userdata; fake_service_read_lines() splits them into
+ * lines), and says "ready" on stdout once the name is its.
  */
 #pragma once
 
@@ -50,5 +51,32 @@ static inline int fake_service_start(const char *prog, const char *address, cons
         fflush(stdout);
         *ret_event = event;
         *ret_bus = bus;
+        return 0;
+}
+
+/* For an on_stdin handler: hands each whole, non-empty line that has
+ * arrived to command; a line longer than the buffer is dropped. End of
+ * file ends the event loop. One buffer: a process has one stdin. */
+static inline int fake_service_read_lines(sd_event_source *s, int fd, void (*command)(char *line)) {
+        static char buf[1024];
+        static size_t len;
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        char *line, *nl;
+
+        if (n <= 0)
+                return sd_event_exit(sd_event_source_get_event(s), 0);
+        len += n;
+        buf[len] = 0;
+        line = buf;
+        while ((nl = strchr(line, '\n'))) {
+                *nl = 0;
+                if (*line)
+                        command(line);
+                line = nl + 1;
+        }
+        len = strlen(line);
+        memmove(buf, line, len + 1);
+        if (len == sizeof(buf) - 1)
+                len = 0;
         return 0;
 }

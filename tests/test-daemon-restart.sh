@@ -37,7 +37,18 @@ check "all four guests are back with their states" \
           "[('ended', 'stopped', 1), ('idle', 'defined', 2), ('r1', 'running', 1), ('r2', 'running', 1)]" ]
 check "the same launchers, none restarted" [ "$(launcher_pids | sort | tr '\n' ' ')" = "$before" ]
 n1=$(ctl_a log r1 | sed -n 's/^count \([0-9]*\)$/\1/p' | tail -n 1)
-check "r1's console still reaches the log after restart" wait_log a r1 "count $((${n1:-0} + 3))$" 20
+if wait_log a r1 "count $((${n1:-0} + 3))$" 20; then
+        ok "r1's console still reaches the log after restart"
+else
+        fail "r1's console still reaches the log after restart"
+        # Seen failing now and then in the nested VM after another test
+        # (not yet explained): all that can tell why.
+        echo "    --- guestd's whole log" >&2
+        sed 's/^/    /' "$DTMP/guestd.log" >&2
+        echo "    --- r1's console log, its end" >&2
+        ctl_a log r1 2>&1 | tail -n 5 | sed 's/^/    /' >&2
+        ps -eo pid,uid,stat,wchan:32,args | grep '[g]uestd-launcher' | sed 's/^/    /' >&2
+fi
 expect_exit 0 "quota after restart" "${CTL_A[@]}" quota --json
 check "usage is recomputed: 2 running, 4 guests" [ "$(json '(d["running"]["used"], d["guests"]["used"])' <"$TMP/out")" = "(2, 4)" ]
 expect_exit 0 "pause r2 after restart" "${CTL_A[@]}" pause r2
