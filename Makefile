@@ -159,6 +159,12 @@ fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # ---------------------------------------------------------------- check
+# The Debian package's file (the deb rule is below): tests/test-systemd-host.sh
+# installs it, so check and check-vm depend on it. Defined here, before
+# those rules, because make expands a rule's prerequisites as it reads it.
+DEB_VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+DEB_FILE := build/deb/guestd_$(DEB_VERSION)_amd64.deb
+DEB_INPUTS := $(shell find . \( -path ./build -o -path ./.git \) -prune -o -type f -print)
 TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/seccomp-errno $(B)/tests/fake-logind \
 	$(B)/tests/fake-polkit $(B)/tests/fake-machined $(B)/tests/fuse-hang
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS) $(DEB_FILE)
@@ -242,11 +248,7 @@ install: programs
 # The Debian package (debian/), built from a copy of the tree under
 # build/deb/ (dpkg-buildpackage cleans its tree and writes beside it), then
 # checked by lintian. The .deb lands in build/deb/.
-# Built again when anything in the tree has changed (tests/test-systemd-host.sh
-# installs it: make check needs it).
-DEB_VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
-DEB_FILE := build/deb/guestd_$(DEB_VERSION)_amd64.deb
-DEB_INPUTS := $(shell find . \( -path ./build -o -path ./.git \) -prune -o -type f -print)
+# Built again when anything in the tree has changed (DEB_FILE, above check).
 deb: $(DEB_FILE)
 $(DEB_FILE): $(DEB_INPUTS)
 	rm -rf build/deb && mkdir -p build/deb/guestd

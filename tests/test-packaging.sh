@@ -48,6 +48,15 @@ make_n PKG_CONFIG="$TMP/pkgconf" >/dev/null
 check "PKG_CONFIG is used for the libraries" grep -q -- '--cflags libsystemd json-c libcap-ng libseccomp zlib' "$TMP/pkgconf.calls"
 check "and no pkg-config is called past it" bash -c '! env -u MAKEFLAGS -u MAKELEVEL make --no-print-directory -s -n -B B="$1" CC="$(basename "$1")" PKG_CONFIG=/nonexistent "$1/common/util.o" 2>/dev/null | grep -q json-c' - "$B"
 
+# make check and check-vm build the .deb first (tests/test-systemd-host.sh
+# installs it): with debian/changelog taken as changed, a dry run of each
+# names dpkg-buildpackage. (CI caught a Makefile that defined the .deb's
+# name after the check rule, so check depended on nothing.)
+for target in check check-vm; do
+        check "make $target builds the .deb the systemd-host test installs" bash -c \
+                'env -u MAKEFLAGS -u MAKELEVEL make --no-print-directory -s -n -W debian/changelog B="$1" CC="$(basename "$1")" "$2" 2>/dev/null | grep -q dpkg-buildpackage' - "$B" "$target"
+done
+
 # install and uninstall into a DESTDIR, with the build directory as it is
 # (install depends on `programs`, which is up to date).
 dest=$TMP/dest
