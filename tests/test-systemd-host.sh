@@ -27,6 +27,14 @@ source "$(dirname "$0")/daemon-lib.sh"
         skip "PID 1 is not systemd here: this test runs in the nested test VM booted with systemd (tests/run-tests.sh does that; by hand: tests/vm/run-in-vm.sh --systemd -- $0)"
 need_kvm
 [ -n "$PY" ] || skip "python3 is missing"
+# The VM's root is this machine's: what it boots is what is installed here.
+for tool in machinectl:systemd-container /usr/lib/systemd/systemd-machined:systemd-container \
+            /usr/lib/polkit-1/polkitd:polkitd apt-get:apt; do
+        if ! command -v "${tool%%:*}" >/dev/null; then
+                fail "${tool%%:*} is missing: install ${tool#*:} on the machine that boots the VM (make deps does)"
+                finish
+        fi
+done
 DEB=$(ls build/deb/guestd_*_amd64.deb 2>/dev/null | tail -n 1)
 if [ -z "$DEB" ]; then
         fail "no build/deb/guestd_*.deb: run 'make deb' first (make check does)"
