@@ -33,6 +33,19 @@ wait_event() { # PATTERN [SECONDS]
         echo "    fake-logind: no '$1' after ${2:-30}s; it said: $(tr '\n' '|' <"$TMP/logind.out")" >&2
         return 1
 }
+# events PATTERN: how many of fake-logind's lines match so far;
+# wait_more PATTERN N [SECONDS]: wait until more than N do (a pattern seen
+# before, such as a second release, must not match the first one again).
+events() { grep -c -- "$1" "$TMP/logind.out"; }
+wait_more() {
+        local end=$((SECONDS + ${3:-30}))
+        while [ "$SECONDS" -lt "$end" ]; do
+                [ "$(events "$1")" -gt "$2" ] && return 0
+                sleep 0.1
+        done
+        echo "    fake-logind: no new '$1' (still $2) after ${3:-30}s; it said: $(tr '\n' '|' <"$TMP/logind.out")" >&2
+        return 1
+}
 check "fake-logind is on the bus" wait_event "^ready$" 10
 trap 'rc=$?; exec 9>&-; kill $LOGIND_PID 2>/dev/null; (exit $rc); daemon_cleanup' EXIT
 
@@ -49,14 +62,17 @@ check "A's count counts" wait_log a count "^count 2" 60
 expect_exit 0 "pause it" "${CTL_A[@]}" pause paused
 
 # --- a plain stop and start of guestd suspends nothing
+inhibits=$(events "^inhibit shutdown guestd delay$")
 daemon_stop
 daemon_start
 check "after a guestd restart count still runs" [ "$(guest_state a count)" = running ]
-check "guestd takes the inhibitor again" wait_event "inhibit shutdown guestd delay" 10
+check "guestd takes the inhibitor again" wait_more "^inhibit shutdown guestd delay$" "$inhibits" 10
 
-# --- the host shuts down
+# --- the host shuts down (guestd's stop above released its inhibitor too:
+# count from here)
+released=$(events "^released guestd$")
 logind shutdown
-check "guestd releases the inhibitor once every guest is done" wait_event "^released guestd$" 60
+check "guestd releases the inhibitor once every guest is done" wait_more "^released guestd$" "$released" 60
 check "A's count is suspended" [ "$(guest_state a count)" = suspended ]
 check "A's paused guest is suspended" [ "$(guest_state a paused)" = suspended ]
 expect_exit 0 "A's status" "${CTL_A[@]}" status count
@@ -81,20 +97,20 @@ check "it went on from where it was ($first), not from 0" [ "${first:-0}" -gt 1 
 expect_exit 0 "A resumes the paused one" "${CTL_A[@]}" resume paused
 
 # --- a shutdown called off: guestd holds its inhibitor again
+released=$(events "^released guestd$")
+inhibits=$(events "^inhibit shutdown guestd delay$")
 logind shutdown
-check "released again" wait_event "released guestd" 60
+check "released again (a new release: the earlier one must not count)" wait_more "^released guestd$" "$released" 60
 logind cancel
-for _ in $(seq 100); do [ "$(grep -c '^inhibit shutdown guestd delay$' "$TMP/logind.out")" -ge 3 ] && break; sleep 0.1; done
-check "after the cancel guestd takes a new inhibitor" [ "$(grep -c '^inhibit shutdown guestd delay$' "$TMP/logind.out")" -ge 3 ]
+check "after the cancel guestd takes a new inhibitor" wait_more "^inhibit shutdown guestd delay$" "$inhibits" 10
 expect_exit 0 "and starts are allowed again: resume count" "${CTL_A[@]}" resume count
 
 # --- policy "host_shutdown": "stop"
 write_policy '{"host_shutdown": "stop", "defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "max_memory_mib": 1024}}'
 expect_exit 0 "reload the policy" busctl --address="$BUS" call org.guestd1 /org/guestd1 org.guestd1.Manager ReloadPolicy
-released=$(grep -c '^released guestd$' "$TMP/logind.out")
+released=$(events "^released guestd$")
 logind shutdown
-for _ in $(seq 600); do [ "$(grep -c '^released guestd$' "$TMP/logind.out")" -gt "$released" ] && break; sleep 0.1; done
-check "with host_shutdown stop: released" [ "$(grep -c '^released guestd$' "$TMP/logind.out")" -gt "$released" ]
+check "with host_shutdown stop: released" wait_more "^released guestd$" "$released" 60
 check "count was stopped, not suspended" [ "$(guest_state a count)" = stopped ]
 
 finish
