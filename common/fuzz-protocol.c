@@ -55,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct protocol_mmu_pages_body mp;
                 struct protocol_mmu_pages_set_body ms;
                 struct protocol_shutdown_asked_body sa;
+                struct protocol_poweroff_signal_body ps;
                 (void) protocol_state_decode(body, &st);
                 if (protocol_exited_decode(body, &ex) == 0)
                         FUZZ_ASSERT(ex.exit >= 0 && ex.exit <= 255);
@@ -69,6 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (protocol_mmu_pages_set_decode(body, &ms) == 0)
                         FUZZ_ASSERT(ms.error >= 0 && ms.error < 4096);
                 (void) protocol_shutdown_asked_decode(body, &sa);
+                if (protocol_poweroff_signal_decode(body, &ps) == 0)
+                        FUZZ_ASSERT(ps.pid <= INT32_MAX && ps.uid <= UINT32_MAX);
         }
         json_object_put(body);
         return 0;

@@ -155,3 +155,15 @@ int protocol_shutdown_asked_decode(struct json_object *body, struct protocol_shu
                 return -EBADMSG;
         return 0;
 }
+
+struct json_object *protocol_poweroff_signal_encode(const struct protocol_poweroff_signal_body *b) {
+        struct json_object *o = json_object_new_object();
+        return o ? finish(o, add(o, "pid", json_object_new_int64((int64_t) b->pid)) && add(o, "uid", json_object_new_int64((int64_t) b->uid)))
+                 : NULL;
+}
+
+int protocol_poweroff_signal_decode(struct json_object *body, struct protocol_poweroff_signal_body *ret) {
+        if (protocol_get_uint(body, "pid", INT32_MAX, &ret->pid) < 0 || protocol_get_uint(body, "uid", UINT32_MAX, &ret->uid) < 0)
+                return -EBADMSG;
+        return 0;
+}

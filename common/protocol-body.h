@@ -58,6 +58,10 @@ struct protocol_shutdown_asked_body {
         bool asked;
         const char *how, *why; /* why: NULL when asked */
 };
+/* poweroff_signal L->D: who sent SIGRTMIN+4 (machinectl poweroff). */
+struct protocol_poweroff_signal_body {
+        uint64_t pid, uid;
+};
 
 struct json_object *protocol_state_encode(const struct protocol_state_body *b);
 int protocol_state_decode(struct json_object *body, struct protocol_state_body *ret);
@@ -74,3 +78,5 @@ struct json_object *protocol_mmu_pages_set_encode(const struct protocol_mmu_page
 int protocol_mmu_pages_set_decode(struct json_object *body, struct protocol_mmu_pages_set_body *ret);
 struct json_object *protocol_shutdown_asked_encode(const struct protocol_shutdown_asked_body *b);
 int protocol_shutdown_asked_decode(struct json_object *body, struct protocol_shutdown_asked_body *ret);
+struct json_object *protocol_poweroff_signal_encode(const struct protocol_poweroff_signal_body *b);
+int protocol_poweroff_signal_decode(struct json_object *body, struct protocol_poweroff_signal_body *ret);

@@ -52,6 +52,7 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_MMU_PAGES_SET] = { "mmu_pages_set", PROTOCOL_TO_DAEMON, 0, 0 },
         [PROTOCOL_SHUTDOWN] = { "shutdown", PROTOCOL_TO_LAUNCHER, 0, 0 },
         [PROTOCOL_SHUTDOWN_ASKED] = { "shutdown_asked", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_POWEROFF_SIGNAL] = { "poweroff_signal", PROTOCOL_TO_DAEMON, 0, 0 },
 };
 
 const char *protocol_type_to_string(enum protocol_type t) {

@@ -43,6 +43,12 @@
  *                  paused), why saying so. A guest
  *                  that was asked ends by itself (reset or power-off), or
  *                  guestd stops it after its timeout.
+ *   poweroff_signal L->D body {pid, uid}: someone sent the launcher
+ *                  SIGRTMIN+4, as `machinectl poweroff` does to a
+ *                  machine's leader (pid and uid: the sender's, from the
+ *                  kernel; pid 0 for a sender outside the launcher's PID
+ *                  namespace, as every one is under guestd); guestd stops
+ *                  the guest as its Stop does.
  *   suspend  D->L  body {}; fds: [snapshot] (an empty regular file, read
  *                  and write). The launcher stops the vCPUs, flushes the
  *                  disks, writes the snapshot (snapshot.h) with
@@ -106,6 +112,7 @@ enum protocol_type {
         PROTOCOL_MMU_PAGES_SET,
         PROTOCOL_SHUTDOWN,
         PROTOCOL_SHUTDOWN_ASKED,
+        PROTOCOL_POWEROFF_SIGNAL,
         _PROTOCOL_TYPE_MAX,
         _PROTOCOL_TYPE_INVALID = -EINVAL,
 };

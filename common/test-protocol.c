@@ -355,6 +355,16 @@ static void test_bodies(void) {
                 protocol_message_done(&m);
         }
         {
+                struct json_object *o = protocol_poweroff_signal_encode(&(struct protocol_poweroff_signal_body) { 4242, 0 });
+                struct protocol_poweroff_signal_body b;
+                CHECK_EQ(protocol_send(sv[1], PROTOCOL_POWEROFF_SIGNAL, o, NULL, 0), 0);
+                json_object_put(o);
+                CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+                CHECK_EQ(protocol_poweroff_signal_decode(m.body, &b), 0);
+                CHECK(b.pid == 4242 && b.uid == 0);
+                protocol_message_done(&m);
+        }
+        {
                 struct json_object *o = protocol_mmu_pages_encode(&(struct protocol_mmu_pages_body) { 81 });
                 struct protocol_mmu_pages_body b;
                 CHECK_EQ(protocol_send(sv[0], PROTOCOL_MMU_PAGES, o, NULL, 0), 0);
@@ -427,6 +437,13 @@ static void test_bodies(void) {
                 struct json_object *o = body_of(bad_asked[i]);
                 struct protocol_shutdown_asked_body b;
                 CHECK_EQ(protocol_shutdown_asked_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+        const char *bad_poweroff[] = { "{}", "{\"pid\":1}", "{\"pid\":-1,\"uid\":0}", "{\"pid\":1,\"uid\":4294967296}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_poweroff); i++) {
+                struct json_object *o = body_of(bad_poweroff[i]);
+                struct protocol_poweroff_signal_body b;
+                CHECK_EQ(protocol_poweroff_signal_decode(o, &b), -EBADMSG);
                 json_object_put(o);
         }
         const char *bad_violation[] = { "{\"syscall\":16}", "{\"syscall\":4294967296,\"arg1\":0}" };

@@ -313,6 +313,7 @@ static char *violation_reason(const struct guest *g) {
 }
 
 static int on_shutdown_asked(struct guest *g, struct protocol_message *msg);
+static int on_poweroff_signal(struct guest *g, struct protocol_message *msg);
 
 #define ACTIVE ((1u << GUEST_STARTING) | (1u << GUEST_RUNNING) | (1u << GUEST_PAUSED) | (1u << GUEST_STOPPING) | (1u << GUEST_SUSPENDING))
 /* Which launcher message is allowed in which guest state. A launcher is
@@ -327,6 +328,7 @@ static const struct launcher_conn_handler message_table[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_SUPERVISE] = { ACTIVE, pagetables_on_supervise },
         [PROTOCOL_MMU_PAGES_SET] = { ACTIVE, pagetables_on_cap_set },
         [PROTOCOL_SHUTDOWN_ASKED] = { 1u << GUEST_STOPPING, on_shutdown_asked },
+        [PROTOCOL_POWEROFF_SIGNAL] = { ACTIVE, on_poweroff_signal },
 };
 #undef ACTIVE
 
@@ -882,6 +884,30 @@ static int on_shutdown_asked(struct guest *g, struct protocol_message *msg) {
         log_info("Guest %s: asked it to shut down (%s); waiting up to %u s", g->id,
                  g->conn.stop_power_button ? "ACPI power button" : "Ctrl-Alt-Del", g->manager->policy->timeout_stop_s);
         return 0;
+}
+
+/* Someone (root: only root and the launcher's own uid can signal it) sent
+ * the launcher SIGRTMIN+4, as `machinectl poweroff` does to a machine's
+ * leader: the guest is stopped as a Stop without force stops it. */
+static int on_poweroff_signal(struct guest *g, struct protocol_message *msg) {
+        struct protocol_poweroff_signal_body b;
+        char from[64];
+
+        if (protocol_poweroff_signal_decode(msg->body, &b) < 0)
+                return -EBADMSG;
+        /* The launcher is the first process of its own PID namespace: a
+         * sender outside it (machined, root's kill) has no pid there. */
+        if (b.pid == 0)
+                snprintf(from, sizeof(from), "outside its PID namespace, uid %" PRIu64, b.uid);
+        else
+                snprintf(from, sizeof(from), "pid %" PRIu64 ", uid %" PRIu64, b.pid, b.uid);
+        if (g->state == GUEST_STOPPING || g->state == GUEST_SUSPENDING) {
+                log_info("Guest %s: power-off signal (SIGRTMIN+4) from %s while %s: nothing more to do", g->id, from,
+                         guest_state_to_string(g->state));
+                return 0;
+        }
+        log_info("Guest %s: power-off signal (SIGRTMIN+4, as machinectl poweroff sends) from %s: stopping it", g->id, from);
+        return supervise_stop(g, false, NULL, NULL);
 }
 
 int supervise_stop(struct guest *g, bool force, sd_bus_message *call, sd_bus_error *error) {

@@ -509,9 +509,10 @@ static int vm_power_button(struct vm *vm, const char **ret_why) {
  * init has not said otherwise, a reboot: the reset then ends the launcher
  * and guestd counts it as the stop). The answer says whether anyone was
  * there to ask; guestd then waits, or stops the guest itself. */
-static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
+/* Presses the power button, else Ctrl-Alt-Del; *ret_how says which was
+ * tried last, and on failure *ret_why why (possibly in both[]). */
+static int vm_ask_shutdown(struct vm *vm, const char *who, const char **ret_how, const char **ret_why, char *both, size_t both_size) {
         const char *why = NULL, *button_why = NULL, *how = PROTOCOL_SHUTDOWN_POWER_BUTTON;
-        char both[200];
         int r;
 
         if (vm->paused) {
@@ -523,18 +524,69 @@ static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
                         how = PROTOCOL_SHUTDOWN_CTRL_ALT_DEL;
                         r = i8042_ctrl_alt_del(vm->i8042, &why);
                         if (r < 0 && vm->acpi) {
-                                snprintf(both, sizeof(both), "%s; %s", button_why, why ? why : strerror(-r));
+                                snprintf(both, both_size, "%s; %s", button_why, why ? why : strerror(-r));
                                 why = both;
                         }
                 }
         }
         if (r >= 0)
-                log_info("Pressed %s: guestd asks the guest to shut down",
-                         strcmp(how, PROTOCOL_SHUTDOWN_POWER_BUTTON) == 0 ? "the ACPI power button" : "Ctrl-Alt-Del");
+                log_info("Pressed %s: %s asks the guest to shut down",
+                         strcmp(how, PROTOCOL_SHUTDOWN_POWER_BUTTON) == 0 ? "the ACPI power button" : "Ctrl-Alt-Del", who);
         else
                 log_info("Cannot ask the guest to shut down: %s", why ? why : strerror(-r));
+        *ret_how = how;
+        *ret_why = r < 0 && !why ? strerror(-r) : why;
+        return r;
+}
+
+static void vm_control_shutdown(struct vm *vm, struct protocol_message *m) {
+        const char *how, *why;
+        char both[200];
+        int r;
+
+        r = vm_ask_shutdown(vm, "guestd", &how, &why, both, sizeof(both));
         vm_control_send_body(vm, PROTOCOL_SHUTDOWN_ASKED,
-                             protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { r >= 0, how, why }));
+                             protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { r >= 0, how, r >= 0 ? NULL : why }));
+}
+
+/* SIGRTMIN+4: what `machinectl poweroff` sends a machine's leader (our
+ * launcher, under guestd.service), as it would a container's init to ask
+ * for an orderly shutdown. The handler notes who sent it and wakes the I/O
+ * loop. There, under guestd, guestd is told and stops the guest as its
+ * Stop does (asks it, waits its timeout, then pulls the plug; the state
+ * and the journal say so); with no guestd attached (standalone, or while
+ * guestd restarts) the launcher asks the guest itself. Without this the
+ * signal's default action would kill the launcher: a pulled plug. */
+static volatile sig_atomic_t vm_poweroff_requested;
+static volatile sig_atomic_t vm_poweroff_pid, vm_poweroff_uid;
+static int vm_poweroff_wake_fd = -EBADF;
+
+static void vm_poweroff_signal(int sig, siginfo_t *si, void *context) {
+        uint64_t one = 1;
+        int saved = errno;
+
+        vm_poweroff_pid = si ? si->si_pid : 0;
+        vm_poweroff_uid = si ? (sig_atomic_t) si->si_uid : 0;
+        vm_poweroff_requested = 1;
+        if (vm_poweroff_wake_fd >= 0)
+                (void) !write(vm_poweroff_wake_fd, &one, sizeof(one));
+        errno = saved;
+}
+
+static void vm_poweroff(struct vm *vm) {
+        struct protocol_poweroff_signal_body b = { .pid = (uint64_t) vm_poweroff_pid, .uid = (uint32_t) vm_poweroff_uid };
+        const char *how, *why;
+        char both[200];
+
+        log_info("SIGRTMIN+4 (power off, as machinectl poweroff sends) from pid %" PRIu64 ", uid %" PRIu64, b.pid, b.uid);
+        if (vm->daemon_mode && vm->control_fd >= 0 && vm->control_attached) {
+                vm_control_send_body(vm, PROTOCOL_POWEROFF_SIGNAL, protocol_poweroff_signal_encode(&b));
+                if (vm->control_fd >= 0)
+                        return;
+                /* guestd went away just now (the send failed and closed
+                 * the connection): as if it had been away. */
+        }
+        (void) vm_ask_shutdown(vm, vm->daemon_mode ? "SIGRTMIN+4 (guestd is away)" : "SIGRTMIN+4", &how, &why, both, sizeof(both));
 }
 
 /* ---------------------------------------------------------------- suspend
@@ -912,6 +964,10 @@ static void vm_io_loop(struct vm *vm) {
                                 vm_control_receive(vm);
                 }
                 serial_flush(vm->serial);
+                if (vm_poweroff_requested) {
+                        vm_poweroff_requested = 0;
+                        vm_poweroff(vm);
+                }
                 if ((vm->suspend_at > 0 && now_usec() >= vm->suspend_at) || vm_suspend_requested) {
                         char why[200];
                         vm->suspend_at = 0;
@@ -1044,6 +1100,13 @@ int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_resu
         }
         if (config->suspend_after_ms > 0)
                 vm.suspend_at = now_usec() + config->suspend_after_ms * 1000;
+        {
+                struct sigaction sa = { .sa_sigaction = vm_poweroff_signal, .sa_flags = SA_RESTART | SA_SIGINFO };
+                vm_poweroff_wake_fd = vm.wake_fd;
+                sigemptyset(&sa.sa_mask);
+                if (sigaction(SIGRTMIN + 4, &sa, NULL) < 0)
+                        log_warning_errno(-errno, "Cannot take SIGRTMIN+4 (machinectl poweroff): %m");
+        }
         if (!vm.daemon_mode && vm.snapshot_fd >= 0) {
                 struct sigaction sa = { .sa_handler = vm_suspend_signal, .sa_flags = SA_RESTART };
                 vm_suspend_wake_fd = vm.wake_fd;
@@ -1116,6 +1179,7 @@ out:
         /* The handler stays (the sandbox allows no sigaction now); it
          * only finds no fd to wake. */
         vm_suspend_wake_fd = -EBADF;
+        vm_poweroff_wake_fd = -EBADF;
         vm_free(&vm);
         return r;
 }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "kvm.h"
+#include "protocol-body.h"
 #include "protocol.h"
 #include "test.h"
 
@@ -433,6 +434,47 @@ static void scenario_reattach(struct harness *h) {
         expect_launcher_exit(h, 7);
 }
 
+/* SIGRTMIN+4, as `machinectl poweroff` sends a machine's leader: with a
+ * daemon attached the launcher tells it who sent it and leaves the guest
+ * alone (guestd stops it as its Stop does); with none it presses the
+ * guest's button itself, and a guest that listens powers off. Never the
+ * signal's default action, death. */
+static void scenario_poweroff_signal(struct harness *h) {
+        struct protocol_message m;
+        struct protocol_poweroff_signal_body b;
+
+        if (harness_start(h, "kbd.elf", "", false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(console_wait(h, "kbd: keyboard ready", MSG_TIMEOUT_MS));
+        CHECK_EQ(kill(h->pid, SIGRTMIN + 4), 0);
+        if (recv_message(h, &m) < 0)
+                { CHECK(false); return; }
+        if (m.type != PROTOCOL_POWEROFF_SIGNAL)
+                say("got '%s', wanted 'poweroff_signal'", protocol_type_to_string(m.type));
+        CHECK(m.type == PROTOCOL_POWEROFF_SIGNAL);
+        CHECK_EQ(protocol_poweroff_signal_decode(m.body, &b), 0);
+        say("poweroff_signal: %s", json_object_to_json_string(m.body));
+        CHECK(b.pid == (uint64_t) getpid() && b.uid == (uint64_t) getuid());
+        protocol_message_done(&m);
+        /* The guest was not asked: that is guestd's to do. */
+        {
+                usec_t end = now_usec() + 500 * 1000;
+                while (now_usec() < end)
+                        console_read(h, 50);
+        }
+        CHECK(strstr(h->out, "ctrl-alt-del") == NULL);
+        CHECK(waitpid(h->pid, NULL, WNOHANG) == 0);
+
+        /* guestd goes away; the signal again: the launcher asks the guest
+         * (Ctrl-Alt-Del: kbd has no ACPI driver), which powers off. */
+        h->control = safe_close(h->control);
+        h->console = safe_close(h->console);
+        usleep(300 * 1000);
+        CHECK_EQ(kill(h->pid, SIGRTMIN + 4), 0);
+        expect_launcher_exit(h, 0);
+}
+
 /* Untimely requests are refused and the guest goes on; then garbage is a
  * protocol error that ends it. */
 static void scenario_bad(struct harness *h) {
@@ -485,6 +527,7 @@ static const struct {
         { "bad", scenario_bad },
         { "bad-setup", scenario_bad_setup },
         { "bad-attach", scenario_bad_attach },
+        { "poweroff-signal", scenario_poweroff_signal },
 };
 
 int main(int argc, char *argv[]) {

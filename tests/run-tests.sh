@@ -12,7 +12,11 @@
 # others have run here; the output says so. Tests of the page-table budget
 # need a KVM that shadows guest page tables ("guestd-test: kvm-shadow"):
 # they run here on such a host (PVM, npt=0, ept=0, tdp_mmu=N), else in a
-# second boot of the nested test VM with kvm-amd npt=0. Tests of the
+# second boot of the nested test VM with kvm-amd npt=0. A test that needs
+# cgroup v2 ("guestd-test: cgroup") or KVM with NPT/EPT ("guestd-test:
+# kvm-tdp") where this host has /dev/kvm but not that (a PVM host in a
+# container) runs in a boot of the nested test VM of its own, never
+# skipped for it (GUESTD_VM_ONLY lists them for the VM's run). Tests of the
 # Debian package on a host where systemd is PID 1 ("guestd-test:
 # systemd-host": they install and purge the package) run only in a boot of
 # the nested test VM with the host's systemd as its PID 1, never on the
@@ -54,6 +58,18 @@ needs_shadow() {
 }
 needs_systemd_host() {
         grep -q 'guestd-test: systemd-host' "$1" 2>/dev/null
+}
+# A test that needs cgroup v2 ("guestd-test: cgroup"), or KVM with NPT or
+# EPT ("guestd-test: kvm-tdp"), where this host's KVM lacks it, runs in the
+# nested test VM, which has both: never a skip for what the VM can do.
+needs_cgroup() {
+        grep -q 'guestd-test: cgroup' "$1" 2>/dev/null
+}
+needs_tdp() {
+        grep -q 'guestd-test: kvm-tdp' "$1" 2>/dev/null
+}
+host_cgroup2() {
+        [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]
 }
 # Whether this host's /dev/kvm shadows guest page tables (kmod/kvm-mmu.h).
 host_shadows() {
@@ -124,11 +140,13 @@ for t in "$@"; do
         if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_units+=("$t"); continue; fi
         run_one "unit/$(basename "$t")" "$t"
 done
-vm_shadow_tests=0 vm_systemd_tests=0
+vm_shadow_tests=0 vm_systemd_tests=0 vm_routed=() vm_routed_why=()
 for t in tests/test-*.sh; do
         [ $units_only = 1 ] && break
         [ -e "$t" ] || continue
         [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
+        # In the VM for what this host lacks: only those it was sent.
+        [ -n "${GUESTD_VM_ONLY:-}" ] && [[ " $GUESTD_VM_ONLY " != *" $t "* ]] && continue
         if needs_systemd_host "$t"; then
                 if [ -n "${GUESTD_SKIP_SYSTEMD_HOST:-}" ] && [ $kvm_only = 0 ]; then
                         skipped=$((skipped + 1))
@@ -145,7 +163,7 @@ for t in tests/test-*.sh; do
         needs_kvm "$t" && kvm=1
         [ $kvm_only = 1 ] && [ $kvm = 0 ] && continue
         if needs_shadow "$t"; then
-                if [ $shadow_only = 1 ] || { [ $kvm_where = here ] && host_shadows; }; then
+                if [ $shadow_only = 1 ] || { [ $kvm_where = here ] && host_shadows && { host_cgroup2 || ! needs_cgroup "$t"; }; }; then
                         run_one "$t" bash "$t"
                 elif [ $kvm_only = 0 ]; then
                         vm_shadow_tests=$((vm_shadow_tests + 1))
@@ -154,6 +172,14 @@ for t in tests/test-*.sh; do
         fi
         [ $shadow_only = 1 ] && continue
         if [ $kvm = 1 ] && [ $kvm_where = vm ]; then vm_tests=$((vm_tests + 1)); continue; fi
+        if [ $kvm = 1 ] && [ $kvm_only = 0 ]; then
+                if needs_cgroup "$t" && ! host_cgroup2; then
+                        vm_routed+=("$t"); vm_routed_why+=("cgroup v2 is not mounted here"); continue
+                fi
+                if needs_tdp "$t" && host_shadows; then
+                        vm_routed+=("$t"); vm_routed_why+=("KVM here shadows guest page tables"); continue
+                fi
+        fi
         run_one "$t" bash "$t"
 done
 
@@ -185,8 +211,18 @@ if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests))
         echo "=== $((${#vm_units[@]} + vm_tests)) tests that start guests run in the nested test VM ($kvm_why): tests/vm/run-in-vm.sh"
         run_vm -- --kvm-only "${vm_units[@]}"
 fi
+if [ ${#vm_routed[@]} -gt 0 ]; then
+        why=$(printf '%s\n' "${vm_routed_why[@]}" | sort -u | paste -sd ';' | sed 's/;/; /g')
+        echo "=== ${#vm_routed[@]} tests that start guests need what this machine's KVM host lacks ($why): they run in the nested test VM: tests/vm/run-in-vm.sh"
+        GUESTD_VM_ONLY="${vm_routed[*]}" run_vm -- --kvm-only
+fi
 if [ $kvm_only = 0 ] && [ $vm_shadow_tests -gt 0 ]; then
-        echo "=== $vm_shadow_tests tests that need shadow paging run in the nested test VM with npt=0 (${kvm_why:-KVM here uses NPT or EPT}): tests/vm/run-in-vm.sh --npt 0"
+        if [ $kvm_where = here ] && host_shadows; then
+                shadow_why="cgroup v2 is not mounted here"
+        else
+                shadow_why=${kvm_why:-KVM here uses NPT or EPT}
+        fi
+        echo "=== $vm_shadow_tests tests that need shadow paging run in the nested test VM with npt=0 ($shadow_why): tests/vm/run-in-vm.sh --npt 0"
         run_vm --npt 0 -- --shadow-only
 fi
 if [ $kvm_only = 0 ] && [ $vm_systemd_tests -gt 0 ]; then

@@ -1,4 +1,5 @@
 # guestd-test: kvm
+# guestd-test: cgroup
 # Each launcher a machine of systemd-machined's, in a scope of its own
 # (issue 13), with tests/fake-machined standing in for machined and for
 # systemd behind it (no machine here runs systemd as PID 1): it owns

@@ -1,4 +1,5 @@
 # guestd-test: kvm-shadow
+# guestd-test: cgroup
 # The page-table budget under real memory pressure (issue 10): guestd
 # watches /proc/pressure/memory itself (no $MEMORY_PRESSURE_WATCH), with
 # its trigger "some 200000 2000000". A memory hog in a cgroup held at

@@ -1,4 +1,4 @@
-# guestd-test: kvm
+# guestd-test: kvm-tdp
 # The page-table budget where a cap frees nothing (issue 10): KVM with
 # NPT/EPT and its TDP MMU (the nested test VM's default, most hosts).
 # guestd must say so (log, Manager properties, guestctl budget), never

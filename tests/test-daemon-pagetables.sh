@@ -1,4 +1,5 @@
 # guestd-test: kvm-shadow
+# guestd-test: cgroup
 # The shadow page-table budget (issue 10), where KVM shadows guest page
 # tables and a cap frees memory: the nested test VM with kvm-amd npt=0
 # (tests/run-tests.sh boots it so), a PVM host. Pressure comes from a FIFO

@@ -10,7 +10,8 @@
 #     after the timeout, not before;
 #   - count.elf (no keyboard driver) and a paused guest: nobody to ask,
 #     stopped by guestd at once, saying why;
-#   - stop --force: killed, nothing asked.
+#   - stop --force: killed, nothing asked;
+#   - SIGRTMIN+4 to the launcher (machinectl poweroff): as a Stop.
 # And the calls one user may have waiting are bounded: 64 Stops pile up
 # on a guest that takes its time, the next is LimitExceeded, and another
 # user's calls are answered meanwhile.
@@ -83,6 +84,25 @@ start_ready polite
 stop_and_time polite --force
 expect_grep "$TMP/out" "killed on request (Stop with force)" "stop --force kills"
 check "polite was not asked" [ "$(asked_count)" = "$ASKED_BEFORE" ]
+
+# --- SIGRTMIN+4 to the launcher, as `machinectl poweroff` sends a
+# machine's leader: a Stop without force (the guest asked, then the plug
+# after the timeout), not the signal's default action (the launcher's
+# death, a crash).
+start_ready polite
+POLITE_PID=$(launcher_pids)
+check "one launcher runs (polite's)" [ "$(echo "$POLITE_PID" | wc -w)" = 1 ]
+kill -s SIGRTMIN+4 "$POLITE_PID"
+check "polite stops" wait_state a polite stopped 20
+check "shut down by the guest when asked, as a Stop" [ "$(reason polite)" = "shut down by the guest when asked (Ctrl-Alt-Del)" ]
+expect_grep "$DTMP/guestd.log" "Guest [0-9]*_polite: power-off signal (SIGRTMIN+4, as machinectl poweroff sends) from outside its PID namespace, uid 0: stopping it" \
+        "guestd's log says who sent it"
+start_ready deaf
+DEAF_PID=$(launcher_pids)
+kill -s SIGRTMIN+4 "$DEAF_PID"
+check "deaf stops (after the timeout)" wait_state a deaf stopped $((STOP_TIMEOUT + 20))
+check "stopped by guestd after the timeout, as a Stop" \
+        [ "$(reason deaf)" = "stopped by guestd without the guest's part (it did not shut down within $STOP_TIMEOUT s of Ctrl-Alt-Del)" ]
 
 # --- Waiting calls are bounded per user. deaf takes 20 s to stop; A's
 # Stops pile up on it (each waits for the end), the 65th is refused.

@@ -2,14 +2,15 @@
 # The launcher under guestd (--control-fd): tests/launcher-harness plays
 # the daemon's side of the launcher protocol against a real launcher and
 # real guests: setup and a clean end, pause/unpause/stop, a daemon that
-# goes away and reattaches, and refused or malformed requests.
+# goes away and reattaches, refused or malformed requests, and SIGRTMIN+4
+# (machinectl poweroff) with a daemon attached and without.
 source "$(dirname "$0")/lib.sh"
 need_kvm
 need_launcher
 HARNESS=$B/tests/launcher-harness
 [ -x "$HARNESS" ] || skip "$HARNESS is not built"
 
-for scenario in basic pause reattach bad bad-setup bad-attach; do
+for scenario in basic pause reattach bad bad-setup bad-attach poweroff-signal; do
         if expect_exit 0 "control: $scenario" "$HARNESS" "$LAUNCHER" "$GUESTS" "$scenario"; then
                 # The launcher must never have died of a signal.
                 if grep -q "wait status" "$TMP/err"; then fail "control: $scenario: launcher killed"; fi

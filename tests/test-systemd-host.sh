@@ -15,6 +15,7 @@
 #     guestd finds it again;
 #   - a polkit rule makes a user an admin, who can then stop another
 #     user's guest (without the rule it cannot see it);
+#   - `machinectl poweroff` shuts the guest down as guestd's Stop does;
 #   - without machined, a Start is refused and says what is missing;
 #   - `apt-get purge` ends the running guest and leaves no file, user,
 #     process, cgroup or machine behind.
@@ -50,7 +51,7 @@ trap 'rm -rf "$TMP" "$G"' EXIT
 ensure_user "$USER_A"
 ensure_user "$USER_B"
 UID_A=$(id -u "$USER_A") UID_B=$(id -u "$USER_B")
-for g in count end-triple; do
+for g in count end-triple kbd; do
         install -m 0644 "$GUESTS/$g.elf" "$G/$g.elf"
 done
 # The installed guestctl, on the system bus, as each user.
@@ -164,6 +165,24 @@ check "its launcher has ended" wait_until 20 eval '! kill -0 "$LPID" 2>/dev/null
 gone() { ! machinectl status --no-pager "guestd-$handle" >/dev/null 2>&1; }
 check "and its machine is gone" wait_until 20 gone
 rm -f /etc/polkit-1/rules.d/49-guestd-test.rules
+
+# --- machinectl poweroff: machined sends the machine's leader (the
+# launcher) SIGRTMIN+4; guestd stops the guest as its Stop does, asking it
+# first, instead of the launcher dying of the signal.
+expect_exit 0 "A creates a guest with a keyboard driver" "${CTL_A[@]}" create polite --kernel "$G/kbd.elf" --memory 16
+expect_exit 0 "A starts it" "${CTL_A[@]}" start polite
+kbd_ready() { ctl_a log polite 2>/dev/null | grep -q "kbd: keyboard ready"; }
+check "its keyboard driver is ready" wait_until 30 kbd_ready
+phandle=$(ctl_a status polite --json | json 'd["object"]' | sed 's|.*/||')
+expect_exit 0 "machinectl poweroff guestd-$phandle" machinectl poweroff "guestd-$phandle"
+polite_stopped() { [ "$(ctl_a status polite --json | json 'd["state"]')" = stopped ]; }
+check "the guest stops" wait_until 30 polite_stopped
+check "it shut down when asked, as with a Stop" \
+        eval '[ "$(ctl_a status polite --json | json "d[\"state_reason\"]")" = "shut down by the guest when asked (Ctrl-Alt-Del)" ]'
+poweroff_in_journal() { journalctl -u guestd.service --no-pager -o cat | grep -q "power-off signal (SIGRTMIN+4, as machinectl poweroff sends) from outside its PID namespace, uid 0"; }
+check "guestd's journal says machinectl's signal asked for it" wait_until 10 poweroff_in_journal
+pgone() { ! machinectl status --no-pager "guestd-$phandle" >/dev/null 2>&1; }
+check "and the machine is gone" wait_until 20 pgone
 
 # --- without machined: guestd as a systemd service refuses to start a
 # guest outside a machine's scope (its own cgroups would keep systemd from
