@@ -102,7 +102,7 @@ DEAF_PID=$(launcher_pids)
 kill -s SIGRTMIN+4 "$DEAF_PID"
 check "deaf stops (after the timeout)" wait_state a deaf stopped $((STOP_TIMEOUT + 20))
 check "stopped by guestd after the timeout, as a Stop" \
-        [ "$(reason deaf)" = "stopped by guestd without the guest's part (it did not shut down within $STOP_TIMEOUT s of Ctrl-Alt-Del)" ]
+        [ "$(reason deaf)" = "stopped by guestd without the guest's part (it did not shut down within $STOP_TIMEOUT s of Ctrl-Alt-Del); its vCPUs halted, its disks flushed" ]
 
 # --- Waiting calls are bounded per user. deaf takes 20 s to stop; A's
 # Stops pile up on it (each waits for the end), the 65th is refused.

@@ -10,7 +10,7 @@ need_launcher
 HARNESS=$B/tests/launcher-harness
 [ -x "$HARNESS" ] || skip "$HARNESS is not built"
 
-for scenario in basic pause reattach bad bad-setup bad-attach poweroff-signal; do
+for scenario in basic pause reattach poweroff-signal bad bad-setup bad-attach; do
         if expect_exit 0 "control: $scenario" "$HARNESS" "$LAUNCHER" "$GUESTS" "$scenario"; then
                 # The launcher must never have died of a signal.
                 if grep -q "wait status" "$TMP/err"; then fail "control: $scenario: launcher killed"; fi
