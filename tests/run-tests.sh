@@ -213,7 +213,7 @@ if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests))
 fi
 if [ ${#vm_routed[@]} -gt 0 ]; then
         why=$(printf '%s\n' "${vm_routed_why[@]}" | sort -u | paste -sd ';' | sed 's/;/; /g')
-        echo "=== ${#vm_routed[@]} tests that start guests need what this machine's KVM host lacks ($why): they run in the nested test VM: tests/vm/run-in-vm.sh"
+        echo "=== ${#vm_routed[@]} tests that start guests need what this machine lacks ($why): they run in the nested test VM: tests/vm/run-in-vm.sh"
         GUESTD_VM_ONLY="${vm_routed[*]}" run_vm -- --kvm-only
 fi
 if [ $kvm_only = 0 ] && [ $vm_shadow_tests -gt 0 ]; then
