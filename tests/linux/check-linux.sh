@@ -176,24 +176,52 @@ session_start() {
 	mkfifo "$work/$name.in"
 	exec {in_fd}<>"$work/$name.in"
 	t0=${EPOCHREALTIME/./}
+	session_partial=
 	exec {out_fd}< <(exec timeout -k 5 "$limit" "$@" <&$in_fd 2>&1)
 	session_pid=$!
 	ended=0
 }
+# session_read: the VMM's next line of output into $line. 0: a whole
+# line; 1: none within a second (what came of a line so far is kept for the
+# next call: under TCG the console can stall in the middle of a line, and
+# half a line logged as one would match nothing); 2: the output ended,
+# $line is what came after its last newline (maybe nothing).
+session_partial=
+session_read() {
+	local part= r
+	if IFS= read -r -t 1 part <&"$out_fd"; then
+		line=$session_partial$part
+		session_partial=
+		line=${line%$'\r'}
+		return 0
+	else
+		r=$?
+	fi
+	session_partial+=$part
+	[ $r -gt 128 ] && return 1
+	line=${session_partial%$'\r'}
+	session_partial=
+	return 2
+}
+# session_log R: $line into the log after the time since the start; when
+# R is 2 (the output ended in the middle of a line: a suspend can stop the
+# guest there) without a newline, so that boot_suspend can join it with
+# what the resumed guest prints next.
+session_log() {
+	now=$(( ${EPOCHREALTIME/./} - t0 ))
+	printf '%4d.%03d %s' $((now / 1000000)) $((now / 1000 % 1000)) "$line" >>"$log"
+	[ "$1" = 2 ] || echo >>"$log"
+}
 session_expect() {
-	local pattern=$1 secs=${2:-$limit} line now deadline
+	local pattern=$1 secs=${2:-$limit} line now deadline r
 	deadline=$(( ${EPOCHREALTIME/./} + secs * 1000000 ))
 	while [ $ended = 0 ]; do
-		line=
-		if IFS= read -r -t 1 line <&"$out_fd"; then
-			:
-		elif [ $? -lt 128 ]; then
-			[ -n "$line" ] || { ended=1; break; }
-		fi
+		session_read
+		r=$?
+		[ $r = 2 ] && ended=1
 		now=$(( ${EPOCHREALTIME/./} - t0 ))
-		if [ -n "$line" ]; then
-			line=${line%$'\r'}
-			printf '%4d.%03d %s\n' $((now / 1000000)) $((now / 1000 % 1000)) "$line" >>"$log"
+		if [ $r != 1 ] && [ -n "$line" ]; then
+			session_log $r
 			if [[ $line =~ $pattern ]]; then
 				at=$(printf '%d.%02d' $((now / 1000000)) $((now / 10000 % 100)))
 				return 0
@@ -207,21 +235,23 @@ session_send() {
 	printf '%s\n' "$1" >&"$in_fd"
 }
 session_end() {
-	local secs=${1:-30} line now
+	local secs=${1:-30} line now r
 	# Read what is left until the VMM closes its output or time runs out.
 	local deadline=$(( ${EPOCHREALTIME/./} + secs * 1000000 ))
 	while [ $ended = 0 ] && [ ${EPOCHREALTIME/./} -lt $deadline ]; do
-		line=
-		if IFS= read -r -t 1 line <&"$out_fd"; then
-			:
-		elif [ $? -lt 128 ] && [ -z "$line" ]; then
-			ended=1
-		fi
-		if [ -n "$line" ]; then
-			now=$(( ${EPOCHREALTIME/./} - t0 ))
-			printf '%4d.%03d %s\n' $((now / 1000000)) $((now / 1000 % 1000)) "${line%$'\r'}" >>"$log"
+		session_read
+		r=$?
+		[ $r = 2 ] && ended=1
+		if [ $r != 1 ] && [ -n "$line" ]; then
+			session_log $r
 		fi
 	done
+	# Time ran out in the middle of a line: what came of it.
+	if [ $ended = 0 ] && [ -n "$session_partial" ]; then
+		line=$session_partial
+		session_partial=
+		session_log 2
+	fi
 	[ $ended = 1 ] || kill -TERM "$session_pid" 2>/dev/null
 	exec {in_fd}>&- {out_fd}<&-
 	wait "$session_pid"
@@ -404,7 +434,10 @@ boot_suspend() {
 	grep -q 'guestd-init: disk round trip ok' "$log" || { fail "$name: the round trip failed after the resume"; ok=1; }
 	grep -q 'guestd-init: user space runs' "$log" && { fail "$name: the resumed guest booted again"; ok=1; }
 	# The ticks: consecutive across the suspend, none twice, none missed.
-	if ! cat "$work/$name-1.log" "$log" | sed -nE 's/.*guestd-init: tick ([0-9]+)$/\1/p' |
+	# The console as the guest wrote it: without the times, the first log's
+	# last line (cut by the suspend, without a newline) joined to the next.
+	if ! { sed -E 's/^ *[0-9]+\.[0-9]{3} //' "$work/$name-1.log"; sed -E 's/^ *[0-9]+\.[0-9]{3} //' "$log"; } |
+		sed -nE 's/.*guestd-init: tick ([0-9]+)$/\1/p' |
 		awk '$1 != n { exit 1 } { n++ } END { exit n == 30 ? 0 : 1 }'; then
 		fail "$name: the ticks did not go on from where the suspend stopped them"
 		ok=1
