@@ -328,17 +328,37 @@ static int load_guests(struct manager *m) {
 
 /* A launcher uid that is also an account's would let the launcher and
  * that account's processes signal and ptrace each other: refuse to start. */
+/* No account may own a launcher uid. One pass over the accounts NSS can
+ * enumerate (getpwent: /etc/passwd, systemd's dynamic users, ...), and a
+ * lookup of the range's two ends for sources that do not enumerate (sssd
+ * by default): not a lookup per uid. Through nss-systemd each lookup is a
+ * varlink call to PID 1 and to machined, and a thousand of them kept a
+ * restarted guestd.service from starting within a minute (the nested VM
+ * booted with systemd, machined running). */
 static int check_launcher_uids(struct manager *m) {
-        for (uint64_t u = m->launcher_uid_first; u <= m->launcher_uid_last; u++) {
-                struct passwd *pw;
+        uint64_t ends[2] = { m->launcher_uid_first, m->launcher_uid_last };
+        struct passwd *pw;
+        int r = 0;
 
-                errno = 0;
-                pw = getpwuid((uid_t) u);
+        setpwent();
+        while ((pw = getpwent()))
+                if (pw->pw_uid >= m->launcher_uid_first && pw->pw_uid <= m->launcher_uid_last) {
+                        r = log_error_errno(-EEXIST,
+                                            "Launcher uid %u belongs to the account '%s'; give guestd a range of unused uids "
+                                            "(--launcher-uids=FIRST-LAST)",
+                                            (unsigned) pw->pw_uid, pw->pw_name);
+                        break;
+                }
+        endpwent();
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(ends); i++) {
+                pw = getpwuid((uid_t) ends[i]);
                 if (pw)
                         return log_error_errno(-EEXIST,
                                                "Launcher uid %" PRIu64 " belongs to the account '%s'; give guestd a range of unused uids "
                                                "(--launcher-uids=FIRST-LAST)",
-                                               u, pw->pw_name);
+                                               ends[i], pw->pw_name);
         }
         return 0;
 }

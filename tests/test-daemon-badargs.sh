@@ -133,4 +133,12 @@ check "it ran and stopped" wait_state a acpiline stopped 20
 expect_exit 0 "root's guest log" "${CTL_ROOT[@]}" log rootok
 expect_grep "$TMP/out" "Hello from" "root's guest printed"
 check "guestd is alive after all of it" kill -0 "$GUESTD_PID"
+
+# A launcher uid range an account owns part of: refused at start, naming
+# the account (found by enumerating the accounts once, not by a lookup per
+# uid of the range).
+uid_a=$(id -u "$USER_A")
+expect_exit 1 "a second guestd with launcher uids around $USER_A's" "$GUESTD" --bus="$BUS" --state-dir "$DTMP/state2" \
+        --runtime-dir "$DTMP/run2" --policy "$DTMP/policy.json" --launcher "$LAUNCHER_ABS" --launcher-uids "$((uid_a - 5))-$((uid_a + 5))"
+expect_grep "$TMP/err" "Launcher uid [0-9]* belongs to the account '[^']*'" "it names an account of the range"
 finish
