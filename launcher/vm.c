@@ -503,14 +503,15 @@ static int vm_power_button(struct vm *vm, const char **ret_why) {
         return 0;
 }
 
-/* guestd's Stop asks first: the ACPI power button where the guest listens
+/* Asking the guest to shut down, for guestd's Stop and for SIGRTMIN+4:
+ * the ACPI power button where the guest listens
  * for it, else Ctrl-Alt-Del on the keyboard, which a Linux
  * guest with a keyboard driver turns into its init's shutdown (or, where
  * init has not said otherwise, a reboot: the reset then ends the launcher
  * and guestd counts it as the stop). The answer says whether anyone was
- * there to ask; guestd then waits, or stops the guest itself. */
-/* Presses the power button, else Ctrl-Alt-Del; *ret_how says which was
- * tried last, and on failure *ret_why why (possibly in both[]). */
+ * there to ask; guestd then waits, or stops the guest itself. *ret_how
+ * says which was tried last, and on failure *ret_why why (possibly in
+ * both[]). */
 static int vm_ask_shutdown(struct vm *vm, const char *who, const char **ret_how, const char **ret_why, char *both, size_t both_size) {
         const char *why = NULL, *button_why = NULL, *how = PROTOCOL_SHUTDOWN_POWER_BUTTON;
         int r;
