@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-sender.h"
 #include "console.h"
 #include "journal.h"
 #include "log.h"
@@ -811,6 +812,11 @@ int bus_setup(struct manager *m) {
                 r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the %s bus: %m", m->bus_address ? m->bus_address : "system");
+
+        /* Before any match: no signal reaches one unchecked. */
+        r = bus_sender_install_filter(m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot check the senders of bus signals: %m");
 
         r = sd_bus_add_object_vtable(m->bus, NULL, GUESTD_OBJECT_PATH, GUESTD_MANAGER_IFACE, manager_vtable, m);
         if (r >= 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "bus-sender.h"
 #include "logind.h"
 #include "quota.h"
 #include "supervise.h"
@@ -96,6 +97,13 @@ static int on_prepare_for_shutdown(sd_bus_message *msg, void *userdata, sd_bus_e
         struct manager *m = userdata;
         int active, r;
 
+        /* Only logind's own broadcast: anyone may send a signal named
+         * so (bus-sender.h). */
+        if (!bus_owner_sent(m->logind, msg)) {
+                log_warning("Ignored a PrepareForShutdown from %s: org.freedesktop.login1 is %s", sd_bus_message_get_sender(msg) ?: "nobody",
+                            bus_owner_unique(m->logind) ?: "not on the bus");
+                return 0;
+        }
         r = sd_bus_message_read(msg, "b", &active);
         if (r < 0)
                 return log_warning_errno(r, "Malformed PrepareForShutdown from logind: %m"), 0;
@@ -117,18 +125,17 @@ static int on_prepare_for_shutdown(sd_bus_message *msg, void *userdata, sd_bus_e
         return 0;
 }
 
-static int on_logind_owner(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
+/* logind's unique name changed (the bus driver's word): a new logind
+ * takes a new inhibitor; one that went took its inhibitors with it. */
+static void on_logind_owner(struct bus_owner *o, const char *unique, void *userdata) {
         struct manager *m = userdata;
-        const char *name, *old_owner, *new_owner;
 
-        if (sd_bus_message_read(msg, "sss", &name, &old_owner, &new_owner) < 0)
-                return 0;
-        if (new_owner && *new_owner)
+        if (unique) {
                 take_inhibitor(m);
-        else
-                /* logind went: its inhibitors went with it. */
-                m->inhibit_fd = safe_close(m->inhibit_fd);
-        return 0;
+                return;
+        }
+        m->inhibit_fd = safe_close(m->inhibit_fd);
+        log_info("logind is not on this bus: a host shutdown ends the guests without suspending them");
 }
 
 void logind_guest_settled(struct manager *m) {
@@ -146,13 +153,11 @@ int logind_setup(struct manager *m) {
         int r;
 
         r = sd_bus_match_signal(m->bus, NULL, LOGIND_NAME, LOGIND_PATH, LOGIND_IFACE, "PrepareForShutdown", on_prepare_for_shutdown, m);
+        /* The inhibitor is asked for once the driver says who logind is
+         * (and again whenever a new logind comes). */
         if (r >= 0)
-                r = sd_bus_add_match(m->bus, NULL,
-                                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" LOGIND_NAME "'",
-                                     on_logind_owner, m);
+                r = bus_owner_watch(m->bus, LOGIND_NAME, on_logind_owner, m, &m->logind);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for logind: %m");
-        take_inhibitor(m);
         return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-login.h>
 
+#include "bus-sender.h"
 #include "console.h"
 #include "log.h"
 #include "logind.h"
@@ -258,6 +259,7 @@ struct manager *manager_free(struct manager *m) {
         safe_close(m->snapshots_dir_fd);
         safe_close(m->inhibit_fd);
         sd_bus_slot_unref(m->inhibit_slot);
+        bus_owner_free(m->logind);
         free(m->bus_address);
         free(m->state_dir);
         free(m->runtime_dir);

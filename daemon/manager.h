@@ -33,6 +33,8 @@
 #define GUESTD_LAUNCHER_UID_LAST UINT32_C(1879049215)
 #define GUESTD_LAUNCHER_UIDS_MAX 65536
 
+struct bus_owner;
+
 struct manager {
         sd_event *event;
         sd_bus *bus;
@@ -60,6 +62,7 @@ struct manager {
         int inhibit_fd;
         sd_bus_slot *inhibit_slot;
         bool shutting_down;
+        struct bus_owner *logind; /* who owns org.freedesktop.login1 (bus-sender.h) */
 
         /* The page-table budget (pagetables.h) and guestd's own cgroups
          * for launchers (cgroup.h; NULL: none), used where systemd-machined

@@ -77,7 +77,15 @@ daemon_setup() {
         CTL_A=("${AS_A[@]}" "$GUESTCTL" --bus "$BUS")
         CTL_B=("${AS_B[@]}" "$GUESTCTL" --bus "$BUS")
         CTL_ROOT=("$GUESTCTL" --bus "$BUS")
-        dbus-daemon --config-file=tests/dbus-test.conf --address="$BUS" --nofork --nopidfile \
+        bus_start tests/dbus-test.conf
+        write_policy '{"defaults": {}}'
+}
+
+# bus_start CONFIG: the private bus, with CONFIG (tests/dbus-test.conf, or
+# a variant a test writes); bus_stop ends it (guestd with it: stop that
+# first).
+bus_start() {
+        dbus-daemon --config-file="$1" --address="$BUS" --nofork --nopidfile \
                 >"$DTMP/dbus.log" 2>&1 &
         BUS_PID=$!
         local i
@@ -86,7 +94,13 @@ daemon_setup() {
                 sleep 0.05
         done
         [ -S "$DTMP/bus/socket" ] || { cat "$DTMP/dbus.log" >&2; echo "FAIL: private dbus-daemon did not start" >&2; exit 1; }
-        write_policy '{"defaults": {}}'
+}
+bus_stop() {
+        [ -n "$BUS_PID" ] || return 0
+        kill "$BUS_PID" 2>/dev/null
+        wait "$BUS_PID" 2>/dev/null
+        BUS_PID=
+        rm -f "$DTMP/bus/socket"
 }
 
 write_policy() {
