@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,9 @@
 #include "log.h"
 #include "open-as-caller.h"
 #include "util.h"
+
+/* The socket's number in the child: the first after the standard streams. */
+#define OPENER_CHILD_SOCK_FD 3
 
 struct opener {
         struct opener_pool *pool;
@@ -45,16 +50,66 @@ static int send_result(int sock, int error, int fd) {
         return n < 0 ? (int) n : 0;
 }
 
+/* Opens path as the process is, the way a user's path must be opened:
+ * no /proc magic link (/proc/PID/fd/N, /proc/self/root, /dev/fd/N, ...)
+ * is followed. Such a link hands over whatever file the process it
+ * names has open, whoever may read that file by name; a user names the
+ * file itself. */
+static int open_user_path(const char *path, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
+                .resolve = RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* Keeps nothing of guestd's but the socket to it, at fd 3, and
+ * /dev/null as its standard streams: whatever guestd holds at this
+ * moment (another user's files while their Start waits, its journal
+ * stream) must not be reachable through /proc/self/fd once this
+ * process is the caller. Returns the socket's new number. */
+static int keep_only(int sock) {
+        int null;
+
+        if (sock <= STDERR_FILENO)
+                return -EBADF; /* guestd's standard streams are always open */
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0)
+                return -errno;
+        for (int i = STDIN_FILENO; i <= STDERR_FILENO; i++)
+                if (null != i && dup2(null, i) < 0)
+                        return -errno;
+        if (null > STDERR_FILENO)
+                safe_close(null);
+        if (sock != OPENER_CHILD_SOCK_FD) {
+                if (dup2(sock, OPENER_CHILD_SOCK_FD) < 0)
+                        return -errno;
+                sock = OPENER_CHILD_SOCK_FD;
+        }
+        if (close_range(OPENER_CHILD_SOCK_FD + 1, ~0U, 0) < 0)
+                return -errno;
+        return sock;
+}
+
 /* Becomes the caller, opens each file, sends the results. O_NONBLOCK so
  * that a FIFO cannot block the open; the type check then refuses anything
  * but a regular file (or a block device for a disk). */
 _noreturn_ static void open_child(int sock, const struct caller *c, const struct file_request *req, size_t n) {
         sigset_t none;
+        int r;
 
         /* Ends with guestd, once the kernel lets it. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        r = keep_only(sock);
+        if (r < 0) {
+                (void) send_result(sock, -r, -EBADF);
+                _exit(EXIT_FAILURE);
+        }
+        sock = r;
         if (setgroups(c->n_gids, c->gids) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
                 (void) send_result(sock, errno, -EBADF);
                 _exit(EXIT_FAILURE);
@@ -62,10 +117,10 @@ _noreturn_ static void open_child(int sock, const struct caller *c, const struct
         (void) send_result(sock, 0, STDIN_FILENO); /* "I am the caller now" */
         for (size_t i = 0; i < n; i++) {
                 struct stat st;
-                int fd = open(req[i].path, req[i].flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), error = 0;
+                int fd = open_user_path(req[i].path, req[i].flags), error = 0;
 
                 if (fd < 0)
-                        error = errno;
+                        error = -fd;
                 else if (fstat(fd, &st) < 0)
                         error = errno;
                 else if (!S_ISREG(st.st_mode) && !(req[i].block_ok && S_ISBLK(st.st_mode)))
@@ -116,6 +171,15 @@ int opener_file_error(sd_bus_error *error, const struct file_request *req, int e
                                          req->flags == O_RDWR ? "read and write" : "read", req->what, req->path, strerror(e));
         if (e == ENOENT || e == ENOTDIR)
                 return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s does not exist.", req->what, req->path);
+        if (e == ELOOP)
+                return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT,
+                                         "The %s %s leads through a /proc magic link (such as /proc/PID/fd/N or /dev/fd/N) or a loop of "
+                                         "symbolic links; guestd follows neither: name the file itself.",
+                                         req->what, req->path);
+        if (e == ENOSYS)
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED,
+                                         "Cannot open the %s %s safely: this kernel lacks openat2() (Linux 5.6 or later is needed).",
+                                         req->what, req->path);
         if (e == EFTYPE_GUESTD)
                 return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s is not a regular file%s.", req->what,
                                          req->path, req->block_ok ? " or block device" : "");

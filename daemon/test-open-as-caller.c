@@ -102,6 +102,67 @@ int main(void) {
                 free(res.error_name);
                 free(res.error_message);
         }
+        /* What guestd holds while it forks (here: a file in a directory
+         * only root may enter, the shape of another user's kernel while
+         * that user's Start waits) is not the caller's through
+         * /proc/self/fd or /dev/fd: by name "nobody" may not reach it. */
+        {
+                char secret_dir[] = "/tmp/guestd-test-opener-secret.XXXXXX", secret[96], via_proc[64], via_dev[64];
+                struct caller nobody = { .uid = 65534, .gid = 65534 };
+                int held;
+
+                CHECK(mkdtemp(secret_dir));
+                CHECK_EQ(chmod(secret_dir, 0700), 0);
+                snprintf(secret, sizeof(secret), "%s/kernel", secret_dir);
+                held = open(secret, O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+                CHECK(held >= 0);
+                snprintf(via_proc, sizeof(via_proc), "/proc/self/fd/%d", held);
+                snprintf(via_dev, sizeof(via_dev), "/dev/fd/%d", held);
+                {
+                        struct result res = {};
+                        struct file_request req[] = { { "kernel", secret, O_RDONLY, false } };
+                        CHECK_EQ(opener_start(pool, &nobody, req, 1, 5 * 1000000ULL, on_done, &res, &o, NULL), 0);
+                        run_until(e, &res);
+                        CHECK(res.done && res.r < 0);
+                        CHECK(res.error_name && strcmp(res.error_name, GUESTD_ERROR_ACCESS_DENIED) == 0);
+                        free(res.error_name);
+                        free(res.error_message);
+                }
+                for (int k = 0; k < 2; k++) {
+                        struct result res = {};
+                        struct file_request req[] = { { "kernel", k == 0 ? via_proc : via_dev, O_RDONLY, false } };
+                        CHECK_EQ(opener_start(pool, &nobody, req, 1, 5 * 1000000ULL, on_done, &res, &o, NULL), 0);
+                        run_until(e, &res);
+                        CHECK(res.done && res.r < 0);
+                        if (res.r == 0)
+                                fprintf(stderr, "nobody opened %s: guestd's fd %d reached the caller\n", req[0].path, held);
+                        /* Closed in the child ("does not exist"), and not
+                         * followed had it been there ("magic link"). */
+                        CHECK(res.error_message && (strstr(res.error_message, "magic link") || strstr(res.error_message, "does not exist")));
+                        for (size_t i = 0; i < res.n; i++)
+                                close(res.fds[i]);
+                        free(res.error_name);
+                        free(res.error_message);
+                }
+                /* A magic link to a file the child does hold (its standard
+                 * input, /dev/null) is not followed either, even for root:
+                 * a user names the file itself. */
+                {
+                        struct result res = {};
+                        struct file_request req[] = { { "kernel", "/proc/self/fd/0", O_RDONLY, false } };
+                        CHECK_EQ(opener_start(pool, &me, req, 1, 5 * 1000000ULL, on_done, &res, &o, NULL), 0);
+                        run_until(e, &res);
+                        CHECK(res.done && res.r < 0);
+                        CHECK(res.error_message && strstr(res.error_message, "magic link"));
+                        for (size_t i = 0; i < res.n; i++)
+                                close(res.fds[i]);
+                        free(res.error_name);
+                        free(res.error_message);
+                }
+                close(held);
+                unlink(secret);
+                rmdir(secret_dir);
+        }
         /* Cancelled at once: done is never called. */
         {
                 struct result res = {};
