@@ -206,8 +206,13 @@ static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error
         }
 
         r = guest_new(name, owner, &config, &g);
-        if (r >= 0)
+        /* Its files are opened with the rights of whoever named them, here
+         * and at every Start: an admin creating a guest for root or for
+         * another user names files with their own rights, not the owner's. */
+        if (r >= 0) {
+                g->files_uid = c.uid;
                 r = manager_add_guest(m, g);
+        }
         if (r < 0) {
                 guest_free(g);
                 goto finish;
@@ -444,7 +449,7 @@ static const sd_bus_vtable manager_vtable[] = {
 /* Start and Resume: one path (a resume is a start with the snapshot). */
 static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume, sd_bus_error *error) {
         struct manager *m = g->manager;
-        _cleanup_(caller_done) struct caller owner = {}, c = {};
+        _cleanup_(caller_done) struct caller owner = {}, c = {}, files = {};
         _cleanup_free_ char *quota_message = NULL;
         struct policy_limits limits;
         struct quota_usage usage;
@@ -466,8 +471,8 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume,
         if (m->shutting_down)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The host is shutting down; %s '%s' after it has booted again.",
                                          resume ? "resume" : "start", g->name);
-        /* The owner's quota and the owner's rights on the files, also
-         * when uid 0 starts someone's guest. */
+        /* The owner's quota, also when uid 0 starts someone's guest; the
+         * files with the rights of whoever named them (files_uid). */
         r = manager_owner_quota(m, g, &owner, &limits, &usage, error);
         if (r < 0)
                 return r;
@@ -479,7 +484,13 @@ static int guest_start_common(sd_bus_message *msg, struct guest *g, bool resume,
         }
         /* Check and charge in this one callback: supervise_start() moves
          * the guest to "starting" before returning. */
-        r = supervise_start(m, g, &owner, resume, msg, error);
+        if (g->files_uid != g->owner) {
+                files.uid = g->files_uid;
+                r = caller_load_account(&files, error);
+                if (r < 0)
+                        return r;
+        }
+        r = supervise_start(m, g, g->files_uid != g->owner ? &files : &owner, resume, msg, error);
         /* 1: handled, answered later (sd-bus takes 0 as "no such method"). */
         return r < 0 ? r : 1;
 }

@@ -239,6 +239,7 @@ static int guest_init(struct guest *g, const char *name, uid_t owner, const char
                 return r;
         g->name = strdup(name);
         g->owner = owner;
+        g->files_uid = owner; /* guest_new()'s caller, or the record, may say otherwise */
         g->id = guest_make_id(owner, name);
         if (g->id)
                 launcher_log_init(&g->conn.launcher_log, g->id);
@@ -343,6 +344,7 @@ struct json_object *guest_to_json(const struct guest *g) {
         json_object_object_add(o, "name", json_object_new_string(g->name));
         json_object_object_add(o, "handle", json_object_new_string(g->handle));
         json_object_object_add(o, "owner", json_object_new_int64(g->owner));
+        json_object_object_add(o, "files_uid", json_object_new_int64(g->files_uid));
         json_object_object_add(o, "config", config);
         json_object_object_add(o, "state", json_object_new_string(guest_state_to_string(g->state)));
         json_object_object_add(o, "state_reason", json_object_new_string(g->state_reason));
@@ -369,7 +371,7 @@ static int get_int(struct json_object *o, const char *key, int64_t min, int64_t 
 int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error) {
         _cleanup_(guest_freep) struct guest *g = guest_alloc();
         struct json_object *name, *config, *state, *reason, *resuming, *handle;
-        int64_t owner, pid, luid, created, snapshot_bytes = 0;
+        int64_t owner, pid, luid, created, snapshot_bytes = 0, files_uid = -1;
         enum guest_state s;
         int r;
 
@@ -388,11 +390,14 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
                         *ret_error = strdup("missing or mistyped field");
                 return -EINVAL;
         }
-        /* Records written before suspend existed have neither field. */
-        if ((json_object_object_get_ex(o, "snapshot_bytes", NULL) && get_int(o, "snapshot_bytes", 0, INT64_MAX, &snapshot_bytes) < 0) ||
+        /* Records written before suspend existed have neither field;
+         * before files_uid, the owner named the files (as far as guestd
+         * knew, it opened them with the owner's rights). */
+        if ((json_object_object_get_ex(o, "files_uid", NULL) && get_int(o, "files_uid", 0, UINT32_MAX - 1, &files_uid) < 0) ||
+            (json_object_object_get_ex(o, "snapshot_bytes", NULL) && get_int(o, "snapshot_bytes", 0, INT64_MAX, &snapshot_bytes) < 0) ||
             (json_object_object_get_ex(o, "resuming", &resuming) && !json_object_is_type(resuming, json_type_boolean))) {
                 if (ret_error)
-                        *ret_error = strdup("mistyped snapshot_bytes or resuming");
+                        *ret_error = strdup("mistyped files_uid, snapshot_bytes or resuming");
                 return -EINVAL;
         }
         s = guest_state_from_string(json_object_get_string(state));
@@ -414,6 +419,8 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
         if (!g->state_reason)
                 return -ENOMEM;
         g->state = s;
+        if (files_uid >= 0)
+                g->files_uid = (uid_t) files_uid;
         g->launcher_pid = (pid_t) pid;
         g->launcher_uid = (uid_t) luid;
         g->created_usec = (uint64_t) created;

@@ -129,6 +129,8 @@ struct guest {
         /* The record (persisted). */
         char *name;
         uid_t owner;
+        uid_t files_uid;   /* whose rights open its files: who named them (CreateGuest's caller), never more
+                            * than that person's, whoever owns or starts the guest */
         char *id;          /* "<owner>_<name>": record, snapshot and log names, root's only */
         char *handle;      /* 32 random hex digits: the object path's last part and the cgroup's name,
                             * which everyone can see, so they say nothing of owner or name */

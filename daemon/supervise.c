@@ -782,7 +782,8 @@ int supervise_start(struct manager *m, struct guest *g, const struct caller *cal
         job->prev_state = g->state;
         job->prev_reason = g->state_reason ? strdup(g->state_reason) : NULL;
 
-        /* 1. The guest's files, with the caller's rights, in a child
+        /* 1. The guest's files, with the rights of whoever named them
+         * (files_uid: the caller passed here), in a child
          * (open-as-caller.h), answered in the event loop; for a resume the
          * disks only, and the snapshot (guestd's own file, checked before
          * any launcher sees it) in the kernel's place. */

@@ -95,6 +95,23 @@ expect_exit 0 "polkit yes: B removes $UID_A/secret" "${CTL_B[@]}" remove "$UID_A
 expect_exit 0 "A's list" "${CTL_A[@]}" list --json
 check "A's guest is gone" [ "$(json 'len(d)' <"$TMP/out")" = 0 ]
 
+# --- what manage does not give (issue 20, item 3): a guest's files are
+# opened with the rights of whoever named them, whoever owns or starts
+# it. B, an admin through polkit, creates a guest for root naming files
+# only root may read: the Start opens them as B, and is refused, whoever
+# starts it (root too).
+install -m 0600 "$G/hello.elf" "$DTMP/root-kernel"
+truncate -s 1M "$DTMP/root-disk"
+chmod 0600 "$DTMP/root-disk"
+expect_exit 0 "polkit yes: B creates a guest for root naming root's files" \
+        "${CTL_B[@]}" create 0/grab --kernel "$DTMP/root-kernel" --disk "$DTMP/root-disk" --memory 16
+expect_exit 4 "B's Start of 0/grab: its files are opened as B, not as root" "${CTL_B[@]}" start 0/grab
+expect_grep "$TMP/err" "You may not read the kernel $DTMP/root-kernel" "the refusal names root's kernel"
+expect_exit 4 "root's Start of 0/grab: still B's rights on the files B named" "${CTL_ROOT[@]}" start 0/grab
+check "0/grab never ran" [ "$(ctl_root status 0/grab | sed -n 's/^ *State: //p')" = defined ]
+check "guestd's record says whose rights open its files" grep -q "\"files_uid\": *$UID_B" "$DTMP/state/guests/0_grab.json"
+expect_exit 0 "root removes 0/grab" "${CTL_ROOT[@]}" remove 0/grab
+
 # --- org.guestd1.use denied for B
 rule "$UID_B" org.guestd1.manage no
 rule "$UID_B" org.guestd1.use no
