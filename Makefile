@@ -168,7 +168,7 @@ DEB_VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
 DEB_FILE := build/deb/guestd_$(DEB_VERSION)_amd64.deb
 DEB_INPUTS := $(shell find . \( -path ./build -o -path ./.git \) -prune -o -type f -print)
 TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-watch $(B)/tests/seccomp-errno $(B)/tests/fake-logind \
-	$(B)/tests/fake-polkit $(B)/tests/fake-machined $(B)/tests/fuse-hang
+	$(B)/tests/fake-polkit $(B)/tests/fake-machined $(B)/tests/fuse-hang $(B)/tests/hostile-launcher
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS) $(DEB_FILE)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
@@ -329,6 +329,12 @@ $(B)/tests/fake-machined: $(B)/tests/fake-machined.o
 # (tests/test-daemon-restrict-namespaces.sh).
 $(B)/tests/seccomp-errno: $(B)/tests/seccomp-errno.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_SECCOMP)
+
+# A launcher taken over by its guest, run by guestd in the real one's place
+# (tests/test-daemon-hostile-launcher.sh): static, as it runs in the
+# launcher's empty root.
+$(B)/tests/hostile-launcher: $(B)/tests/hostile-launcher.o $(B)/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_LAUNCHER)
 
 # Plays guestd's side of the launcher protocol (tests/test-launcher-control.sh).
 $(B)/tests/launcher-harness: $(B)/tests/launcher-harness.o $(B)/libkmod.a $(B)/libcommon.a

@@ -4,6 +4,7 @@
 
 #include "protocol-body.h"
 #include "protocol.h"
+#include "util.h"
 
 /* Adds value under key; false when out of memory (value is put). */
 static bool add(struct json_object *o, const char *key, struct json_object *value) {
@@ -24,16 +25,24 @@ static struct json_object *finish(struct json_object *o, bool ok) {
         return o;
 }
 
-/* An optional string: absent is NULL, present must be a string. */
-static int optional_string(struct json_object *body, const char *key, const char **ret) {
-        struct json_object *v;
+/* A launcher's text (protocol.h, PROTOCOL_TEXT_MAX): at most that many
+ * bytes, with nothing text_escape() would escape (valid UTF-8, no
+ * control characters), so that it is one plain line wherever it lands.
+ * Absent is NULL where optional. */
+static int launcher_text(struct json_object *body, const char *key, bool required, const char **ret) {
+        char escaped[TEXT_ESCAPE_SIZE(PROTOCOL_TEXT_MAX)];
+        size_t len;
 
         *ret = NULL;
-        if (!json_object_object_get_ex(body, key, &v))
+        if (!required && !json_object_object_get_ex(body, key, NULL))
                 return 0;
-        if (!json_object_is_type(v, json_type_string))
+        if (protocol_get_string(body, key, ret) < 0)
                 return -EBADMSG;
-        *ret = json_object_get_string(v);
+        len = strlen(*ret);
+        if (len > PROTOCOL_TEXT_MAX || text_escape(escaped, sizeof(escaped), *ret, len, 0) != len) {
+                *ret = NULL;
+                return -EBADMSG;
+        }
         return 0;
 }
 
@@ -77,8 +86,8 @@ struct json_object *protocol_exited_encode(const struct protocol_exited_body *b)
 int protocol_exited_decode(struct json_object *body, struct protocol_exited_body *ret) {
         uint64_t code;
 
-        if (protocol_get_uint(body, "exit", 255, &code) < 0 || optional_string(body, "exit_name", &ret->exit_name) < 0 ||
-            optional_string(body, "reason", &ret->reason) < 0)
+        if (protocol_get_uint(body, "exit", 255, &code) < 0 || launcher_text(body, "exit_name", false, &ret->exit_name) < 0 ||
+            launcher_text(body, "reason", false, &ret->reason) < 0)
                 return -EBADMSG;
         ret->exit = (int) code;
         return 0;
@@ -90,7 +99,7 @@ struct json_object *protocol_error_encode(const struct protocol_error_body *b) {
 }
 
 int protocol_error_decode(struct json_object *body, struct protocol_error_body *ret) {
-        return protocol_get_string(body, "message", &ret->message) < 0 ? -EBADMSG : 0;
+        return launcher_text(body, "message", true, &ret->message);
 }
 
 int protocol_violation_decode(struct json_object *body, struct protocol_violation_body *ret) {
@@ -150,8 +159,8 @@ struct json_object *protocol_shutdown_asked_encode(const struct protocol_shutdow
 }
 
 int protocol_shutdown_asked_decode(struct json_object *body, struct protocol_shutdown_asked_body *ret) {
-        if (protocol_get_bool(body, "asked", &ret->asked) < 0 || optional_string(body, "how", &ret->how) < 0 ||
-            optional_string(body, "why", &ret->why) < 0)
+        if (protocol_get_bool(body, "asked", &ret->asked) < 0 || launcher_text(body, "how", false, &ret->how) < 0 ||
+            launcher_text(body, "why", false, &ret->why) < 0)
                 return -EBADMSG;
         return 0;
 }

@@ -209,7 +209,7 @@ int protocol_recv(int sock, enum protocol_direction dir, struct protocol_message
         if (r < 0)
                 goto fail;
 
-        *ret = (struct protocol_message) { .type = type, .body = body, .n_fds = n_fds };
+        *ret = (struct protocol_message) { .type = type, .body = body, .n_fds = n_fds, .size = (size_t) n };
         for (size_t i = 0; i < ELEMENTSOF(ret->fds); i++)
                 ret->fds[i] = i < n_fds ? fds[i] : -EBADF;
         return 0;

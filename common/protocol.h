@@ -93,6 +93,11 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAX_MESSAGE (64 * 1024)
+/* The longest text a launcher may send (an error, an exit reason, how
+ * a shutdown was asked): guestd logs it, keeps it in the guest record
+ * and puts it on the bus. Texts are also valid UTF-8 without control
+ * characters (protocol-body.c); anything else is a malformed message. */
+#define PROTOCOL_TEXT_MAX 512
 #define PROTOCOL_MAX_FDS 96
 
 enum protocol_type {
@@ -127,6 +132,7 @@ struct protocol_message {
         struct json_object *body; /* owned; the whole object, "type" included */
         int fds[PROTOCOL_MAX_FDS];
         size_t n_fds;
+        size_t size; /* bytes received (what a reader's rate budget counts) */
 };
 
 const char *protocol_type_to_string(enum protocol_type t);

@@ -446,6 +446,49 @@ static void test_bodies(void) {
                 CHECK_EQ(protocol_poweroff_signal_decode(o, &b), -EBADMSG);
                 json_object_put(o);
         }
+        /* A launcher's texts (issue 20: a taken-over launcher): longer
+         * than PROTOCOL_TEXT_MAX, invalid UTF-8, a control character (a
+         * forged log line, a terminal escape), a NUL: each is malformed,
+         * in every message that carries one. */
+        {
+                char long_text[PROTOCOL_TEXT_MAX + 2];
+                memset(long_text, 'x', sizeof(long_text) - 1);
+                long_text[sizeof(long_text) - 1] = 0;
+                const char *bad_texts[] = { long_text, "bad \xff utf-8", "over\xc0\xaflong", "two\n<0>guestd: forged", "esc \x1b[2J",
+                                            "c1 \xc2\x9b", "del \x7f" };
+                for (size_t i = 0; i < ELEMENTSOF(bad_texts); i++) {
+                        struct json_object *o;
+                        struct protocol_error_body e;
+                        struct protocol_exited_body x;
+                        struct protocol_shutdown_asked_body a;
+
+                        o = protocol_error_encode(&(struct protocol_error_body) { bad_texts[i] });
+                        CHECK_EQ(protocol_error_decode(o, &e), -EBADMSG);
+                        json_object_put(o);
+                        o = protocol_exited_encode(&(struct protocol_exited_body) { 4, "triple fault", bad_texts[i] });
+                        CHECK_EQ(protocol_exited_decode(o, &x), -EBADMSG);
+                        json_object_put(o);
+                        o = protocol_exited_encode(&(struct protocol_exited_body) { 4, bad_texts[i], NULL });
+                        CHECK_EQ(protocol_exited_decode(o, &x), -EBADMSG);
+                        json_object_put(o);
+                        o = protocol_shutdown_asked_encode(&(struct protocol_shutdown_asked_body) { false, "acpi", bad_texts[i] });
+                        CHECK_EQ(protocol_shutdown_asked_decode(o, &a), -EBADMSG);
+                        json_object_put(o);
+                }
+                /* The longest text allowed, and UTF-8 that is text. */
+                long_text[PROTOCOL_TEXT_MAX] = 0;
+                const char *good_texts[] = { long_text, "caf\xc3\xa9 \xe2\x80\x94 back\\slash" };
+                for (size_t i = 0; i < ELEMENTSOF(good_texts); i++) {
+                        struct json_object *o = protocol_error_encode(&(struct protocol_error_body) { good_texts[i] });
+                        struct protocol_error_body e;
+                        CHECK_EQ(protocol_error_decode(o, &e), 0);
+                        json_object_put(o);
+                }
+                struct json_object *o = body_of("{\"message\":\"a\\u0000b\"}");
+                struct protocol_error_body e;
+                CHECK_EQ(protocol_error_decode(o, &e), -EBADMSG);
+                json_object_put(o);
+        }
         const char *bad_violation[] = { "{\"syscall\":16}", "{\"syscall\":4294967296,\"arg1\":0}" };
         for (size_t i = 0; i < ELEMENTSOF(bad_violation); i++) {
                 struct json_object *o = body_of(bad_violation[i]);

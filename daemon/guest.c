@@ -302,6 +302,16 @@ struct guest *guest_free(struct guest *g) {
         return NULL;
 }
 
+char *guest_reason_clean(const char *reason) {
+        char buf[GUEST_STATE_REASON_MAX + 1];
+        size_t len = strlen(reason);
+
+        /* Escaping never cuts an escape in two; the input is read no
+         * further than the output could hold. */
+        (void) text_escape(buf, sizeof(buf), reason, len < sizeof(buf) ? len : sizeof(buf), 0);
+        return strdup(buf);
+}
+
 int guest_set_state(struct guest *g, enum guest_state state, const char *reason) {
         char *copy = NULL;
 
@@ -309,11 +319,12 @@ int guest_set_state(struct guest *g, enum guest_state state, const char *reason)
                 return log_error_errno(-EINVAL, "Guest %s: refusing state change %s -> %s (a bug)", g->id,
                                        guest_state_to_string(g->state), guest_state_to_string(state));
         if (reason) {
-                copy = strdup(reason);
+                copy = guest_reason_clean(reason);
                 if (!copy)
                         return -ENOMEM;
                 free(g->state_reason);
                 g->state_reason = copy;
+                reason = copy;
         }
         if (g->state != state) {
                 /* What an admin looks for has a MESSAGE_ID (journal.h). */
@@ -415,7 +426,7 @@ int guest_from_json(struct json_object *o, struct guest **ret, char **ret_error)
         if (r < 0)
                 return r;
         free(g->state_reason);
-        g->state_reason = strdup(json_object_get_string(reason));
+        g->state_reason = guest_reason_clean(json_object_get_string(reason));
         if (!g->state_reason)
                 return -ENOMEM;
         g->state = s;
@@ -461,7 +472,19 @@ int guest_save(struct guest *g, int dir_fd) {
         o = guest_to_json(g);
         if (!o)
                 return -ENOMEM;
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        /* One line: its size follows from its fields' bounds, which a
+         * pretty layout's indentation would not. */
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!text) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (strlen(text) + 1 > GUEST_RECORD_MAX) {
+                /* Every field is bounded, so this is a bug; never write
+                 * what the loader would refuse. */
+                r = -EFBIG;
+                goto fail;
+        }
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 r = -errno;
@@ -514,11 +537,16 @@ int guest_load(int dir_fd, const char *filename, struct guest **ret) {
         fd = openat(dir_fd, filename, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
                 return log_error_errno(-errno, "Failed to open guest record %s: %m", filename);
-        n = read(fd, buf, sizeof(buf) - 1);
+        /* One byte more than a record may have, to tell one too large. */
+        buf = malloc(GUEST_RECORD_MAX + 2);
+        if (!buf)
+                return -ENOMEM;
+        n = read_up_to(fd, buf, GUEST_RECORD_MAX + 1);
         if (n < 0)
-                return log_error_errno(-errno, "Failed to read guest record %s: %m", filename);
-        if ((size_t) n >= sizeof(buf) - 1)
-                return log_error_errno(-EFBIG, "Guest record %s is too large, ignoring it", filename);
+                return log_error_errno((int) n, "Failed to read guest record %s: %m", filename);
+        if ((size_t) n > GUEST_RECORD_MAX)
+                return log_error_errno(-EFBIG, "Guest record %s is larger than any guestd writes (%d bytes), ignoring it", filename,
+                                       GUEST_RECORD_MAX);
         buf[n] = 0;
         o = json_tokener_parse(buf);
         if (!o)

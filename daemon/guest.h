@@ -123,6 +123,16 @@ struct pending_call {
         uid_t uid; /* who is waiting: each user may have SUPERVISE_PENDING_PER_USER */
 };
 
+/* A state's reason (what guestd says, or what a launcher sent it, or a
+ * record from before these bounds) is kept escaped (util.h text_escape)
+ * and cut at GUEST_STATE_REASON_MAX bytes: one line of text in the log,
+ * valid UTF-8 on the bus. A record is written on one line, and never
+ * larger than GUEST_RECORD_MAX, which is what the loader reads: a record
+ * that could not be loaded again would free its owner's quota while its
+ * launcher ran on. */
+#define GUEST_STATE_REASON_MAX 1024
+#define GUEST_RECORD_MAX (GUEST_CONFIG_MAX + 16 * 1024)
+
 struct guest {
         struct manager *manager;
 
@@ -160,6 +170,9 @@ struct guest {
 
 /* Makes a guest from a checked name and configuration (state "defined").
  * Takes nothing; copies. */
+/* reason as a guest's state reason keeps it: escaped, cut (NULL without
+ * memory). */
+char *guest_reason_clean(const char *reason);
 int guest_new(const char *name, uid_t owner, const struct guest_config *config, struct guest **ret);
 struct guest *guest_free(struct guest *g);
 static inline void guest_freep(struct guest **g) {

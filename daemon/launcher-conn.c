@@ -19,6 +19,7 @@ void launcher_conn_done(struct launcher_conn *c) {
         c->pidfd_source = sd_event_source_disable_unref(c->pidfd_source);
         c->control_source = sd_event_source_disable_unref(c->control_source);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
+        c->throttle_timer = sd_event_source_disable_unref(c->throttle_timer);
         launcher_log_detach(&c->launcher_log);
         c->pidfd = safe_close(c->pidfd);
         c->control_fd = safe_close(c->control_fd);
@@ -43,22 +44,64 @@ void launcher_conn_violation(struct guest *g, const char *what) {
         launcher_conn_kill(g);
 }
 
-/* Reads and handles what the launcher sent. Returns 0 when nothing more
- * is to be read now, -ECONNRESET at end of stream, -EBADMSG after a
- * protocol violation. */
-int launcher_conn_read(struct guest *g) {
-        for (;;) {
+static int on_throttle_end(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct guest *g = userdata;
+
+        g->conn.throttle_timer = sd_event_source_disable_unref(g->conn.throttle_timer);
+        if (g->conn.control_source)
+                (void) sd_event_source_set_enabled(g->conn.control_source, SD_EVENT_ON);
+        return 0;
+}
+
+/* Whether the budget has room for one more message (see
+ * LAUNCHER_CONN_MESSAGES). When it has not, the socket is left unread
+ * until the window ends. */
+static bool budget_left(struct guest *g, uint64_t now) {
+        struct launcher_conn *c = &g->conn;
+        int r;
+
+        if (now - c->window_start >= LAUNCHER_CONN_WINDOW_USEC) {
+                c->window_start = now;
+                c->window_messages = 0;
+                c->window_bytes = 0;
+        }
+        if (c->window_messages < LAUNCHER_CONN_MESSAGES && c->window_bytes < LAUNCHER_CONN_BYTES)
+                return true;
+        if (c->throttled++ == 0)
+                log_warning("Guest %s: its launcher sends more than %d messages or %d KiB a second; reading it no faster than that",
+                            g->id, LAUNCHER_CONN_MESSAGES, LAUNCHER_CONN_BYTES / 1024);
+        if (c->control_source && !c->throttle_timer) {
+                r = sd_event_add_time(sd_event_source_get_event(c->control_source), &c->throttle_timer, CLOCK_MONOTONIC,
+                                      c->window_start + LAUNCHER_CONN_WINDOW_USEC, 0, on_throttle_end, g);
+                if (r >= 0)
+                        (void) sd_event_source_set_enabled(c->control_source, SD_EVENT_OFF);
+                else
+                        log_warning_errno(r, "Guest %s: cannot pause reading its launcher: %m", g->id);
+        }
+        return false;
+}
+
+/* Reads and handles what the launcher sent, within its budget (drain: all
+ * there is, for a launcher that has ended, whose queue cannot grow).
+ * Returns 0 when nothing more is to be read now, -ECONNRESET at end of
+ * stream, -EBADMSG after a protocol violation. */
+int launcher_conn_read(struct guest *g, bool drain) {
+        for (unsigned batch = 0; drain || batch < LAUNCHER_CONN_READ_BATCH; batch++) {
                 struct protocol_message msg = {};
                 char what[96];
                 int r;
 
                 if (g->conn.control_fd < 0)
                         return -ECONNRESET;
+                if (!drain && !budget_left(g, now_usec()))
+                        return 0;
                 r = protocol_recv(g->conn.control_fd, PROTOCOL_TO_DAEMON, &msg);
                 if (r == -EAGAIN)
                         return 0;
                 if (r == -ECONNRESET)
                         return r;
+                g->conn.window_messages++;
+                g->conn.window_bytes += msg.size;
                 if (r < 0) {
                         snprintf(what, sizeof(what), "unreadable message (%s)", strerror(-r));
                         launcher_conn_violation(g, what);

@@ -28,6 +28,19 @@ enum stop_mode {
         STOP_PLUG,   /* "stop" sent: the launcher ends the guest */
 };
 
+/* What guestd reads of one launcher (a taken-over one may send as fast
+ * as it can): at most LAUNCHER_CONN_MESSAGES messages and
+ * LAUNCHER_CONN_BYTES bytes per LAUNCHER_CONN_WINDOW_USEC, and at most
+ * LAUNCHER_CONN_READ_BATCH at a time, so that one launcher never holds
+ * up the event loop and everyone else's calls. Past the budget its
+ * socket is left unread until the window ends: its own sends wait, no
+ * message is lost. A real launcher sends a few messages a second (a
+ * suspend: one "progress" per 16 MiB of RAM written). */
+#define LAUNCHER_CONN_WINDOW_USEC (1000 * 1000ULL)
+#define LAUNCHER_CONN_MESSAGES 1024
+#define LAUNCHER_CONN_BYTES (256 * 1024)
+#define LAUNCHER_CONN_READ_BATCH 32
+
 struct guest;
 struct launcher_conn_ops;
 
@@ -42,6 +55,11 @@ struct launcher_conn {
         sd_event_source *pidfd_source;
         sd_event_source *control_source;
         sd_event_source *stop_timer;
+        sd_event_source *throttle_timer; /* the read budget is spent: reading again at the window's end */
+        uint64_t window_start;           /* the read budget's window (CLOCK_MONOTONIC) */
+        unsigned window_messages;
+        size_t window_bytes;
+        uint64_t throttled;              /* windows in which the budget ran out */
         bool exited_received;    /* the launcher sent "exited" */
         int exit_code;           /* from "exited", enum guest_exit */
         char *exit_reason;       /* from "exited" */
@@ -80,9 +98,11 @@ struct launcher_conn_ops {
 /* Watches g's launcher (g->conn.pidfd and control_fd set): its messages go
  * to ops->table, its end to ops->ended. */
 int launcher_conn_watch(struct guest *g, sd_event *event, const struct launcher_conn_ops *ops);
-/* Reads and dispatches what the launcher sent. 0: nothing more now;
- * -ECONNRESET: end of stream; -EBADMSG: it broke the protocol (ended). */
-int launcher_conn_read(struct guest *g);
+/* Reads and dispatches what the launcher sent, within the read budget
+ * above (drain: everything queued, for a launcher that has ended). 0:
+ * nothing more now; -ECONNRESET: end of stream; -EBADMSG: it broke the
+ * protocol (ended). */
+int launcher_conn_read(struct guest *g, bool drain);
 /* The launcher broke the protocol: recorded (the guest's reason), the
  * control socket no longer read, the launcher killed. */
 void launcher_conn_violation(struct guest *g, const char *what);

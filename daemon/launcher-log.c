@@ -23,10 +23,7 @@ static void emit(struct launcher_log *l, const char *text) {
         l->emit(l, text, l->userdata);
 }
 
-/* One finished line, if the window has room for it. */
-static void line_done(struct launcher_log *l, uint64_t now) {
-        char text[LAUNCHER_LOG_LINE_MAX * 4 + 1], *p = text;
-
+bool launcher_log_admit(struct launcher_log *l, uint64_t now) {
         if (now - l->window_start >= LAUNCHER_LOG_WINDOW_USEC) {
                 if (l->suppressed > 0) {
                         char note[96];
@@ -39,6 +36,17 @@ static void line_done(struct launcher_log *l, uint64_t now) {
         }
         if (l->in_window >= LAUNCHER_LOG_BURST) {
                 l->suppressed++;
+                return false;
+        }
+        l->in_window++;
+        return true;
+}
+
+/* One finished line, if the window has room for it. */
+static void line_done(struct launcher_log *l, uint64_t now) {
+        char text[LAUNCHER_LOG_LINE_MAX * 4 + 1], *p = text;
+
+        if (!launcher_log_admit(l, now)) {
                 l->len = 0;
                 return;
         }

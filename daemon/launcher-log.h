@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -48,5 +49,9 @@ void launcher_log_detach(struct launcher_log *l);
 /* The line cutting, escaping and rate limiting on bytes already read, at
  * time now_usec (CLOCK_MONOTONIC): for the reader and for tests. */
 void launcher_log_feed(struct launcher_log *l, const char *buf, size_t n, uint64_t now_usec);
+/* Whether one more line about this launcher may go to the log now: the
+ * same budget as its stderr's lines (its protocol "error" texts share
+ * it), counting what is suppressed. */
+bool launcher_log_admit(struct launcher_log *l, uint64_t now_usec);
 /* Ends a partial line (at end of file). */
 void launcher_log_flush(struct launcher_log *l, uint64_t now_usec);

@@ -20,6 +20,7 @@
 #include "signals.h"
 #include "quota.h"
 #include "snapshots.h"
+#include "spawn.h"
 #include "supervise.h"
 
 /* ------------------------------------------------------------ callers */
@@ -431,6 +432,9 @@ int manager_startup(struct manager *m) {
          * guest's state is what its launcher says. */
         for (size_t i = 0; i < m->n_guests; i++)
                 (void) supervise_reattach(m, m->guests[i]);
+        /* A launcher whose record did not load runs on unaccounted: say
+         * so, loudly, once; its uid is never handed out meanwhile. */
+        (void) launcher_uids_report_unaccounted(m);
         for (size_t i = 0; i < m->n_guests; i++)
                 pagetables_guest_changed(m, m->guests[i]);
         /* Now that each guest's state is settled: snapshot files no guest

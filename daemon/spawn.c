@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* spawn.c: see spawn.h. */
 #include <cap-ng.h>
+#include <dirent.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -27,18 +29,76 @@
 
 /* ------------------------------------------------------------ launcher uid and sockets */
 
+/* Calls fn for each live process (zombies hold nothing) that runs under
+ * a uid of the launchers' range, by any of its uids. */
+static int launcher_processes(struct manager *m, void (*fn)(struct manager *m, pid_t pid, uid_t uid, void *userdata), void *userdata) {
+        DIR *proc = opendir("/proc");
+        struct dirent *de;
+
+        if (!proc)
+                return -errno;
+        while ((de = readdir(proc))) {
+                char path[64], line[256];
+                FILE *f;
+                uint64_t pid;
+                unsigned uids[4];
+                bool zombie = false, have_uids = false;
+
+                if (safe_atou64(de->d_name, &pid) < 0 || pid == 0 || pid > INT32_MAX)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%" PRIu64 "/status", pid);
+                f = fopen(path, "re");
+                if (!f)
+                        continue; /* it ended meanwhile */
+                while (fgets(line, sizeof(line), f)) {
+                        if (strncmp(line, "State:", 6) == 0)
+                                zombie = strchr(line, 'Z') != NULL;
+                        else if (sscanf(line, "Uid: %u %u %u %u", &uids[0], &uids[1], &uids[2], &uids[3]) == 4) {
+                                have_uids = true;
+                                break; /* State comes before Uid */
+                        }
+                }
+                fclose(f);
+                if (!have_uids || zombie)
+                        continue;
+                for (int i = 0; i < 4; i++)
+                        if (uids[i] >= m->launcher_uid_first && uids[i] <= m->launcher_uid_last) {
+                                fn(m, (pid_t) pid, (uid_t) uids[i], userdata);
+                                break;
+                        }
+        }
+        closedir(proc);
+        return 0;
+}
+
+static void mark_in_use(struct manager *m, pid_t pid, uid_t uid, void *userdata) {
+        bool *in_use = userdata;
+
+        in_use[uid - m->launcher_uid_first] = true;
+}
+
 /* Each running launcher has a uid of its own, so no launcher can signal
  * or ptrace another, and the guest's owner cannot touch its launcher.
  * The uids go round the range rather than lowest first: a launcher that
  * has just ended may linger a moment as a zombie under its uid (once
  * guestd restarted, its old launchers are PID 1's to reap), and a fresh
- * launcher should not share a uid, or its process count, with it. */
+ * launcher should not share a uid, or its process count, with it. A uid
+ * under which any process still runs is never handed out, whether or not
+ * a guest record accounts for it (a launcher whose record could not be
+ * loaded runs on: launcher_uids_report_unaccounted()). */
 int launcher_uid_pick(struct manager *m, uid_t *ret) {
         uint64_t n = (uint64_t) m->launcher_uid_last - m->launcher_uid_first + 1;
+        _cleanup_free_ bool *in_use = calloc(n, sizeof(bool));
+        int r;
 
+        if (!in_use)
+                return -ENOMEM;
+        r = launcher_processes(m, mark_in_use, in_use);
+        if (r < 0)
+                return log_error_errno(r, "Cannot list the processes (/proc) to find a free launcher uid: %m");
         for (uint64_t k = 0; k < n; k++) {
                 uid_t u = (uid_t) (m->launcher_uid_first + (m->launcher_uid_cursor + k) % n);
-                bool used = false;
+                bool used = in_use[u - m->launcher_uid_first];
                 for (size_t i = 0; i < m->n_guests && !used; i++) {
                         const struct guest *g = m->guests[i];
                         /* A launcher waiting for its "setup" has its uid too. */
@@ -51,6 +111,30 @@ int launcher_uid_pick(struct manager *m, uid_t *ret) {
                 }
         }
         return -EUSERS;
+}
+
+static void report_unaccounted(struct manager *m, pid_t pid, uid_t uid, void *userdata) {
+        unsigned *n = userdata;
+
+        for (size_t i = 0; i < m->n_guests; i++) {
+                const struct guest *g = m->guests[i];
+                if ((g->launcher_pid == pid && g->launcher_uid == uid) || (g->start && g->start->pid == pid))
+                        return;
+        }
+        (*n)++;
+        log_error("Process %d runs as launcher uid %u but belongs to no guest guestd could load (its record is missing, "
+                  "unreadable or invalid: see above): nobody's quota accounts for it, and no launcher starts under uid %u "
+                  "while it runs. Find its guest by its console or its handle, then end it (kill %d).",
+                  (int) pid, (unsigned) uid, (unsigned) uid, (int) pid);
+}
+
+unsigned launcher_uids_report_unaccounted(struct manager *m) {
+        unsigned n = 0;
+        int r = launcher_processes(m, report_unaccounted, &n);
+
+        if (r < 0)
+                log_error_errno(r, "Cannot list the processes (/proc) to find launchers no guest accounts for: %m");
+        return n;
 }
 
 /* runtime-dir/launchers/<id>.sock, reached through /proc/self/fd so that

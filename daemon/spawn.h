@@ -28,6 +28,10 @@
 /* A uid from the reserved range that no running launcher has, taken
  * round-robin; -EUSERS when all are in use. */
 int launcher_uid_pick(struct manager *m, uid_t *ret);
+/* Logs, as errors, every live process under a launcher uid that no
+ * loaded guest accounts for (a record guestd could not load); returns
+ * how many. Their uids stay out of launcher_uid_pick()'s reach. */
+unsigned launcher_uids_report_unaccounted(struct manager *m);
 
 /* runtime-dir/launchers/<id>.sock: where a restarted guestd finds the
  * launcher again. */

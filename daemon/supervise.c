@@ -261,8 +261,11 @@ static int on_error(struct guest *g, struct protocol_message *msg) {
 
         if (protocol_error_decode(msg->body, &b) < 0)
                 return -EBADMSG;
-        message = b.message;
-        log_warning("Guest %s: launcher: %s", g->id, message);
+        message = b.message; /* one line of text, at most PROTOCOL_TEXT_MAX (protocol-body.c) */
+        /* Within the launcher's log budget: a taken-over launcher's
+         * errors cannot flood the log. */
+        if (launcher_log_admit(&g->conn.launcher_log, now_usec()))
+                log_warning("Guest %s: launcher: %s", g->id, message);
         if (g->state == GUEST_SUSPENDING) {
                 /* Answered with the "state" that follows. */
                 free(g->conn.suspend_error);
@@ -345,7 +348,7 @@ static void launcher_ended(struct guest *g) {
 
         /* The last messages ("exited") may still be queued. */
         if (g->conn.control_fd >= 0 && g->conn.control_source)
-                (void) launcher_conn_read(g);
+                (void) launcher_conn_read(g, true);
 
         if (g->conn.pidfd >= 0 && waitid(P_PIDFD, g->conn.pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid != 0)
                 have_status = true; /* our child; after a daemon restart it is not */
@@ -478,7 +481,9 @@ static int start_spawn(struct manager *m, struct guest *g, sd_bus_error *error) 
         /* 3.-4. Console, control and the listening socket for reconnects. */
         r = launcher_uid_pick(m, &job->launcher_uid);
         if (r < 0)
-                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "All %u launcher uids (%u-%u) are in use; stop a guest first.",
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED,
+                                         "All %u launcher uids (%u-%u) are in use (by guests, or by processes no guest accounts for: "
+                                         "guestd's log names them); stop a guest first.",
                                          (unsigned) (m->launcher_uid_last - m->launcher_uid_first + 1), (unsigned) m->launcher_uid_first,
                                          (unsigned) m->launcher_uid_last);
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)

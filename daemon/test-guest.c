@@ -118,6 +118,61 @@ static void test_record(void) {
                 back = NULL;
         }
 
+        /* files_uid: who named the files (an admin's, not the owner's),
+         * kept in the record; a record without it is the owner's. */
+        CHECK_EQ(back == NULL, 1);
+        g->files_uid = 1001;
+        CHECK_EQ(guest_save(g, dir_fd), 0);
+        CHECK_EQ(guest_load(dir_fd, "1000_web.1.json", &back), 0);
+        if (back) {
+                CHECK_EQ(back->files_uid, 1001);
+                guest_free(back);
+                back = NULL;
+        }
+
+        /* A launcher's reason, however long and whatever its bytes (issue
+         * 20: a 65 KB error made a record the loader refused, and the
+         * guest's quota was freed while its launcher ran on): kept as one
+         * escaped line within GUEST_STATE_REASON_MAX, and the record
+         * loads again. */
+        {
+                size_t big = 70 * 1024;
+                char *reason = malloc(big + 1);
+                CHECK(reason != NULL);
+                if (reason) {
+                        memset(reason, 'e', big);
+                        static const char head[] = "x\n<0>guestd: forged \xff\x1b[2J";
+                        static const char escaped[] = "x\\n<0>guestd: forged \\xff\\x1b[2Jeee";
+                        memcpy(reason, head, sizeof(head) - 1);
+                        reason[big] = 0;
+                        CHECK_EQ(guest_set_state(g, GUEST_RUNNING, reason), 0);
+                        CHECK(strlen(g->state_reason) <= GUEST_STATE_REASON_MAX);
+                        CHECK(strncmp(g->state_reason, escaped, sizeof(escaped) - 1) == 0);
+                        CHECK(!strchr(g->state_reason, '\n') && !strchr(g->state_reason, 0x1b));
+                        CHECK_EQ(guest_save(g, dir_fd), 0);
+                        CHECK_EQ(guest_load(dir_fd, "1000_web.1.json", &back), 0);
+                        if (back) {
+                                CHECK(strcmp(back->state_reason, g->state_reason) == 0);
+                                guest_free(back);
+                                back = NULL;
+                        }
+                        free(reason);
+                }
+                /* A record larger than any guestd writes is refused, by
+                 * name (guestd then accounts for its launcher by uid,
+                 * spawn.c). */
+                int fd = openat(dir_fd, "1_big.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                char pad[4096];
+                memset(pad, ' ', sizeof(pad));
+                CHECK(fd >= 0);
+                for (size_t k = 0; k <= GUEST_RECORD_MAX / sizeof(pad); k++)
+                        CHECK_EQ(loop_write(fd, pad, sizeof(pad)), 0);
+                close(fd);
+                CHECK_EQ(guest_load(dir_fd, "1_big.json", &back), -EFBIG);
+                (void) unlinkat(dir_fd, "1_big.json", 0);
+                CHECK_EQ(guest_set_state(g, GUEST_RUNNING, "booted"), 0);
+        }
+
         /* A record under another guest's file name is refused. */
         CHECK_EQ(renameat(dir_fd, "1000_web.1.json", dir_fd, "0_web.1.json"), 0);
         CHECK(guest_load(dir_fd, "0_web.1.json", &back) < 0);
@@ -134,6 +189,7 @@ static void test_record(void) {
                 close(fd);
                 CHECK_EQ(guest_load(dir_fd, "1_old.json", &back), 0);
                 if (back) {
+                        CHECK_EQ(back->files_uid, 1);
                         CHECK_EQ(back->snapshot_bytes, 0);
                         CHECK(!back->resuming);
                         guest_free(back);
