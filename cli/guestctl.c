@@ -43,6 +43,7 @@ enum {
         OPT_FORCE = 1 << 2,
         OPT_IDLE = 1 << 3,
         OPT_READ_ONLY = 1 << 4,
+        OPT_RAW = 1 << 5,
 };
 
 static const char *arg_bus_address;
@@ -52,10 +53,10 @@ static uint64_t arg_memory_mib = 64, arg_vcpus = 1;
 static int arg_acpi = -1, arg_cmdline_devices = -1; /* -1: guestd's default */
 static char **arg_disks;
 static size_t arg_n_disks;
-static bool arg_force, arg_read_only;
+static bool arg_force, arg_read_only, arg_raw;
 static uint64_t arg_idle_ms = 1000;
 static unsigned arg_seen; /* OPT_* bits given on the command line */
-static const char *arg_seen_name[5]; /* an option given, per OPT_* bit, for errors */
+static const char *arg_seen_name[6]; /* an option given, per OPT_* bit, for errors */
 
 /* ------------------------------------------------------------ errors */
 
@@ -172,13 +173,75 @@ static int guest_call_simple(const char *name, const char *method, const char *t
 
 /* ------------------------------------------------------------ output */
 
+/* Much of what guestctl prints was written by someone less trusted than
+ * whoever reads it: a guest's console bytes (log), a launcher's reason
+ * for an end (status, stop), the paths and command line a guest's owner
+ * chose (status: root reads them too). On a terminal a control character
+ * in them would act instead of showing (an escape sequence retitles the
+ * window, moves the cursor, rewrites what was shown), so there it is
+ * shown escaped (text_escape(): \x1b for ESC, \xNN for a byte that is
+ * not UTF-8). Into a pipe or a file the text goes as it is, for scripts
+ * and for whoever saves a log, and --raw prints it as it is on a
+ * terminal too. What guestctl writes on stderr is log.c's: escaped
+ * always. `console` is the exception by design: it is the guest's
+ * terminal, attached knowingly. */
+static bool output_escaped(void) {
+        return !arg_raw && isatty(STDOUT_FILENO);
+}
+
+/* s, as output_escaped() says to print it: a new string, NULL without
+ * memory. */
+static char *output_text(const char *s, size_t len, unsigned flags) {
+        return output_escaped() ? text_escape_new(s, len, flags) : strndup(s, len);
+}
+
+/* JSON: json-c writes the controls below 0x20 in strings as \u00XX, but
+ * DEL, the C1 controls and bytes that are not UTF-8 as they are. */
 static int json_print(struct json_object *o) {
         const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+        _cleanup_free_ char *text = NULL;
+
         if (!s)
                 return log_oom();
-        puts(s);
+        text = output_text(s, strlen(s), TEXT_ESCAPE_MULTILINE);
+        if (!text)
+                return log_oom();
+        puts(text);
         return fflush(stdout) == 0 ? GUESTCTL_EXIT_OK : GUESTCTL_EXIT_FAIL;
+}
+
+/* Escapes, where output_escaped() says so, every string in o (in objects
+ * and arrays, however deep) in place, for the human form of status. */
+static int json_escape_strings(struct json_object *o) {
+        int r;
+
+        if (!output_escaped())
+                return 0;
+        switch (json_object_get_type(o)) {
+        case json_type_string: {
+                _cleanup_free_ char *s = text_escape_new(json_object_get_string(o), (size_t) json_object_get_string_len(o), 0);
+                return s && json_object_set_string(o, s) ? 0 : -ENOMEM;
+        }
+        case json_type_object: {
+                json_object_object_foreach(o, key, value) {
+                        (void) key; /* keys are guestd's and config.c's own */
+                        r = json_escape_strings(value);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        case json_type_array:
+                for (size_t i = 0; i < json_object_array_length(o); i++) {
+                        r = json_escape_strings(json_object_array_get_idx(o, i));
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        default:
+                return 0;
+        }
 }
 
 /* An aligned text table. Columns whose header is in right_aligned are
@@ -208,6 +271,15 @@ _printf_(2, 3) static int table_add(struct table *t, const char *fmt, ...) {
         va_end(ap);
         if (r < 0)
                 return -ENOMEM;
+        if (output_escaped()) {
+                /* guestd's rules for names leave nothing to escape today;
+                 * a cell is text from the bus all the same. */
+                char *e = text_escape_new(t->cells[t->n_cells], (size_t) r, 0);
+                free(t->cells[t->n_cells]);
+                if (!e)
+                        return -ENOMEM;
+                t->cells[t->n_cells] = e;
+        }
         t->n_cells++;
         return 0;
 }
@@ -666,6 +738,12 @@ static int verb_status(int argc, char **argv) {
                 json_object_put(o);
                 return r;
         }
+        /* The reason comes from a launcher, the paths and the command
+         * line from the guest's owner. */
+        if (json_escape_strings(o) < 0) {
+                json_object_put(o);
+                return log_oom();
+        }
         size_t width = strlen("Cmdline");
         json_object_object_foreach(o, key, value) {
                 const char *label = key;
@@ -728,7 +806,7 @@ static int verb_stop(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
         const char *how = NULL;
         int r;
 
@@ -743,9 +821,13 @@ static int verb_stop(int argc, char **argv) {
         r = sd_bus_call(bus, call, STOP_CALL_USEC, &error, &reply);
         if (r < 0)
                 return bus_call_failed(&error, r, "Stop");
-        if (sd_bus_message_read(reply, "s", &how) < 0)
-                how = NULL;
-        printf("%s: %s\n", argv[1], how && *how ? how : "stopped");
+        if (sd_bus_message_read(reply, "s", &how) < 0 || !how || !*how)
+                how = "stopped";
+        /* How it ended is the guest's state reason: a launcher's words. */
+        text = output_text(how, strlen(how), 0);
+        if (!text)
+                return log_oom();
+        printf("%s: %s\n", argv[1], text);
         return fflush(stdout) == 0 ? GUESTCTL_EXIT_OK : GUESTCTL_EXIT_FAIL;
 }
 
@@ -892,7 +974,7 @@ static int verb_log(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
         const void *data;
         size_t size;
         int r;
@@ -916,7 +998,15 @@ static int verb_log(int argc, char **argv) {
                 json_object_put(o);
                 return r;
         }
-        r = loop_write(STDOUT_FILENO, data, size);
+        /* The guest's own bytes (NULs included): as they are, or on a
+         * terminal with lines kept as lines and the rest escaped. */
+        if (output_escaped()) {
+                text = text_escape_new(data, size, TEXT_ESCAPE_MULTILINE);
+                if (!text)
+                        return log_oom();
+                r = loop_write(STDOUT_FILENO, text, strlen(text));
+        } else
+                r = loop_write(STDOUT_FILENO, data, size);
         if (r < 0) {
                 log_error_errno(r, "Failed to write the log: %m");
                 return GUESTCTL_EXIT_FAIL;
@@ -1247,7 +1337,9 @@ static const struct verb verbs[] = {
           "built to find them there); the default without ACPI, and never both off." },
         { "remove", verb_remove, 1, 1, 0, "remove NAME", "Remove a guest that is not running." },
         { "list", verb_list, 0, 0, OPT_JSON, "list [--json]", "List your guests (uid 0: everyone's)." },
-        { "status", verb_status, 1, 1, OPT_JSON, "status NAME [--json]", "Show a guest's state and configuration." },
+        { "status", verb_status, 1, 1, OPT_JSON | OPT_RAW, "status NAME [--json] [--raw]",
+          "Show a guest's state and configuration. On a terminal, control characters in what the guest's launcher or owner "
+          "wrote (its state reason, paths, command line) are shown escaped; --raw: as they are." },
         { "start", verb_start, 1, 1, 0, "start NAME", "Start a guest, within your quota." },
         { "stop", verb_stop, 1, 1, OPT_FORCE, "stop NAME [--force]",
           "Ask the guest to shut down (the ACPI power button where the guest listens for it, else Ctrl-Alt-Del), wait up to the policy's timeouts.stop, then stop it in order (vCPUs "
@@ -1265,7 +1357,9 @@ static const struct verb verbs[] = {
           "attaches beside it and only watches, --force takes its place (it is disconnected). With stdin not a terminal: "
           "stdin is typed, and guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds "
           "(default 1000; 0: until the guest stops)." },
-        { "log", verb_log, 1, 1, OPT_JSON, "log NAME [--json]", "Print the last 64 KiB the guest wrote to its console." },
+        { "log", verb_log, 1, 1, OPT_JSON | OPT_RAW, "log NAME [--json] [--raw]",
+          "Print the last 64 KiB the guest wrote to its console. On a terminal, control characters (escape sequences) and "
+          "bytes that are not UTF-8 are shown escaped (\\x1b), lines and tabs kept; --raw: the bytes as they are." },
         { "quota", verb_quota, 0, 0, OPT_JSON, "quota [--json]",
           "Show your limits and what you use of them, and the host's page-table budget." },
         { "budget", verb_budget, 0, 1, OPT_JSON, "budget [MiB|N%|policy] [--json]",
@@ -1300,6 +1394,8 @@ static void help(FILE *f) {
                 "  --bus ADDRESS  D-Bus address of the bus guestd is on (default: $DBUS_SYSTEM_BUS_ADDRESS,\n"
                 "                 else the system bus)\n"
                 "  --json         machine-readable output (list, status, quota, log, create; suspend, resume: no progress bar)\n"
+                "  --raw          log, status: print what a guest or its owner wrote as it is; on a terminal\n"
+                "                 control characters are otherwise shown escaped (\\x1b)\n"
                 "  -h, --help     this help; `guestctl VERB --help` for one verb\n"
                 "  --version      print the version and exit\n"
                 "\n"
@@ -1337,7 +1433,7 @@ static int parse_number(const char *option, const char *s, uint64_t *ret) {
 
 static int parse_argv(int argc, char **argv) {
         enum { ARG_BUS = 0x100, ARG_JSON, ARG_KERNEL, ARG_INITRD, ARG_CMDLINE, ARG_MEMORY, ARG_VCPUS, ARG_DISK, ARG_IDLE, ARG_READ_ONLY,
-               ARG_ACPI, ARG_NO_ACPI, ARG_CMDLINE_DEVICES, ARG_NO_CMDLINE_DEVICES, ARG_VERSION };
+               ARG_ACPI, ARG_NO_ACPI, ARG_CMDLINE_DEVICES, ARG_NO_CMDLINE_DEVICES, ARG_VERSION, ARG_RAW };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -1356,6 +1452,7 @@ static int parse_argv(int argc, char **argv) {
                 { "force", no_argument, NULL, 'f' },
                 { "idle", required_argument, NULL, ARG_IDLE },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
+                { "raw", no_argument, NULL, ARG_RAW },
                 {}
         };
         int c, r;
@@ -1428,6 +1525,11 @@ static int parse_argv(int argc, char **argv) {
                         arg_read_only = true;
                         arg_seen |= OPT_READ_ONLY;
                         arg_seen_name[4] = "--read-only";
+                        break;
+                case ARG_RAW:
+                        arg_raw = true;
+                        arg_seen |= OPT_RAW;
+                        arg_seen_name[5] = "--raw";
                         break;
                 case ARG_IDLE:
                         arg_seen |= OPT_IDLE;

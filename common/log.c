@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* log.c: see log.h. One write(2) per line so lines from threads don't mix. */
+/* log.c: see log.h. One write(2) per line so lines from threads don't mix;
+ * every line is escaped text (util.h's text_escape()), so one call is one
+ * line. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,29 +43,39 @@ enum log_level log_get_max_level(void) {
         return max_level;
 }
 
+/* Room for "<N>" and the program's name, escaped. */
+#define LOG_PREFIX_MAX 128
+
 int log_full_errno(enum log_level level, int error, const char *fmt, ...) {
-        char line[1024];
+        char text[1024], line[LOG_PREFIX_MAX + TEXT_ESCAPE_SIZE(sizeof(text)) + 1];
         va_list ap;
-        int saved = errno, n;
+        int saved = errno;
+        size_t n = 0, start;
 
         if (level > max_level)
                 return error;
 
         if (error != 0)
                 errno = error < 0 ? -error : error;
-        if (priority_prefix)
-                n = snprintf(line, sizeof(line), "<%d>%s: ", log_level_to_priority(level), program);
-        else
-                n = snprintf(line, sizeof(line), "%s: ", program);
         va_start(ap, fmt);
-        vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+        vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
+        if (priority_prefix)
+                n = (size_t) snprintf(line, sizeof(line), "<%d>", log_level_to_priority(level));
+        n += text_escape(line + n, LOG_PREFIX_MAX - 2 - n, program, strlen(program), 0);
+        line[n++] = ':';
+        line[n++] = ' ';
+        /* A message may carry what a user, a guest or a launcher wrote (a
+         * path, a reason): escaped, it cannot end the line and start a
+         * forged one ("\n<0>guestd: ..."), nor reach a terminal that
+         * shows the log as controls. One line, whatever was formatted. */
+        start = n;
+        n += text_escape(line + n, sizeof(line) - 1 - n, text, strlen(text), 0);
         if (sink) {
-                sink(level, line + n);
+                sink(level, line + start);
                 errno = saved;
                 return error;
         }
-        n = strlen(line);
         line[n++] = '\n';
         (void) !write(STDERR_FILENO, line, n);
         errno = saved;

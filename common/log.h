@@ -5,6 +5,9 @@
  * program asks for it (guestd: journald, or whatever reads its stderr,
  * then knows errors from chatter). A program may divert lines to a sink
  * of its own (guestd: the journal's native protocol, daemon/journal.c).
+ * What a line says is escaped first (text_escape(), util.h): whatever a
+ * message formats (a user's path, a launcher's reason), a line is one line
+ * of printable text, in stderr and in the sink alike.
  * Errors are negative errno values; log_*_errno() logs with %m set from the
  * error and returns it, so the edge that handles an error can say
  *     return log_error_errno(r, "Failed to map guest memory: %m");

@@ -13,8 +13,19 @@ static void count_sink(void *userdata, const void *data, size_t n) {
         calls++;
 }
 
+static void check_escape(const char *in, size_t len, unsigned flags, const char *want) {
+        char buf[256];
+        size_t n = text_escape(buf, sizeof(buf), in, len, flags);
+
+        CHECK_EQ(n, strlen(want));
+        if (strcmp(buf, want) != 0) {
+                fprintf(stderr, "text_escape: got \"%s\", wanted \"%s\"\n", buf, want);
+                CHECK(false);
+        }
+}
+
 int main(void) {
-        char buf[100], *msg = NULL, big[1000];
+        char buf[100], *msg = NULL, big[1000], esc[64];
         int p[2];
 
         /* read_available: what is there, in bounded reads; 1 while the
@@ -53,5 +64,33 @@ int main(void) {
         CHECK(msg && strcmp(msg, "field x is 7") == 0);
         free(msg);
         CHECK_EQ(set_error_message(NULL, "ignored"), -EINVAL);
+
+        /* text_escape(): what a terminal or a log reader would act on becomes
+         * a visible escape, class by class; readable text stays. */
+        check_escape("plain text", 10, 0, "plain text");
+        check_escape("a\nb\tc\rd", 7, 0, "a\\nb\\tc\\rd");
+        check_escape("a\nb\tc\rd\r\n", 9, TEXT_ESCAPE_MULTILINE, "a\nb\tc\\rd\r\n");
+        check_escape("\r", 1, TEXT_ESCAPE_MULTILINE, "\\r"); /* a lone CR at the end rewrites a line */
+        check_escape("a\n\rb\r\r\nc\rd", 10, TEXT_ESCAPE_MULTILINE, "a\n\rb\r\r\nc\\rd"); /* d would hide c */
+        check_escape("\x1b[31mred\x1b[0m", 12, TEXT_ESCAPE_MULTILINE, "\\x1b[31mred\\x1b[0m");
+        check_escape("\0\x01\x08\x7f", 4, 0, "\\x00\\x01\\x08\\x7f");
+        check_escape("\xc2\x80\xc2\x9f\xc2\xa0", 6, 0, "\\xc2\\x80\\xc2\\x9f\xc2\xa0");      /* C1; NBSP kept */
+        check_escape("\xc0\xaf\xe0\x80\xaf", 5, 0, "\\xc0\\xaf\\xe0\\x80\\xaf");              /* overlong */
+        check_escape("\xed\xa0\x80", 3, 0, "\\xed\\xa0\\x80");                                /* surrogate */
+        check_escape("\xf4\x90\x80\x80", 4, 0, "\\xf4\\x90\\x80\\x80");                       /* past U+10FFFF */
+        check_escape("\xf4\x8f\xbf\xbf", 4, 0, "\xf4\x8f\xbf\xbf");                           /* U+10FFFF */
+        check_escape("\xe2\x9c", 2, 0, "\\xe2\\x9c");                                         /* cut short */
+        check_escape("\xe2\x9c\x93", 3, 0, "\xe2\x9c\x93");
+        check_escape("\\x1b", 4, 0, "\\x1b"); /* escaping twice changes nothing */
+        /* Never an escape cut in two: "ab\x1b" in 6 bytes is "ab" (and NUL). */
+        CHECK_EQ(text_escape(esc, 6, "ab\x1b", 3, 0), 2);
+        CHECK(strcmp(esc, "ab") == 0);
+        CHECK_EQ(text_escape(esc, 7, "ab\x1b", 3, 0), 6);
+        CHECK_EQ(text_escape(esc, 1, "ab", 2, 0), 0);
+        CHECK(esc[0] == 0);
+        {
+                _cleanup_free_ char *s = text_escape_new("x\xff\n", 3, 0);
+                CHECK(s && strcmp(s, "x\\xff\\n") == 0);
+        }
         return TEST_RESULT();
 }

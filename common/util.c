@@ -144,3 +144,109 @@ int read_available(int fd, void *buf, size_t size, unsigned max_reads, void (*si
         }
         return 1;
 }
+
+/* The length of the valid UTF-8 sequence at s (at most len bytes), 0 if
+ * the byte at s does not start one. The ranges are those of RFC 3629's
+ * grammar: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_sequence_length(const uint8_t *s, size_t len) {
+        uint8_t lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                n = 2;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+                n = 3;
+                if (s[0] == 0xe0)
+                        lo = 0xa0; /* shorter forms are overlong */
+                else if (s[0] == 0xed)
+                        hi = 0x9f; /* U+D800-U+DFFF are surrogates */
+        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+                n = 4;
+                if (s[0] == 0xf0)
+                        lo = 0x90;
+                else if (s[0] == 0xf4)
+                        hi = 0x8f; /* past U+10FFFF */
+        } else
+                return 0;
+        if (len < n || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if (s[i] < 0x80 || s[i] > 0xbf)
+                        return 0;
+        return n;
+}
+
+/* Whether the run of carriage returns at p[i] only ends a line: it is
+ * next to a newline ("\r\n" of a serial console, "\n\r", "\r\r\n"). One
+ * inside a line would let what follows overwrite what the reader saw.
+ * Sets *ret_end to where the run ends, so that a run is looked at once. */
+static bool cr_run_ends_line(const uint8_t *p, size_t len, size_t i, size_t *ret_end) {
+        size_t end = i;
+
+        while (end < len && p[end] == '\r')
+                end++;
+        *ret_end = end;
+        return (end < len && p[end] == '\n') || (i > 0 && p[i - 1] == '\n');
+}
+
+size_t text_escape(char *buf, size_t size, const char *s, size_t len, unsigned flags) {
+        static const char hex[] = "0123456789abcdef";
+        const uint8_t *p = (const uint8_t *) s;
+        bool multiline = flags & TEXT_ESCAPE_MULTILINE, cr_keep = false;
+        size_t out = 0, cr_end = 0;
+
+        if (size == 0)
+                return 0;
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_sequence_length(p + i, len - i);
+                char piece[16];
+                size_t k = 0;
+
+                if (multiline && p[i] == '\r' && i >= cr_end)
+                        cr_keep = cr_run_ends_line(p, len, i, &cr_end);
+                if (n == 1 && p[i] >= 0x20 && p[i] != 0x7f) {
+                        piece[k++] = (char) p[i]; /* printable ASCII */
+                } else if (n == 1 && multiline && (p[i] == '\n' || p[i] == '\t' || (p[i] == '\r' && cr_keep))) {
+                        piece[k++] = (char) p[i];
+                } else if (n == 1 && (p[i] == '\n' || p[i] == '\r' || p[i] == '\t')) {
+                        piece[k++] = '\\';
+                        piece[k++] = p[i] == '\n' ? 'n' : p[i] == '\r' ? 'r' : 't';
+                } else if (n == 1 || n == 0 || (n == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f)) {
+                        /* A control, a byte that is not UTF-8, or a C1
+                         * control (U+0080-U+009F: 0xc2 0x80-0x9f): each
+                         * byte as \xNN. */
+                        if (n == 0)
+                                n = 1;
+                        for (size_t j = 0; j < n; j++) {
+                                piece[k++] = '\\';
+                                piece[k++] = 'x';
+                                piece[k++] = hex[p[i + j] >> 4];
+                                piece[k++] = hex[p[i + j] & 15];
+                        }
+                } else {
+                        memcpy(piece, p + i, n); /* the rest of valid UTF-8 */
+                        k = n;
+                }
+                if (out + k > size - 1)
+                        break;
+                memcpy(buf + out, piece, k);
+                out += k;
+                i += n;
+        }
+        buf[out] = 0;
+        return out;
+}
+
+char *text_escape_new(const char *s, size_t len, unsigned flags) {
+        char *buf;
+
+        if (len > (SIZE_MAX - 1) / 4)
+                return NULL;
+        buf = malloc(TEXT_ESCAPE_SIZE(len));
+        if (!buf)
+                return NULL;
+        text_escape(buf, TEXT_ESCAPE_SIZE(len), s, len, flags);
+        return buf;
+}

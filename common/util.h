@@ -96,6 +96,31 @@ bool fd_is_anon_inode(int fd, const char *name);
 /* Parse a decimal unsigned integer with range check; -EINVAL/-ERANGE. */
 int safe_atou64(const char *s, uint64_t *ret);
 
+/* Text from a less trusted side (a user's path, a guest's console, a
+ * launcher's reason) made safe to show, one escaper for the whole tree:
+ * what a terminal or a log reader would act on instead of showing becomes
+ * a visible escape. C0 controls (\n, \r, \t as such, the others as
+ * \xNN: ESC is \x1b), DEL, the C1 controls U+0080-U+009F (each byte as
+ * \xNN) and every byte that is not part of valid UTF-8 (overlong forms,
+ * surrogates and code points past U+10FFFF included) are escaped; other
+ * UTF-8 text, backslashes included, is kept as it is, so that the text
+ * stays readable and escaping twice changes nothing. With
+ * TEXT_ESCAPE_MULTILINE newlines, tabs and carriage returns next to a
+ * newline (a serial console's "\r\n") are kept: text that is meant to be
+ * lines (a carriage return inside a line is not: what follows it would
+ * overwrite what came before). */
+enum {
+        TEXT_ESCAPE_MULTILINE = 1 << 0,
+};
+/* The most text_escape() writes for len bytes, with its NUL. */
+#define TEXT_ESCAPE_SIZE(len) ((len) * 4 + 1)
+/* Escapes len bytes of s into buf (size bytes, NUL-terminated if size >
+ * 0), as much of it as fits: an escape is never cut. Returns the length
+ * written, without the NUL. */
+size_t text_escape(char *buf, size_t size, const char *s, size_t len, unsigned flags);
+/* The same into a new string (NULL without memory). */
+char *text_escape_new(const char *s, size_t len, unsigned flags);
+
 typedef uint64_t usec_t;
 /* CLOCK_MONOTONIC in microseconds. */
 usec_t now_usec(void);

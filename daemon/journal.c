@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
@@ -37,18 +38,22 @@ bool journal_setup(void) {
 }
 
 void log_guest(enum log_level level, const char *message_id, const char *guest_id, uid_t owner, const char *fmt, ...) {
-        char text[1024];
+        char raw[1024], text[TEXT_ESCAPE_SIZE(sizeof(raw))];
         va_list ap;
 
         if (level > log_get_max_level())
                 return;
         va_start(ap, fmt);
-        vsnprintf(text, sizeof(text), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
         if (!use_journal) {
-                log_full_errno(level, 0, "%s", text);
+                log_full_errno(level, 0, "%s", raw); /* escapes it */
                 return;
         }
+        /* As log_full_errno() does: the journal would keep a newline or
+         * an escape sequence in MESSAGE=, and `journalctl -a` would show
+         * it to whoever reads the log. */
+        text_escape(text, sizeof(text), raw, strlen(raw), 0);
         if (message_id)
                 (void) sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", log_level_to_priority(level), "SYSLOG_IDENTIFIER=%s",
                                        log_get_program(), "GUEST=%s", guest_id, "OWNER_UID=%u", (unsigned) owner, "MESSAGE_ID=%s",

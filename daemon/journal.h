@@ -9,7 +9,9 @@
  * guest carry fields: GUEST (its id), OWNER_UID, and for the events an
  * admin looks for a MESSAGE_ID: a guest started, stopped, crashed, killed
  * for a sandbox violation, a quota refusal. Anywhere else stderr carries
- * the line with its "<N>" priority prefix (sd-daemon(3)).
+ * the line with its "<N>" priority prefix (sd-daemon(3)). Either way a
+ * message is escaped text (text_escape(), util.h): one line, no controls,
+ * whatever path or reason it names.
  */
 #pragma once
 

@@ -11,6 +11,9 @@
 #   - a Stop while the files are being opened ends the Start at once;
 #   - guestd restarting meanwhile: the next one finds the guest stopped;
 #   - guestd keeps no child and no fd of the stuck opens afterwards.
+#   - the file's name, which guestd logs when the open times out, carries
+#     a forged log line ("\n<0>guestd: ..."): guestd's log and guestctl's
+#     error show it escaped on their one line (issue 20, item 8).
 # And consoles: one writer per guest, read-only sessions beside it,
 # --force takes over (the old writer is told and disconnected); at most
 # 8 clients per guest and 16 per user (LimitExceeded); while A holds all
@@ -55,7 +58,10 @@ fds() { ls "/proc/$GUESTD_PID/fd" | wc -l; }
 CHILDREN0=$(children)
 FDS0=$(fds)
 
-expect_exit 0 "A creates stuck (its kernel on the mount that never answers)" "${CTL_A[@]}" create stuck --kernel "$HANG/kernel" --memory 16
+# A user's file name, newline and all.
+KERNEL=$HANG/$'kernel\n<0>guestd: forged by A'
+KERNEL_SHOWN="$HANG/kernel\\n<0>guestd: forged by A" # as a log line shows it
+expect_exit 0 "A creates stuck (its kernel on the mount that never answers)" "${CTL_A[@]}" create stuck --kernel "$KERNEL" --memory 16
 expect_exit 0 "B creates b1" "${CTL_B[@]}" create b1 --kernel "$G/count.elf" --memory 16 --cmdline "count.delay=100000"
 
 # --- A's Start waits on the mount; everyone else is answered meanwhile.
@@ -94,12 +100,14 @@ wait "$STUCK_JOB"
 STUCK_S=$(( ($(date +%s%N) - T0) / 1000000000 ))
 echo "    A's Start answered after ${STUCK_S}s: $(cat "$TMP/stuck.err")"
 check "A's Start exits 12 (org.guestd1.Error.Timeout)" [ "$(cat "$TMP/stuck.rc")" = 12 ]
-expect_grep "$TMP/stuck.err" "kernel $HANG/kernel did not finish in time" "the error names the file that did not open"
+check "the error names the file that did not open, escaped" grep -qF "kernel $KERNEL_SHOWN did not finish in time" "$TMP/stuck.err"
 check "it answered after the timeout, not before" [ "$STUCK_S" -ge "$OPEN_TIMEOUT" ]
 check "stuck is defined again" [ "$(guest_state a stuck)" = defined ]
 expect_exit 0 "A's quota" "${CTL_A[@]}" quota --json
 check "A is charged for no running guest" [ "$(json 'd["running"]["used"]' <"$TMP/out")" = 0 ]
-expect_grep "$DTMP/guestd.log" "did not finish in time" "guestd's log says so"
+check "guestd's log says so, the name escaped on the line" \
+        grep -qF "<4>guestd: uid $UID_A: Opening the kernel $KERNEL_SHOWN did not finish in time" "$DTMP/guestd.log"
+check "the name forged no line of its own in guestd's log" bash -c '! grep -q "^<0>" "$1"' - "$DTMP/guestd.log"
 
 # --- Stop while the files are being opened ends the Start at once.
 start_stuck

@@ -4,6 +4,10 @@
 # output in `guestctl log` and on `guestctl console`, typing into the
 # console, pause/unpause, stop and stop --force, remove; and the named
 # errors and exit codes for the wrong state, an unknown guest, a duplicate.
+# What a guest or its owner wrote reaches a terminal escaped (issue 20,
+# item 9): `guestctl log` and `status` on a pseudo-terminal show an escape
+# sequence the guest echoed, and one in the command line, as \x1b...;
+# --raw, and a pipe, give the bytes.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 need_launcher
@@ -11,6 +15,32 @@ need_daemon
 daemon_setup
 write_policy '{"defaults": {"max_guests": 8, "max_running": 4, "max_vcpus": 8, "max_memory_mib": 1024}}'
 daemon_start
+
+# on_tty CMD...: CMD with a new pseudo-terminal as its stdin, stdout and
+# stderr, as someone at a terminal runs it; prints what it wrote there
+# (the terminal makes each "\n" "\r\n").
+on_tty() {
+        timeout "${TEST_TIMEOUT:-60}" "$PY" -c '
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        data = os.read(fd, 65536)
+    except OSError:  # EIO: the command has closed the terminal
+        break
+    if not data:
+        break
+    out += data
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@"
+}
+# has FILE STRING: FILE holds STRING, byte for byte.
+has() { LC_ALL=C grep -qaF -- "$2" "$1"; }
+# no_controls FILE: FILE holds no ESC, BEL or (8-bit) CSI byte.
+no_controls() { ! LC_ALL=C grep -qa $'[\033\a\x9b]' "$1"; }
 
 # --- create, list, status
 expect_exit 0 "A creates hello" "${CTL_A[@]}" create hello --kernel "$G/hello.elf" --memory 16
@@ -97,9 +127,33 @@ check "no launcher is left" [ -z "$(launcher_pids)" ]
 expect_exit 0 "A creates echo" "${CTL_A[@]}" create echo --kernel "$G/echo.elf" --memory 16
 expect_exit 0 "start echo" "${CTL_A[@]}" start echo
 check "echo is running" wait_state a echo running 20
-printf 'hello guest\nquit\n' | timeout 30 "${CTL_A[@]}" console echo --idle 0 >"$TMP/console" 2>"$TMP/console.err"
+# The second line is what a hostile guest would print: an escape sequence
+# that retitles the window (OSC, ended by BEL), one that clears the screen
+# (CSI), a byte that is not UTF-8 and a C1 CSI (U+009B). echo answers in
+# upper case: "]0;PWNED".
+printf 'hello guest\n\033]0;pwned\a\033[2J\xff\xc2\x9b:\nquit\n' |
+        timeout 30 "${CTL_A[@]}" console echo --idle 0 >"$TMP/console" 2>"$TMP/console.err"
 check "console input reached the guest and its answer came back" grep -q "echo: HELLO GUEST" "$TMP/console"
 check "the guest powered off on quit" wait_state a echo stopped 20
+HOSTILE_RAW=$'echo: \033]0;PWNED\a\033[2J\xff\xc2\x9b:'
+HOSTILE_SHOWN='echo: \x1b]0;PWNED\x07\x1b[2J\xff\xc2\x9b:'
+on_tty "${CTL_A[@]}" log echo >"$TMP/log.tty" 2>&1
+check "log on a terminal: the guest's escape sequences and bytes shown escaped" has "$TMP/log.tty" "$HOSTILE_SHOWN"
+check "log on a terminal: no ESC, BEL or C1 byte reaches it" no_controls "$TMP/log.tty"
+check "log on a terminal: lines stay lines" has "$TMP/log.tty" $'echo: HELLO GUEST\r\n'
+on_tty "${CTL_A[@]}" log echo --raw >"$TMP/log.raw" 2>&1
+check "log --raw on a terminal: the bytes as the guest wrote them" has "$TMP/log.raw" "$HOSTILE_RAW"
+ctl_a log echo >"$TMP/log.pipe" 2>&1
+check "log into a pipe: the bytes as the guest wrote them" has "$TMP/log.pipe" "$HOSTILE_RAW"
+# Status fields come from the guest's launcher (the reason) and its owner
+# (paths, command line: root reads them too).
+expect_exit 0 "A creates esc, an escape sequence in its command line" "${CTL_A[@]}" create esc --kernel "$G/hello.elf" \
+        --memory 16 --cmdline $'quiet \033[2J\tx'
+on_tty "${CTL_A[@]}" status esc >"$TMP/status.tty" 2>&1
+check "status on a terminal: the command line escaped" has "$TMP/status.tty" 'Cmdline: quiet \x1b[2J\tx'
+on_tty "${CTL_A[@]}" status esc --raw >"$TMP/status.raw" 2>&1
+check "status --raw on a terminal: as it is" has "$TMP/status.raw" $'Cmdline: quiet \033[2J\tx'
+expect_exit 0 "remove esc" "${CTL_A[@]}" remove esc
 
 # --- unknown guests, remove
 expect_exit 3 "status of an unknown guest is NoSuchGuest" "${CTL_A[@]}" status nosuch

@@ -14,9 +14,10 @@
 # The options VERB accepts ("" for none yet: the options before a verb).
 _guestctl_verb_options() {
         case $1 in
-        "") _gc_list="-h --help --version --bus --json" ;;
+        "") _gc_list="-h --help --version --bus --json --raw" ;;
         create) _gc_list="--help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi --cmdline-devices --no-cmdline-devices" ;;
-        list | status | suspend | resume | log | quota | budget) _gc_list="--help --version --bus --json" ;;
+        status | log) _gc_list="--help --version --bus --json --raw" ;;
+        list | suspend | resume | quota | budget) _gc_list="--help --version --bus --json" ;;
         stop) _gc_list="--help --version --bus --force" ;;
         console) _gc_list="--help --version --bus --read-only --force --idle" ;;
         remove | start | pause | unpause | help) _gc_list="--help --version --bus" ;;
@@ -30,7 +31,7 @@ _guestctl_long_option() {
         local o match=
         _gc_opt=
         for o in --help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
-                --cmdline-devices --no-cmdline-devices --force --idle --read-only; do
+                --cmdline-devices --no-cmdline-devices --force --idle --read-only --raw; do
                 [[ $o == "$1" ]] && { _gc_opt=$o; return; }
                 if [[ $o == "$1"* ]]; then
                         [[ -n $match ]] && return # ambiguous

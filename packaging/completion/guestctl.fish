@@ -14,7 +14,7 @@
 # option itself or its unique abbreviation; nothing if none.
 function __guestctl_long_option --argument-names word
     set -l options --help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
-        --cmdline-devices --no-cmdline-devices --force --idle --read-only
+        --cmdline-devices --no-cmdline-devices --force --idle --read-only --raw
     if contains -- $word $options
         echo $word
         return
@@ -105,6 +105,8 @@ function __guestctl_takes --argument-names option
             set verbs stop console
         case read-only idle
             set verbs console
+        case raw
+            set verbs '' status log
     end
     contains -- "$__guestctl_verb" $verbs; or return 1
     switch $option
@@ -202,3 +204,4 @@ complete -c guestctl -n '__guestctl_takes no-cmdline-devices' -l no-cmdline-devi
 complete -c guestctl -n '__guestctl_takes force' -s f -l force -d 'stop: kill at once; console: take over the typing session'
 complete -c guestctl -n '__guestctl_takes read-only' -l read-only -d 'Only watch the console'
 complete -c guestctl -n '__guestctl_takes idle' -l idle -x -d 'Without a terminal: leave after the guest is quiet this long (ms)'
+complete -c guestctl -n '__guestctl_takes raw' -l raw -d 'As it is, also on a terminal (no escaping)'
