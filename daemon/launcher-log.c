@@ -44,21 +44,13 @@ bool launcher_log_admit(struct launcher_log *l, uint64_t now) {
 
 /* One finished line, if the window has room for it. */
 static void line_done(struct launcher_log *l, uint64_t now) {
-        char text[LAUNCHER_LOG_LINE_MAX * 4 + 1], *p = text;
+        char text[TEXT_ESCAPE_SIZE(LAUNCHER_LOG_LINE_MAX)];
 
         if (!launcher_log_admit(l, now)) {
                 l->len = 0;
                 return;
         }
-        l->in_window++;
-        for (size_t i = 0; i < l->len; i++) {
-                unsigned char c = (unsigned char) l->line[i];
-                if (c >= 0x20 && c < 0x7f && c != '\\')
-                        *p++ = (char) c;
-                else
-                        p += sprintf(p, "\\x%02x", c);
-        }
-        *p = 0;
+        (void) text_escape(text, sizeof(text), l->line, l->len, 0);
         l->len = 0;
         emit(l, text);
 }

@@ -5,8 +5,8 @@
  * A launcher's stdout and stderr are the write end of a pipe whose read
  * end guestd holds (a reattaching guestd hands over a new pipe in
  * "attach"). The launcher is not trusted: it may write anything, as fast
- * as it likes. So each line is cut at LAUNCHER_LOG_LINE_MAX bytes, bytes
- * that are not printable ASCII are shown as \xNN (no terminal escapes, no
+ * as it likes. So each line is cut at LAUNCHER_LOG_LINE_MAX bytes, what
+ * is not text is escaped (util.h text_escape: no terminal escapes, no
  * forged lines), every line is prefixed with the guest it came from, and
  * at most LAUNCHER_LOG_BURST lines per LAUNCHER_LOG_WINDOW_USEC go to the
  * log; the rest are counted and the count is logged when the window ends.
