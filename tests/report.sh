@@ -17,7 +17,8 @@ TMP=$(mktemp -d /tmp/guestd-report.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 status=0
 TESTS="test-launcher-hostile test-daemon-hostile test-daemon-hostile-bus test-daemon-sandbox test-daemon-concurrency
-test-daemon-availability test-daemon-stop test-daemon-confidentiality"
+test-daemon-availability test-daemon-stop test-daemon-confidentiality test-daemon-forged-signals test-daemon-hostile-launcher
+test-daemon-polkit"
 run() { # run NAME: the test's full output in $TMP/NAME.log
         echo "report: running tests/$1.sh" >&2
         B=$B bash "tests/$1.sh" >"$TMP/$1.log" 2>&1
@@ -62,6 +63,28 @@ make --no-print-directory fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$TMP/fuzz.log" 2>&
         echo
         echo "Made by \`make report\` (\`B=$B FUZZ_SECONDS=$FUZZ_SECONDS tests/report.sh\`) on $(date -u +%Y-%m-%d), the tests in"
         echo "$ENVIRONMENT, $(nproc) cores. Each section names the test that produced it; all of them also run in \`make check\`."
+        echo
+        echo "## Attackers, and the tests that play them"
+        echo
+        echo "Every design names who can reach it (docs/design.md); each class of attacker is played by these tests, the"
+        echo "verdicts from this run. Unit tests and fuzz targets beside the code (below) cover the parsers each one reaches."
+        echo
+        echo "| attacker | what they can reach | played by |"
+        echo "|---|---|---|"
+        echo "| a local user on the bus | guestd's methods and properties; signals they send or forge; paths they name | \`test-daemon-hostile-bus\` ($(verdict test-daemon-hostile-bus)), \`test-daemon-forged-signals\` ($(verdict test-daemon-forged-signals)): forged PrepareForShutdown and NameOwnerChanged, \`test-daemon-confidentiality\` ($(verdict test-daemon-confidentiality)), \`test-daemon-availability\` ($(verdict test-daemon-availability)), \`test-daemon-stop\` ($(verdict test-daemon-stop)), \`test-daemon-concurrency\` ($(verdict test-daemon-concurrency)); unit: \`test-open-as-caller\` (magic links, guestd's fds), \`test-bus-sender\`, \`test-config\` |"
+        echo "| a user with polkit's manage | other users' guests, created for any uid, root's included | \`test-daemon-polkit\` ($(verdict test-daemon-polkit)): a guest created for root naming root's files is opened with the admin's rights and refused |"
+        echo "| a launcher taken over by its guest | the launcher protocol, its stderr, the snapshot file it writes | \`test-daemon-hostile-launcher\` ($(verdict test-daemon-hostile-launcher), $(checks test-daemon-hostile-launcher) checks; \`tests/hostile-launcher.c\`: oversized, non-UTF-8 and control-character texts, malformed, out-of-order and fd-carrying messages, floods, an unaccountable launcher), \`test-daemon-sandbox\` ($(verdict test-daemon-sandbox)); unit: \`test-protocol\`, \`test-guest\` (record bounds), \`test-launcher-log\`; fuzz: protocol, snapshot |"
+        echo "| a hostile guest | its emulated devices, its console bytes | \`test-launcher-hostile\` ($(verdict test-launcher-hostile)), \`test-daemon-hostile\` ($(verdict test-daemon-hostile)); fuzz: virtqueue |"
+        echo
+        echo "### The class sweep behind issue 20"
+        echo
+        echo "Each hole the review of 2026-12 found was fixed with the class it belongs to; what was searched, and what else turned up:"
+        echo
+        echo "- **Signals guestd believes** (\`sd_bus_match_signal\`, \`sd_bus_add_match\`, \`sd_bus_track_new\` in \`daemon/\`): logind's PrepareForShutdown and NameOwnerChanged matches, and the \`sd_bus_track\` of every subscription (\`signals.c\`) and polkit grant (\`polkit.c\`), which sd-bus ends on the driver's NameOwnerChanged; machined and polkit are only called. One filter (\`daemon/bus-sender.c\`) now drops, before any match, the driver's interface from anyone but the driver and every signal addressed to guestd; PrepareForShutdown counts only from login1's current unique owner."
+        echo "- **Forks that act for a user** (\`fork\`, \`clone\`, \`clone3\`, \`exec\` in \`daemon/\`, \`cli/\`, \`launcher/\`): the file opener (now \`close_range\`, /dev/null as its standard streams), the launcher's spawn (already \`close_range\` from fd 4 before its exec); \`guestctl\` forks nothing."
+        echo "- **Paths a user names** (every \`open\`/\`openat\`/\`fopen\` in \`daemon/\`): only the kernel, initrd and disks, all through the opener (now \`openat2\` with \`RESOLVE_NO_MAGICLINKS\`, as the person who named them: \`files_uid\`); the others are guestd's own (state and runtime directories, cgroups, /proc) or root's (policy, \`--launcher\`)."
+        echo "- **Text from a less trusted side** (every string a launcher message carries, a guest record's fields, what reaches the log, the bus and a terminal): \`error\`, \`exited\` (\`exit_name\`, \`reason\`), \`shutdown_asked\` (\`how\`, \`why\`) and the suspend messages are checked in their decoders; a state's reason is escaped and cut wherever it is set or loaded; the launcher's stderr was already escaped and rate-limited; every log line is escaped (\`common/log.c\`); \`guestctl\` escapes console bytes and reasons on a terminal. Found on the way: the decoders' optional strings did not refuse an embedded NUL, as required ones did (now one check for both); records were written pretty-printed, so their size did not follow from their fields' bounds (now one line, and never past what the loader reads)."
+        echo "- **Rates**: a launcher's messages were read until its socket was empty, so a flood held the event loop; now a budget per second and per read."
         echo
         echo "## Hostile guests"
         echo
