@@ -530,7 +530,7 @@ int guest_load(int dir_fd, const char *filename, struct guest **ret) {
         _cleanup_close_ int fd = -EBADF;
         struct json_object *o;
         struct guest *g = NULL;
-        char buf[GUEST_CONFIG_MAX + 4096];
+        _cleanup_free_ char *buf = NULL;
         ssize_t n;
         int r;
 

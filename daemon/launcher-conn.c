@@ -123,11 +123,13 @@ int launcher_conn_read(struct guest *g, bool drain) {
                 }
                 protocol_message_done(&msg);
         }
+        /* More may wait: the event loop comes back to it after the others. */
+        return 0;
 }
 
 static int on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct guest *g = userdata;
-        int r = launcher_conn_read(g);
+        int r = launcher_conn_read(g, false);
 
         if (r == -ECONNRESET) {
                 /* The launcher closed its end. After "exited" that is its
