@@ -115,6 +115,12 @@ int launcher_conn_read(struct guest *g, bool drain) {
                         return -EBADMSG;
                 }
                 r = g->conn.ops->table[msg.type].handler(g, &msg);
+                /* A handler that found the launcher lying has ended it:
+                 * nothing more of what it sent is believed. */
+                if (r != -EBADMSG && g->conn.protocol_error) {
+                        protocol_message_done(&msg);
+                        return -EBADMSG;
+                }
                 if (r == -EBADMSG) {
                         snprintf(what, sizeof(what), "malformed \"%s\" message", protocol_type_to_string(msg.type));
                         protocol_message_done(&msg);
