@@ -338,4 +338,4 @@ $(B)/tests/hostile-launcher: $(B)/tests/hostile-launcher.o $(B)/libcommon.a
 
 # Plays guestd's side of the launcher protocol (tests/test-launcher-control.sh).
 $(B)/tests/launcher-harness: $(B)/tests/launcher-harness.o $(B)/libkmod.a $(B)/libcommon.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_ZLIB)

@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct protocol_mmu_pages_set_body ms;
                 struct protocol_shutdown_asked_body sa;
                 struct protocol_poweroff_signal_body ps;
+                struct protocol_suspend_failed_body sf;
                 (void) protocol_state_decode(body, &st);
                 if (protocol_exited_decode(body, &ex) == 0)
                         FUZZ_ASSERT(ex.exit >= 0 && ex.exit <= 255);
@@ -72,6 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) protocol_shutdown_asked_decode(body, &sa);
                 if (protocol_poweroff_signal_decode(body, &ps) == 0)
                         FUZZ_ASSERT(ps.pid <= INT32_MAX && ps.uid <= UINT32_MAX);
+                if (protocol_suspend_failed_decode(body, &sf) == 0)
+                        FUZZ_ASSERT(sf.message != NULL && strlen(sf.message) <= PROTOCOL_TEXT_MAX);
         }
         json_object_put(body);
         return 0;

@@ -176,3 +176,12 @@ int protocol_poweroff_signal_decode(struct json_object *body, struct protocol_po
                 return -EBADMSG;
         return 0;
 }
+
+struct json_object *protocol_suspend_failed_encode(const struct protocol_suspend_failed_body *b) {
+        struct json_object *o = json_object_new_object();
+        return o ? finish(o, add(o, "message", json_object_new_string(b->message ? b->message : ""))) : NULL;
+}
+
+int protocol_suspend_failed_decode(struct json_object *body, struct protocol_suspend_failed_body *ret) {
+        return launcher_text(body, "message", true, &ret->message);
+}

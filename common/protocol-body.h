@@ -62,6 +62,11 @@ struct protocol_shutdown_asked_body {
 struct protocol_poweroff_signal_body {
         uint64_t pid, uid;
 };
+/* suspend_failed L->D: why the snapshot could not be written (the
+ * launcher has closed the file and waits, parked, for "suspend_abort"). */
+struct protocol_suspend_failed_body {
+        const char *message;
+};
 
 struct json_object *protocol_state_encode(const struct protocol_state_body *b);
 int protocol_state_decode(struct json_object *body, struct protocol_state_body *ret);
@@ -80,3 +85,5 @@ struct json_object *protocol_shutdown_asked_encode(const struct protocol_shutdow
 int protocol_shutdown_asked_decode(struct json_object *body, struct protocol_shutdown_asked_body *ret);
 struct json_object *protocol_poweroff_signal_encode(const struct protocol_poweroff_signal_body *b);
 int protocol_poweroff_signal_decode(struct json_object *body, struct protocol_poweroff_signal_body *ret);
+struct json_object *protocol_suspend_failed_encode(const struct protocol_suspend_failed_body *b);
+int protocol_suspend_failed_decode(struct json_object *body, struct protocol_suspend_failed_body *ret);

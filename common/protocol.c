@@ -45,7 +45,7 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_EXITED]  = { "exited",  PROTOCOL_TO_DAEMON,   0, 0 },
         [PROTOCOL_ERROR]   = { "error",   PROTOCOL_TO_DAEMON,   0, 0 },
         [PROTOCOL_VIOLATION] = { "violation", PROTOCOL_TO_DAEMON, 0, 0 },
-        [PROTOCOL_SUSPEND] = { "suspend", PROTOCOL_TO_LAUNCHER, 1, 1 },
+        [PROTOCOL_SUSPEND] = { "suspend", PROTOCOL_TO_LAUNCHER, 0, 0 },
         [PROTOCOL_PROGRESS] = { "progress", PROTOCOL_TO_DAEMON, 0, 0 },
         [PROTOCOL_SUPERVISE] = { "supervise", PROTOCOL_TO_DAEMON, 2, 2 },
         [PROTOCOL_MMU_PAGES] = { "mmu_pages", PROTOCOL_TO_LAUNCHER, 0, 0 },
@@ -53,6 +53,10 @@ static const struct protocol_type_info protocol_types[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_SHUTDOWN] = { "shutdown", PROTOCOL_TO_LAUNCHER, 0, 0 },
         [PROTOCOL_SHUTDOWN_ASKED] = { "shutdown_asked", PROTOCOL_TO_DAEMON, 0, 0 },
         [PROTOCOL_POWEROFF_SIGNAL] = { "poweroff_signal", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_SUSPEND_READY] = { "suspend_ready", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_SNAPSHOT] = { "snapshot", PROTOCOL_TO_LAUNCHER, 1, 1 },
+        [PROTOCOL_SUSPEND_FAILED] = { "suspend_failed", PROTOCOL_TO_DAEMON, 0, 0 },
+        [PROTOCOL_SUSPEND_ABORT] = { "suspend_abort", PROTOCOL_TO_LAUNCHER, 0, 0 },
 };
 
 const char *protocol_type_to_string(enum protocol_type t) {

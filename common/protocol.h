@@ -49,12 +49,31 @@
  *                  kernel; pid 0 for a sender outside the launcher's PID
  *                  namespace, as every one is under guestd); guestd stops
  *                  the guest as its Stop does.
- *   suspend  D->L  body {}; fds: [snapshot] (an empty regular file, read
- *                  and write). The launcher stops the vCPUs, flushes the
- *                  disks, writes the snapshot (snapshot.h) with
- *                  "progress" on the way, fdatasyncs it and ends with
- *                  "exited" 8 (suspended). If it cannot, it sends "error"
- *                  and then "state", and the guest goes on as before.
+ *   suspend  D->L  body {}. The launcher parks every vCPU (so no guest
+ *                  instruction runs and, as only vCPU threads write the
+ *                  disks, no disk is written until the suspend ends),
+ *                  flushes the disks and answers "suspend_ready". If it
+ *                  cannot, it sends "error" and then "state", and the guest
+ *                  goes on as before.
+ *   suspend_ready L->D body {}: parked and flushed; it waits. guestd
+ *                  lowers the launcher's RLIMIT_FSIZE to the snapshot
+ *                  reserve it charged its owner (docs/design.md, "Quota")
+ *                  and sends "snapshot", or, if it cannot, "suspend_abort".
+ *   snapshot D->L  body {}; fds: [snapshot] (an empty regular file, read
+ *                  and write): the launcher writes the snapshot
+ *                  (snapshot.h) with "progress" on the way, fdatasyncs it
+ *                  and ends with "exited" 8 (suspended). If it cannot, it
+ *                  closes the file and sends
+ *   suspend_failed L->D body {message}: why; the launcher holds no copy
+ *                  of the file and stays parked. guestd makes sure nothing
+ *                  can write the file any more, gives the launcher its
+ *                  file size limit back and sends
+ *   suspend_abort D->L body {}: the launcher unparks the vCPUs (not if
+ *                  the guest was paused before the suspend) and sends
+ *                  "state"; the guest goes on as before.
+ *                  A daemon that attaches while a suspend waits hears
+ *                  "suspend_ready" or "suspend_failed" again instead of
+ *                  "state".
  *   progress L->D  body {done, total}: bytes of guest RAM a suspend has
  *                  copied so far.
  *   supervise L->D once, after the seccomp lock, before the first "state":
@@ -118,6 +137,10 @@ enum protocol_type {
         PROTOCOL_SHUTDOWN,
         PROTOCOL_SHUTDOWN_ASKED,
         PROTOCOL_POWEROFF_SIGNAL,
+        PROTOCOL_SUSPEND_READY,
+        PROTOCOL_SNAPSHOT,
+        PROTOCOL_SUSPEND_FAILED,
+        PROTOCOL_SUSPEND_ABORT,
         _PROTOCOL_TYPE_MAX,
         _PROTOCOL_TYPE_INVALID = -EINVAL,
 };

@@ -498,8 +498,71 @@ static void test_bodies(void) {
         }
 }
 
+/* The suspend's handshake (protocol.h, "suspend"): the file goes with
+ * "snapshot" only, never with "suspend"; each message only in its
+ * direction; "suspend_failed" carries a launcher's text, checked as such. */
+static void test_suspend_messages(void) {
+        struct protocol_message m;
+        int sv[2], fd;
+
+        check_rejected("suspend with an fd", "{\"type\":\"suspend\"}", 18, 1, PROTOCOL_TO_LAUNCHER);
+        check_rejected("snapshot without its fd", "{\"type\":\"snapshot\"}", 19, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("snapshot with 2 fds", "{\"type\":\"snapshot\"}", 19, 2, PROTOCOL_TO_LAUNCHER);
+        check_rejected("snapshot from a launcher", "{\"type\":\"snapshot\"}", 19, 1, PROTOCOL_TO_DAEMON);
+        check_rejected("suspend_ready to a launcher", "{\"type\":\"suspend_ready\"}", 24, 0, PROTOCOL_TO_LAUNCHER);
+        check_rejected("suspend_ready with an fd", "{\"type\":\"suspend_ready\"}", 24, 1, PROTOCOL_TO_DAEMON);
+        check_rejected("suspend_failed with an fd", "{\"type\":\"suspend_failed\",\"message\":\"x\"}", 39, 1,
+                       PROTOCOL_TO_DAEMON);
+        check_rejected("suspend_abort from a launcher", "{\"type\":\"suspend_abort\"}", 24, 0, PROTOCOL_TO_DAEMON);
+
+        make_pair(sv);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SUSPEND, NULL, NULL, 0), 0);
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_SUSPEND);
+        protocol_message_done(&m);
+        CHECK_EQ(protocol_send(sv[1], PROTOCOL_SUSPEND_READY, NULL, NULL, 0), 0);
+        CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_SUSPEND_READY);
+        protocol_message_done(&m);
+        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SUSPEND, NULL, &fd, 1), -EINVAL);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SNAPSHOT, NULL, NULL, 0), -EINVAL);
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
+        close(fd);
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+        CHECK(m.type == PROTOCOL_SNAPSHOT && m.n_fds == 1 && fd_open(m.fds[0]));
+        protocol_message_done(&m);
+        {
+                struct json_object *o = protocol_suspend_failed_encode(
+                        &(struct protocol_suspend_failed_body) { "writing the snapshot failed: File too large" });
+                struct protocol_suspend_failed_body b;
+                CHECK_EQ(protocol_send(sv[1], PROTOCOL_SUSPEND_FAILED, o, NULL, 0), 0);
+                json_object_put(o);
+                CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_DAEMON, &m), 0);
+                CHECK_EQ(m.type, PROTOCOL_SUSPEND_FAILED);
+                CHECK_EQ(protocol_suspend_failed_decode(m.body, &b), 0);
+                CHECK(strcmp(b.message, "writing the snapshot failed: File too large") == 0);
+                protocol_message_done(&m);
+        }
+        CHECK_EQ(protocol_send(sv[0], PROTOCOL_SUSPEND_ABORT, NULL, NULL, 0), 0);
+        CHECK_EQ(protocol_recv(sv[1], PROTOCOL_TO_LAUNCHER, &m), 0);
+        CHECK_EQ(m.type, PROTOCOL_SUSPEND_ABORT);
+        protocol_message_done(&m);
+        close(sv[0]);
+        close(sv[1]);
+
+        const char *bad_failed[] = { "{}", "{\"message\":3}", "{\"message\":\"two\nlines\"}", "{\"message\":\"\\u001b[2J\"}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_failed); i++) {
+                struct json_object *o = body_of(bad_failed[i]);
+                struct protocol_suspend_failed_body b;
+                CHECK_EQ(protocol_suspend_failed_decode(o, &b), -EBADMSG);
+                json_object_put(o);
+        }
+}
+
 int main(void) {
         test_type_strings();
+        test_suspend_messages();
         test_bodies();
         test_round_trip();
         test_send_checks();

@@ -34,7 +34,7 @@ int quota_check_create(const struct policy_limits *limits, const struct quota_us
 /* The snapshot storage a suspend of g reserves: the largest snapshot its
  * memory and vCPUs can make (snapshot.h), in MiB rounded up. A suspend is
  * checked against it before anything is written; the launcher cannot
- * write more (RLIMIT_FSIZE, supervise.c). */
+ * write more (its RLIMIT_FSIZE while it writes: launcher-fsize.h). */
 uint64_t quota_snapshot_reserve_mib(const struct guest *g);
 /* 0 if a snapshot of need_mib fits the snapshot storage limit. */
 int quota_check_suspend(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, uint64_t need_mib,

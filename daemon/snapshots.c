@@ -32,6 +32,16 @@ int snapshots_create_new(int dir_fd, const struct guest *g) {
         return fd < 0 ? -errno : fd;
 }
 
+int snapshots_open_new(int dir_fd, const struct guest *g) {
+        _cleanup_free_ char *name = file_name(g, SUFFIX_NEW);
+        int fd;
+
+        if (!name)
+                return -ENOMEM;
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
 /* Checks that fd holds a whole snapshot of g's machine. */
 static int check(int fd, const struct guest *g, char **ret_error) {
         struct snapshot s;

@@ -23,6 +23,8 @@
 
 /* A new, empty "<id>.snap.new" for the launcher to write (read-write). */
 int snapshots_create_new(int dir_fd, const struct guest *g);
+/* The same file, read-only (to ask whether anything still writes it). */
+int snapshots_open_new(int dir_fd, const struct guest *g);
 /* Commits g's new snapshot (see above). If there is no new file but a
  * committed one (guestd was killed after the rename), checks that one.
  * Returns 0 and the blocks the snapshot takes, in bytes; or -errno and

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "budget.h"
+#include "launcher-fsize.h"
 #include "log.h"
 #include "snapshot.h"
 #include "spawn.h"
@@ -236,15 +237,16 @@ static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct
         ret[4] = (struct rlimit) { fsize, fsize };
 }
 
-/* RLIMIT_FSIZE for the launcher: a snapshot file lies in guestd's state
- * directory, on the host's disk, so a taken-over launcher must not be able
- * to write more into it than the suspend reserved of its owner's quota
- * (quota_snapshot_reserve_mib()). The limit is per process, and the
- * guest's disks are written by the same process: it is at least the
- * largest writable disk file (a launcher never writes past a disk's size;
- * block devices are not subject to it). */
+/* RLIMIT_FSIZE for the launcher, soft and hard, from its start: what the
+ * files it writes need. The limit is per process: the guest's disks are
+ * written by the same process, so it is at least the largest writable
+ * disk file (a launcher never writes past a disk's size; block devices
+ * are not subject to it); its RAM's memfd is as large as the RAM; and it
+ * is at least the snapshot's reserve, down to which guestd lowers the
+ * soft limit while a snapshot is written (launcher-fsize.h: that, not
+ * this, is what bounds the snapshot, whatever the disks look like). */
 uint64_t launcher_file_size_limit(const struct guest_config *c, const int *disk_fds) {
-        uint64_t limit = snapshot_max_file_size(c->memory_mib * MiB, c->vcpus);
+        uint64_t limit = MAX(launcher_fsize_snapshot(c), c->memory_mib * MiB);
 
         for (size_t i = 0; i < c->n_disks; i++) {
                 struct stat st;

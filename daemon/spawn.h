@@ -40,8 +40,10 @@ int launcher_socket_address(struct manager *m, struct guest *g, int dir_fd, stru
 int launcher_listen_socket(struct manager *m, struct guest *g);
 void unlink_launcher_socket(struct manager *m, struct guest *g);
 
-/* The launcher cgroup's memory.max, and its RLIMIT_FSIZE (at least the
- * largest snapshot it may write, at least its largest writable disk). */
+/* The launcher cgroup's memory.max, and its RLIMIT_FSIZE from its start
+ * (at least its largest writable disk, its RAM and the snapshot reserve;
+ * while it writes a snapshot its soft limit is the reserve alone:
+ * launcher-fsize.h). */
 uint64_t launcher_memory_max(const struct guest_config *c);
 /* The launcher's tasks at most: its cgroup's pids.max and RLIMIT_NPROC. */
 uint64_t launcher_tasks_max(const struct guest_config *c);

@@ -21,6 +21,7 @@
 #include "kvm-stats.h"
 #include "kvm.h"
 #include "launcher-conn.h"
+#include "launcher-fsize.h"
 #include "log.h"
 #include "machined.h"
 #include "protocol-body.h"
@@ -163,27 +164,142 @@ static bool suspend_commit(struct guest *g, char **ret_error) {
         return true;
 }
 
+/* A suspend is a handshake (protocol.h, "suspend"): "suspend", and the
+ * launcher parks its vCPUs and flushes its disks; "suspend_ready", and
+ * guestd lowers its file size limit to the snapshot's reserve
+ * (launcher-fsize.h) and hands it the file; the launcher writes it and
+ * ends, or says "suspend_failed" and waits until guestd has made sure
+ * nothing can write the file any more and given the limit back. */
 int supervise_suspend(struct guest *g, sd_bus_message *call, sd_bus_error *error) {
         struct manager *m = g->manager;
-        int fd, r;
+        enum guest_state was = g->state;
+        int r;
 
         if (g->conn.control_fd < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "The launcher of '%s' is not reachable.", g->name);
-        fd = snapshots_create_new(m->snapshots_dir_fd, g);
-        if (fd < 0)
-                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot create the snapshot file of '%s': %s.", g->name,
-                                         strerror(-fd));
-        r = protocol_send(g->conn.control_fd, PROTOCOL_SUSPEND, NULL, &fd, 1);
-        safe_close(fd);
-        if (r < 0) {
-                (void) snapshots_remove_new(m->snapshots_dir_fd, g);
-                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot reach the launcher of '%s': %s.", g->name, strerror(-r));
-        }
+        /* The record says "suspending" before the launcher hears of it: a
+         * guestd restarted in between finds a launcher that went on
+         * ("state": the suspend failed) or one parked for the suspend
+         * ("suspend_ready", which only a suspending guest's may send). */
         g->conn.suspend_error = (free(g->conn.suspend_error), NULL);
         (void) guest_set_state(g, GUEST_SUSPENDING, "");
         manager_guest_changed(m, g);
+        r = protocol_send(g->conn.control_fd, PROTOCOL_SUSPEND, NULL, NULL, 0);
+        if (r < 0) {
+                (void) guest_set_state(g, was, NULL);
+                manager_guest_changed(m, g);
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot reach the launcher of '%s': %s.", g->name, strerror(-r));
+        }
         progress_changed(g, 0, g->config.memory_mib * MiB);
         pending_add(g, call, GUEST_VERB_SUSPEND);
+        return 0;
+}
+
+static void stop_plug(struct guest *g, const char *why);
+
+/* The suspend cannot end either way it should (written, or the guest
+ * going on): the guest is stopped in order (its disks flushed), its
+ * partial snapshot deleted. The Suspend fails when the launcher ends. */
+static void suspend_stop(struct guest *g, const char *why) {
+        (void) snapshots_remove_new(g->manager->snapshots_dir_fd, g);
+        g->conn.stop_requested = true;
+        (void) guest_set_state(g, GUEST_STOPPING, NULL);
+        manager_guest_changed(g->manager, g);
+        progress_changed(g, 0, 0);
+        stop_plug(g, why);
+}
+
+/* The suspend is called off, before the file went to the launcher or
+ * after its write failed: the launcher gets its file size limit back,
+ * then "suspend_abort", and the "state" it answers ends the suspend
+ * (on_state). A launcher whose limit stays at the reserve could not
+ * write its disks past it: that guest is stopped in order instead. */
+static void suspend_call_off(struct guest *g, const char *why) {
+        int r;
+
+        if (why && !g->conn.suspend_error)
+                g->conn.suspend_error = strdup(why);
+        r = launcher_fsize_restore(g->launcher_pid, g->conn.pidfd);
+        if (r < 0) {
+                log_error_errno(r, "Guest %s: cannot give the launcher its file size limit back: %m", g->id);
+                suspend_stop(g, "its file size limit could not be given back after a failed suspend");
+                return;
+        }
+        r = protocol_send(g->conn.control_fd, PROTOCOL_SUSPEND_ABORT, NULL, NULL, 0);
+        if (r < 0) {
+                g->conn.kill_reason = "its launcher could not be reached; killed";
+                launcher_conn_kill(g);
+        }
+}
+
+/* The launcher has parked every vCPU and flushed its disks, and only its
+ * vCPU threads write disks: until the suspend ends nothing but the
+ * snapshot is written, so its file size limit comes down to the reserve
+ * its owner was charged, and then it gets the file. Also how a launcher
+ * that waits parked greets a guestd restarted meanwhile, which goes on
+ * with the suspend. */
+static int on_suspend_ready(struct guest *g, struct protocol_message *msg) {
+        struct manager *m = g->manager;
+        _cleanup_free_ char *why = NULL;
+        uint64_t limit = launcher_fsize_snapshot(&g->config);
+        int fd, r;
+
+        if (g->state != GUEST_SUSPENDING)
+                return 0; /* a Stop with force overtook the suspend: the launcher is ending */
+        r = launcher_fsize_lower(g->launcher_pid, g->conn.pidfd, limit);
+        if (r < 0) {
+                log_error_errno(r, "Guest %s: cannot lower the launcher's file size limit to the snapshot's reserve: %m", g->id);
+                if (asprintf(&why, "cannot bound the snapshot's size: %s", strerror(-r)) < 0)
+                        why = NULL;
+                suspend_call_off(g, why ? why : "cannot bound the snapshot's size");
+                return 0;
+        }
+        log_debug("Guest %s: launcher's RLIMIT_FSIZE is %" PRIu64 " bytes while it writes its snapshot", g->id, limit);
+        fd = snapshots_create_new(m->snapshots_dir_fd, g);
+        if (fd < 0) {
+                if (asprintf(&why, "cannot create the snapshot file: %s", strerror(-fd)) < 0)
+                        why = NULL;
+                suspend_call_off(g, why ? why : "cannot create the snapshot file");
+                return 0;
+        }
+        r = protocol_send(g->conn.control_fd, PROTOCOL_SNAPSHOT, NULL, &fd, 1);
+        safe_close(fd);
+        if (r < 0) {
+                g->conn.kill_reason = "its launcher could not be reached; killed";
+                launcher_conn_kill(g);
+        }
+        return 0;
+}
+
+/* The launcher could not write the snapshot; it says it has closed the
+ * file and waits, parked. Its limit goes back up only once nothing can
+ * write the file (launcher-fsize.h): a launcher that still has it open
+ * for writing said one thing and did another, and ends; where the kernel
+ * cannot tell, the guest is stopped in order rather than let go on. */
+static int on_suspend_failed(struct guest *g, struct protocol_message *msg) {
+        struct protocol_suspend_failed_body b;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (protocol_suspend_failed_decode(msg->body, &b) < 0)
+                return -EBADMSG;
+        if (g->state != GUEST_SUSPENDING)
+                return 0; /* a Stop with force overtook the suspend: the launcher is ending */
+        log_warning("Guest %s: launcher could not write the snapshot: %s", g->id, b.message);
+        free(g->conn.suspend_error);
+        g->conn.suspend_error = strdup(b.message);
+        fd = snapshots_open_new(g->manager->snapshots_dir_fd, g);
+        r = fd < 0 ? fd : launcher_fsize_check_released(fd);
+        if (r == -EBUSY) {
+                launcher_conn_violation(g, "it kept the snapshot file open for writing after saying its write failed");
+                return 0;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Guest %s: cannot tell whether anything can still write its snapshot file: %m", g->id);
+                suspend_stop(g, "its suspend failed, and guestd cannot tell whether its launcher let go of the snapshot file");
+                return 0;
+        }
+        suspend_call_off(g, NULL);
         return 0;
 }
 
@@ -332,6 +448,11 @@ static const struct launcher_conn_handler message_table[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_MMU_PAGES_SET] = { ACTIVE, pagetables_on_cap_set },
         [PROTOCOL_SHUTDOWN_ASKED] = { 1u << GUEST_STOPPING, on_shutdown_asked },
         [PROTOCOL_POWEROFF_SIGNAL] = { ACTIVE, on_poweroff_signal },
+        /* A suspend's steps, and nowhere else. While stopping they are
+         * let through and ignored: a Stop with force that overtook the
+         * suspend ends the launcher either way. */
+        [PROTOCOL_SUSPEND_READY] = { (1u << GUEST_SUSPENDING) | (1u << GUEST_STOPPING), on_suspend_ready },
+        [PROTOCOL_SUSPEND_FAILED] = { (1u << GUEST_SUSPENDING) | (1u << GUEST_STOPPING), on_suspend_failed },
 };
 #undef ACTIVE
 

@@ -361,6 +361,11 @@ int main(int argc, char *argv[]) {
 
         log_set_program(argv[0]);
         kvm_machine_init(&machine);
+        /* A write past RLIMIT_FSIZE (guestd lowers it to the snapshot's
+         * reserve while a snapshot is written: protocol.h, "snapshot")
+         * must fail with EFBIG, which the suspend reports and the guest
+         * survives, not kill the launcher with the guest in it. */
+        signal(SIGXFSZ, SIG_IGN);
 
         while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
                 switch (c) {

@@ -55,6 +55,13 @@
 #define VM_IO_FLUSH_MS 20
 #define VM_CMDLINE_MAX GUEST_CMDLINE_SIZE /* guest-limits.h */
 
+/* Where a suspend under guestd has got. */
+enum vm_suspend_phase {
+        VM_SUSPEND_NONE,
+        VM_SUSPEND_READY,  /* parked, disks flushed: waiting for "snapshot" */
+        VM_SUSPEND_FAILED, /* the write failed, the file closed: waiting for "suspend_abort" */
+};
+
 struct vm {
         struct device_host host;
         struct guest_memory mem;
@@ -97,6 +104,13 @@ struct vm {
         usec_t suspend_at;
         const uint32_t *msr_indices;
         unsigned n_msrs;
+        /* A suspend under guestd, between its "suspend" and its end (the
+         * I/O thread's own): the state the guest goes back to if it is
+         * called off, and where it has got (protocol.h). */
+        enum vm_suspend_phase suspend_phase;
+        bool suspend_was_paused;
+        usec_t suspend_begun;
+        char suspend_why[200]; /* VM_SUSPEND_FAILED: why, for a daemon that attaches */
 };
 
 /* The snapshot's machine record: what a resume must rebuild the same. */
@@ -331,12 +345,18 @@ enum vm_control_state {
         VM_CONTROL_ATTACHING, /* a reconnected daemon has not sent attach yet */
         VM_CONTROL_RUNNING,
         VM_CONTROL_PAUSED,
+        VM_CONTROL_SUSPEND_READY,  /* parked for a suspend, waiting for the file */
+        VM_CONTROL_SUSPEND_FAILED, /* its write failed, waiting to go on */
 };
 #define STATE(s) (1u << (s))
 
 static enum vm_control_state vm_control_state(const struct vm *vm) {
         if (!vm->control_attached)
                 return VM_CONTROL_ATTACHING;
+        if (vm->suspend_phase == VM_SUSPEND_READY)
+                return VM_CONTROL_SUSPEND_READY;
+        if (vm->suspend_phase == VM_SUSPEND_FAILED)
+                return VM_CONTROL_SUSPEND_FAILED;
         return vm->paused ? VM_CONTROL_PAUSED : VM_CONTROL_RUNNING;
 }
 
@@ -402,6 +422,25 @@ static void vm_control_send_exited(struct vm *vm, enum guest_exit e, const char 
                              protocol_exited_encode(&(struct protocol_exited_body) { e, guest_exit_to_string(e), reason }));
 }
 
+static void vm_control_send_suspend_failed(struct vm *vm) {
+        vm_control_send_body(vm, PROTOCOL_SUSPEND_FAILED,
+                             protocol_suspend_failed_encode(&(struct protocol_suspend_failed_body) { vm->suspend_why }));
+}
+
+/* Where the guest is, for a daemon that (re)attaches: its state, or the
+ * suspend that waits for it. */
+static void vm_control_send_where(struct vm *vm) {
+        switch (vm->suspend_phase) {
+        case VM_SUSPEND_READY:
+                return vm_control_send(vm, PROTOCOL_SUSPEND_READY, NULL);
+        case VM_SUSPEND_FAILED:
+                return vm_control_send_suspend_failed(vm);
+        case VM_SUSPEND_NONE:
+                break;
+        }
+        vm_control_send_state(vm);
+}
+
 static void vm_control_attach(struct vm *vm, struct protocol_message *m) {
         int fd = TAKE_FD(m->fds[0]);
 
@@ -425,7 +464,7 @@ static void vm_control_attach(struct vm *vm, struct protocol_message *m) {
         vm->console_input_open = true;
         vm->control_attached = true;
         log_info("guestd attached: new console");
-        vm_control_send_state(vm);
+        vm_control_send_where(vm);
 }
 
 static void vm_control_pause(struct vm *vm, struct protocol_message *m) {
@@ -596,7 +635,18 @@ static void vm_poweroff(struct vm *vm) {
  * queues are quiet) the whole machine goes into one snapshot file
  * (snapshot.h): the machine record, each vCPU, the in-kernel irqchip, PIT
  * and clock, each device, then RAM. The disks are flushed first, so that
- * what the snapshot's guest believes written is on them. */
+ * what the snapshot's guest believes written is on them.
+ *
+ * Two halves, because of the one limit guestd bounds the snapshot with:
+ * RLIMIT_FSIZE is the process's, and the guest's disks are files this
+ * process writes too, so it can be lowered to the snapshot's reserve only
+ * while no disk write can come. Disks are written by the vCPU threads
+ * alone (virtio-blk requests run in the vCPU's MMIO exit), so once every
+ * vCPU is parked none can. Under guestd: park and flush, "suspend_ready";
+ * guestd lowers the limit and sends the file; write it, or say why not
+ * and wait, parked, until guestd has the limit back up and says go on
+ * (protocol.h). Standalone there is no guestd and no lowered limit: both
+ * halves at once. */
 /* How far a suspend has got, for guestd (the I/O thread's connection). */
 static void vm_snapshot_progress(void *userdata, uint64_t done, uint64_t total) {
         struct vm *vm = userdata;
@@ -614,7 +664,6 @@ static int vm_snapshot_write(struct vm *vm, int fd, char *why, size_t why_size) 
         struct vm_state vms;
         struct serial_state serial;
         struct i8042_state i8042;
-        unsigned disk = 0;
         int r;
 
 #define FAIL(r, ...)                                                           \
@@ -624,9 +673,6 @@ static int vm_snapshot_write(struct vm *vm, int fd, char *why, size_t why_size) 
                 return (r);                                                    \
         } while (0)
 
-        r = vm_flush_disks(vm, &disk);
-        if (r < 0)
-                FAIL(r, "flushing disk %u failed: %s", disk, strerror(-r));
         vcpu = malloc(sizeof(*vcpu));
         if (!vcpu)
                 FAIL(-ENOMEM, "out of memory");
@@ -689,39 +735,75 @@ static void vm_suspend_signal(int sig) {
         errno = saved;
 }
 
-/* Suspends the guest to fd and ends it. If that fails the guest goes on
- * as before (nothing is lost): -errno, and a sentence in why. */
-static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
-        bool was_paused = vm->paused;
-        usec_t begun = now_usec();
+/* The first half: every vCPU parked and the disks flushed. If that fails
+ * the guest goes on as before: -errno, and a sentence in why. */
+static int vm_suspend_park(struct vm *vm, char *why, size_t why_size) {
+        unsigned disk = 0;
         int r;
 
+        vm->suspend_was_paused = vm->paused;
+        vm->suspend_begun = now_usec();
         vm_pause_vcpus(vm);
         if (vm_exiting(vm)) {
                 snprintf(why, why_size, "the guest is ending");
                 return -ESHUTDOWN;
         }
         serial_flush(vm->serial);
-        r = vm_snapshot_write(vm, fd, why, why_size);
-        if (r >= 0) {
-                do
-                        r = fdatasync(fd) < 0 ? -errno : 0;
-                while (r == -EINTR);
-                if (r < 0) {
-                        snprintf(why, why_size, "cannot put the snapshot on stable storage: %s", strerror(-r));
-                        log_error("Cannot suspend: %s", why);
-                }
-        }
+        r = vm_flush_disks(vm, &disk);
         if (r < 0) {
-                log_error("Suspend failed; the guest goes on %s", was_paused ? "paused" : "running");
-                if (!was_paused)
+                snprintf(why, why_size, "flushing disk %u failed: %s", disk, strerror(-r));
+                log_error("Cannot suspend: %s; the guest goes on %s", why, vm->suspend_was_paused ? "paused" : "running");
+                if (!vm->suspend_was_paused)
                         vm_unpause_vcpus(vm);
                 return r;
         }
+        return 0;
+}
+
+/* A suspend called off: the guest goes on as it was before it. */
+static void vm_suspend_unpark(struct vm *vm) {
+        if (!vm->suspend_was_paused)
+                vm_unpause_vcpus(vm);
+}
+
+/* The second half, parked: the snapshot into fd, on stable storage, and
+ * the end. On failure -errno and a sentence in why; the vCPUs stay
+ * parked. */
+static int vm_suspend_write(struct vm *vm, int fd, char *why, size_t why_size) {
+        int r;
+
+        r = vm_snapshot_write(vm, fd, why, why_size);
+        if (r < 0)
+                return r;
+        do
+                r = fdatasync(fd) < 0 ? -errno : 0;
+        while (r == -EINTR);
+        if (r < 0) {
+                snprintf(why, why_size, "cannot put the snapshot on stable storage: %s", strerror(-r));
+                log_error("Cannot suspend: %s", why);
+                return r;
+        }
         log_info("Suspended in %.1f ms (vCPUs stopped, disks flushed, snapshot written and on stable storage)",
-                 (double) (now_usec() - begun) / 1000);
+                 (double) (now_usec() - vm->suspend_begun) / 1000);
         vm_end(vm, GUEST_EXIT_SUSPENDED, "suspended to a snapshot");
         return 0;
+}
+
+/* Standalone: suspends the guest to fd and ends it. If that fails the
+ * guest goes on as before (nothing is lost): -errno, and a sentence in
+ * why. */
+static int vm_suspend(struct vm *vm, int fd, char *why, size_t why_size) {
+        int r;
+
+        r = vm_suspend_park(vm, why, why_size);
+        if (r < 0)
+                return r;
+        r = vm_suspend_write(vm, fd, why, why_size);
+        if (r < 0) {
+                log_error("Suspend failed; the guest goes on %s", vm->suspend_was_paused ? "paused" : "running");
+                vm_suspend_unpark(vm);
+        }
+        return r;
 }
 
 /* guestd's "mmu_pages": the cap on the VM's shadow page tables. The
@@ -739,15 +821,44 @@ static void vm_control_mmu_pages(struct vm *vm, struct protocol_message *m) {
                              protocol_mmu_pages_set_encode(&(struct protocol_mmu_pages_set_body) { b.pages, error }));
 }
 
-/* guestd's "suspend": the snapshot file comes with it. */
+/* guestd's "suspend": park, flush, and wait for the file. */
 static void vm_control_suspend(struct vm *vm, struct protocol_message *m) {
-        _cleanup_close_ int fd = TAKE_FD(m->fds[0]);
         char why[200];
 
-        if (vm_suspend(vm, fd, why, sizeof(why)) < 0) {
+        if (vm_suspend_park(vm, why, sizeof(why)) < 0) {
                 vm_control_send_error(vm, why);
                 vm_control_send_state(vm);
+                return;
         }
+        vm->suspend_phase = VM_SUSPEND_READY;
+        vm_control_send(vm, PROTOCOL_SUSPEND_READY, NULL);
+}
+
+/* guestd's "snapshot": the file, with RLIMIT_FSIZE at the reserve guestd
+ * charged for it. A write that fails closes it before saying so: guestd
+ * gives the launcher its limit back only once nothing can write the file
+ * (a launcher that kept a copy would then write past the reserve). */
+static void vm_control_snapshot(struct vm *vm, struct protocol_message *m) {
+        int fd = TAKE_FD(m->fds[0]), r;
+
+        r = vm_suspend_write(vm, fd, vm->suspend_why, sizeof(vm->suspend_why));
+        safe_close(fd);
+        if (r >= 0) {
+                vm->suspend_phase = VM_SUSPEND_NONE;
+                return; /* "exited" follows once the vCPU threads have ended */
+        }
+        log_error("Suspend failed; the guest waits, parked, until guestd says it goes on");
+        vm->suspend_phase = VM_SUSPEND_FAILED;
+        vm_control_send_suspend_failed(vm);
+}
+
+/* guestd's "suspend_abort": the guest goes on as it was before the
+ * suspend. */
+static void vm_control_suspend_abort(struct vm *vm, struct protocol_message *m) {
+        log_info("Suspend called off; the guest goes on %s", vm->suspend_was_paused ? "paused" : "running");
+        vm->suspend_phase = VM_SUSPEND_NONE;
+        vm_suspend_unpark(vm);
+        vm_control_send_state(vm);
 }
 
 /* ---------------------------------------------------------------- resume
@@ -853,18 +964,26 @@ struct vm_control_handler {
         const char *refusal;
 };
 
-/* setup is absent: it comes once, before the machine exists (main.c). */
+/* setup is absent: it comes once, before the machine exists (main.c).
+ * While a suspend waits (SUSPEND_*) only what belongs to it, a stop (the
+ * guest ends in order from there as from anywhere) and guestd's page-table
+ * cap, which it sets whatever the guest does, are allowed. */
+#define SUSPENDING (STATE(VM_CONTROL_SUSPEND_READY) | STATE(VM_CONTROL_SUSPEND_FAILED))
 static const struct vm_control_handler vm_control_handlers[_PROTOCOL_TYPE_MAX] = {
         [PROTOCOL_ATTACH]  = { .handle = vm_control_attach, .allowed = STATE(VM_CONTROL_ATTACHING) },
         [PROTOCOL_PAUSE]   = { .handle = vm_control_pause, .allowed = STATE(VM_CONTROL_RUNNING),
                                .refused = STATE(VM_CONTROL_PAUSED), .refusal = "the guest is already paused" },
         [PROTOCOL_UNPAUSE] = { .handle = vm_control_unpause, .allowed = STATE(VM_CONTROL_PAUSED),
                                .refused = STATE(VM_CONTROL_RUNNING), .refusal = "the guest is not paused" },
-        [PROTOCOL_STOP]    = { .handle = vm_control_stop, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
+        [PROTOCOL_STOP]    = { .handle = vm_control_stop, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) | SUSPENDING },
         [PROTOCOL_SHUTDOWN] = { .handle = vm_control_shutdown, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
         [PROTOCOL_SUSPEND] = { .handle = vm_control_suspend, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
-        [PROTOCOL_MMU_PAGES] = { .handle = vm_control_mmu_pages, .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) },
+        [PROTOCOL_SNAPSHOT] = { .handle = vm_control_snapshot, .allowed = STATE(VM_CONTROL_SUSPEND_READY) },
+        [PROTOCOL_SUSPEND_ABORT] = { .handle = vm_control_suspend_abort, .allowed = SUSPENDING },
+        [PROTOCOL_MMU_PAGES] = { .handle = vm_control_mmu_pages,
+                                 .allowed = STATE(VM_CONTROL_RUNNING) | STATE(VM_CONTROL_PAUSED) | SUSPENDING },
 };
+#undef SUSPENDING
 
 static void vm_control_receive(struct vm *vm) {
         struct protocol_message m = { .body = NULL };

@@ -43,6 +43,10 @@ static void test_table(void) {
                 "prctl", "seccomp", "bpf", "perf_event_open", "memfd_create", "userfaultfd", "io_uring_setup",
                 "setuid", "setresuid", "capset", "getppid", "dup", "dup2", "pidfd_open", "pidfd_getfd",
                 "kexec_load", "init_module", "finit_module", "keyctl", "add_key", "mprotect_pkey", "pkey_mprotect",
+                /* guestd lowers only the soft RLIMIT_FSIZE while a snapshot
+                 * is written (daemon/launcher-fsize.h): the launcher must
+                 * not raise it back itself. */
+                "setrlimit", "prlimit64",
         };
         static const unsigned long forbidden_ioctls[] = {
                 KVM_CREATE_VM, KVM_CREATE_VCPU, KVM_SET_NR_MMU_PAGES, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_DEVICE,

@@ -27,6 +27,15 @@
  *   wrong-dir     a message guestd sends, never receives ("setup")
  *   out-of-order  "progress" while running (only allowed while suspending)
  *   fd-flood      a "state" carrying fds it must not carry
+ *   snapshot-keep, snapshot-drop   a suspend as a taken-over launcher goes
+ *                 about it (issue 20, item 5): "suspend_ready" at once;
+ *                 with the file, it writes as far past the snapshot's
+ *                 reserve as it can (its RLIMIT_FSIZE from its start is its
+ *                 largest disk's size) and says how far it got; then says
+ *                 its write failed and keeps the file open to write on
+ *                 once guestd gives its limit back (keep), or closes it
+ *                 (drop) and goes on when guestd says so
+ *   ready-unasked "suspend_ready" while running (no suspend asked for)
  * Then it waits until guestd kills it: as a real launcher, it outlives a
  * guestd that goes away (its socket closed). It prints
  * what it does on stderr (guestd's log of the launcher). Exit 0, or 2
@@ -37,7 +46,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,6 +147,12 @@ static void run(const char *scenario) {
                 send_raw("{\"state\":\"running\"}", 19, NULL, 0);
         else if (strcmp(scenario, "wrong-dir") == 0)
                 send_raw("{\"type\":\"setup\"}", 16, NULL, 0);
+        else if (strcmp(scenario, "ready-unasked") == 0)
+                send_body(PROTOCOL_SUSPEND_READY, NULL);
+        else if (strncmp(scenario, "snapshot-", 9) == 0)
+                /* A write past RLIMIT_FSIZE fails rather than kills, as in
+                 * guestd-launcher; the rest comes with guestd's messages. */
+                signal(SIGXFSZ, SIG_IGN);
         else if (strcmp(scenario, "out-of-order") == 0)
                 send_body(PROTOCOL_PROGRESS, protocol_progress_encode(&(struct protocol_progress_body) { 1, 2 }));
         else if (strcmp(scenario, "fd-flood") == 0) {
@@ -147,6 +164,43 @@ static void run(const char *scenario) {
                 char text[160];
                 snprintf(text, sizeof(text), "unknown scenario '%.100s': staying", scenario);
                 say(text);
+        }
+}
+
+/* A write of one byte at offset, and what came of it, in the log. */
+static void write_far(int fd, uint64_t offset, const char *when) {
+        struct rlimit l = {};
+        char text[200];
+        ssize_t n;
+
+        (void) getrlimit(RLIMIT_FSIZE, &l);
+        n = pwrite(fd, "x", 1, (off_t) offset);
+        snprintf(text, sizeof(text), "%s: a byte at %" PRIu64 " MiB into the snapshot (RLIMIT_FSIZE %" PRIu64 "): %s", when,
+                 offset >> 20, (uint64_t) l.rlim_cur, n == 1 ? "written" : strerror(errno));
+        say(text);
+}
+
+/* snapshot-keep and snapshot-drop: guestd's side of a suspend. */
+static void suspend_step(const char *scenario, struct protocol_message *m) {
+        static int kept = -1;
+        const uint64_t far = UINT64_C(64) << 30; /* 64 GiB: past any reserve here, within the test's 1 TiB disk */
+
+        if (m->type == PROTOCOL_SUSPEND)
+                send_body(PROTOCOL_SUSPEND_READY, NULL);
+        else if (m->type == PROTOCOL_SNAPSHOT) {
+                int fd = m->fds[0];
+                m->fds[0] = -1;
+                write_far(fd, far, "with the snapshot file");
+                if (strcmp(scenario, "snapshot-keep") == 0)
+                        kept = fd;
+                else
+                        close(fd);
+                send_body(PROTOCOL_SUSPEND_FAILED,
+                          protocol_suspend_failed_encode(&(struct protocol_suspend_failed_body) { "no room left (a lie)" }));
+        } else if (m->type == PROTOCOL_SUSPEND_ABORT) {
+                if (kept >= 0)
+                        write_far(kept, far, "told to go on");
+                send_body(PROTOCOL_STATE, protocol_state_encode(&(struct protocol_state_body) { .paused = false, .pid = (uint64_t) getpid() }));
         }
 }
 
@@ -194,6 +248,8 @@ int main(int argc, char **argv) {
                 if (r >= 0) {
                         snprintf(buf, sizeof(buf), "guestd says %s", protocol_type_to_string(m.type));
                         say(buf);
+                        if (strncmp(scenario, "snapshot-", 9) == 0)
+                                suspend_step(scenario, &m);
                         protocol_message_done(&m);
                 }
         }

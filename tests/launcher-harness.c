@@ -7,9 +7,12 @@
  *
  *   launcher-harness LAUNCHER GUESTS_DIR SCENARIO
  *
- * Scenarios: basic, pause, reattach, bad, bad-setup, bad-attach. Exit 0
- * when every check passed, 77 when KVM is not usable here, 1 otherwise.
+ * Scenarios: basic, pause, reattach, poweroff-signal, suspend,
+ * suspend-fail, suspend-reattach, suspend-bad, bad, bad-setup,
+ * bad-attach. Exit 0 when every check passed, 77 when KVM is not usable
+ * here, 1 otherwise.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,13 +21,16 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include "kvm.h"
 #include "protocol-body.h"
 #include "protocol.h"
+#include "snapshot.h"
 #include "test.h"
 
 /* The uid the harness runs launchers as: the top of the tests' reserved
@@ -153,8 +159,10 @@ static bool expect_message(struct harness *h, enum protocol_type want, const cha
                 if (!ok)
                         say("wrong state message: %s", json_object_to_json_string(m.body));
         }
-        if (ok && want == PROTOCOL_ERROR)
+        if (ok && (want == PROTOCOL_ERROR || want == PROTOCOL_SUSPEND_FAILED))
                 ok = protocol_get_string(m.body, "message", &s) == 0 && *s;
+        if (ok && want == PROTOCOL_SUSPEND_FAILED)
+                say("suspend_failed: %s", s);
         CHECK(ok);
         protocol_message_done(&m);
         return ok;
@@ -476,6 +484,254 @@ static void scenario_poweroff_signal(struct harness *h) {
         expect_launcher_exit(h, 0);
 }
 
+/* ---------------------------------------------------------------- suspend
+ *
+ * guestd's part of a suspend (protocol.h): "suspend", and the launcher
+ * parks and flushes and says "suspend_ready"; its soft RLIMIT_FSIZE comes
+ * down to the snapshot's reserve, as guestd lowers it; "snapshot" with
+ * the file. */
+
+#define HARNESS_RESERVE snapshot_max_file_size(16 * MiB, 1) /* the guest harness_start() makes */
+
+static void set_fsize(struct harness *h, uint64_t soft) {
+        struct rlimit l;
+
+        CHECK_EQ(prlimit(h->pid, RLIMIT_FSIZE, NULL, &l), 0);
+        l.rlim_cur = MIN((rlim_t) soft, l.rlim_max);
+        CHECK_EQ(prlimit(h->pid, RLIMIT_FSIZE, &l, NULL), 0);
+}
+
+static void restore_fsize(struct harness *h) {
+        set_fsize(h, RLIM_INFINITY);
+}
+
+/* A file for the snapshot in the harness's directory, opened flags. */
+static int snapshot_file(struct harness *h, const char *name, int flags, char path[static 128]) {
+        int fd;
+
+        snprintf(path, 128, "%s/%s", h->dir, name);
+        fd = open(path, flags | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                say("open %s: %m", path);
+        CHECK(fd >= 0);
+        return fd;
+}
+
+/* Whether the launcher has an fd of path open (its /proc/PID/fd, which
+ * root may read). */
+static bool launcher_holds(struct harness *h, const char *path) {
+        char dir[64];
+        struct stat want, st;
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+
+        if (stat(path, &want) < 0)
+                return false;
+        snprintf(dir, sizeof(dir), "/proc/%d/fd", (int) h->pid);
+        d = opendir(dir);
+        CHECK(d != NULL);
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 && st.st_dev == want.st_dev &&
+                    st.st_ino == want.st_ino)
+                        found = true;
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* No console output for a while: the vCPUs are parked. */
+static void check_parked(struct harness *h) {
+        long before;
+        size_t len;
+        usec_t end;
+
+        console_read(h, 100);
+        before = console_last_count(h);
+        len = h->out_len;
+        end = now_usec() + 500 * 1000;
+        while (now_usec() < end)
+                console_read(h, 50);
+        CHECK_EQ(h->out_len, len);
+        say("parked at count %ld", before);
+}
+
+/* The launcher's end of a suspend that worked: "progress" on the way,
+ * "exited" 8, and a file that is a whole snapshot of 16 MiB. */
+static void expect_suspended(struct harness *h, int fd) {
+        struct protocol_message m;
+        struct snapshot snap;
+        _cleanup_free_ char *why = NULL;
+        unsigned progress = 0;
+
+        while (recv_message(h, &m) == 0 && m.type == PROTOCOL_PROGRESS) {
+                progress++;
+                protocol_message_done(&m);
+        }
+        CHECK(progress > 0);
+        CHECK_EQ(m.type, PROTOCOL_EXITED);
+        say("%u progress messages, then %s", progress, json_object_to_json_string(m.body));
+        protocol_message_done(&m);
+        expect_launcher_exit(h, 8);
+        CHECK_EQ(snapshot_open(fd, &snap, &why), 0);
+        if (why)
+                say("snapshot: %s", why);
+        CHECK_EQ(snap.header.memory_size, 16 * MiB);
+        snapshot_close(&snap);
+}
+
+/* The whole handshake; the file size limit the launcher writes under is
+ * the reserve, and that is enough. */
+static void scenario_suspend(struct harness *h) {
+        char path[128];
+        int fd;
+
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 2));
+        send_simple(h, PROTOCOL_SUSPEND);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        check_parked(h);
+        set_fsize(h, HARNESS_RESERVE);
+        fd = snapshot_file(h, "snap", O_RDWR, path);
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
+        expect_suspended(h, fd);
+        safe_close(fd);
+        unlink(path);
+}
+
+/* A write that fails: the launcher says why, holds no copy of the file,
+ * and is neither dead of SIGXFSZ nor running: parked until told to go on,
+ * then as it was, running or paused. */
+static void suspend_fail_once(struct harness *h, int flags, uint64_t fsize, const char *paused_or_running) {
+        char path[128];
+        int fd;
+
+        send_simple(h, PROTOCOL_SUSPEND);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        set_fsize(h, fsize);
+        fd = snapshot_file(h, "snap", flags, path);
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
+        safe_close(fd);
+        expect_message(h, PROTOCOL_SUSPEND_FAILED, NULL);
+        CHECK(!launcher_holds(h, path));
+        CHECK(waitpid(h->pid, NULL, WNOHANG) == 0);
+        if (strcmp(paused_or_running, "running") == 0)
+                check_parked(h);
+        restore_fsize(h);
+        unlink(path);
+        send_simple(h, PROTOCOL_SUSPEND_ABORT);
+        expect_message(h, PROTOCOL_STATE, paused_or_running);
+}
+
+static void scenario_suspend_fail(struct harness *h) {
+        long n;
+
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 2));
+        /* Past the file size limit (a reserve too small for the RAM). */
+        suspend_fail_once(h, O_RDWR, 64 * 1024, "running");
+        n = console_last_count(h);
+        CHECK(wait_count(h, n + 2));
+        say("went on counting: %ld", console_last_count(h));
+        /* Paused first, then a file it cannot write: paused afterwards. */
+        send_simple(h, PROTOCOL_PAUSE);
+        expect_message(h, PROTOCOL_STATE, "paused");
+        suspend_fail_once(h, O_RDONLY, HARNESS_RESERVE, "paused");
+        send_simple(h, PROTOCOL_UNPAUSE);
+        expect_message(h, PROTOCOL_STATE, "running");
+        n = console_last_count(h);
+        CHECK(wait_count(h, n + 2));
+        /* Called off before any file (guestd could not make one). */
+        send_simple(h, PROTOCOL_SUSPEND);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        send_simple(h, PROTOCOL_SUSPEND_ABORT);
+        expect_message(h, PROTOCOL_STATE, "running");
+        n = console_last_count(h);
+        CHECK(wait_count(h, n + 2));
+        send_simple(h, PROTOCOL_STOP);
+        expect_exited(h, 7, "stopped by request");
+        expect_launcher_exit(h, 7);
+}
+
+/* A new connection (a restarted guestd) while the suspend waits: attach
+ * is answered with where the suspend is, not "state". */
+static int reattach(struct harness *h) {
+        int console[2], logpipe[2], r;
+
+        if (reconnect(h) < 0)
+                return -ENOTCONN;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0 || pipe2(logpipe, O_CLOEXEC) < 0)
+                return -errno;
+        int fds[2] = { console[1], logpipe[1] };
+        r = protocol_send(h->control, PROTOCOL_ATTACH, NULL, fds, 2);
+        close(console[1]);
+        close(logpipe[1]);
+        close(logpipe[0]);
+        h->console = console[0];
+        return r;
+}
+
+static void scenario_suspend_reattach(struct harness *h) {
+        char path[128];
+        long n;
+        int fd;
+
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 2));
+        send_simple(h, PROTOCOL_SUSPEND);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        CHECK_EQ(reattach(h), 0);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        check_parked(h);
+        set_fsize(h, 64 * 1024);
+        fd = snapshot_file(h, "snap", O_RDWR, path);
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
+        safe_close(fd);
+        expect_message(h, PROTOCOL_SUSPEND_FAILED, NULL);
+        CHECK_EQ(reattach(h), 0);
+        expect_message(h, PROTOCOL_SUSPEND_FAILED, NULL);
+        CHECK(!launcher_holds(h, path));
+        restore_fsize(h);
+        unlink(path);
+        send_simple(h, PROTOCOL_SUSPEND_ABORT);
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 0));
+        n = console_last_count(h);
+        CHECK(wait_count(h, n + 2));
+        say("went on counting after two reattaches: %ld", console_last_count(h));
+        /* And now a suspend that works, on this connection. */
+        send_simple(h, PROTOCOL_SUSPEND);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        set_fsize(h, HARNESS_RESERVE);
+        fd = snapshot_file(h, "snap", O_RDWR, path);
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
+        expect_suspended(h, fd);
+        safe_close(fd);
+        unlink(path);
+}
+
+/* A snapshot file that was not asked for is a protocol error. */
+static void scenario_suspend_bad(struct harness *h) {
+        char path[128];
+        int fd;
+
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        fd = snapshot_file(h, "snap", O_RDWR, path);
+        CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
+        safe_close(fd);
+        expect_exited(h, 1, "'snapshot' is not allowed now");
+        expect_launcher_exit(h, 1);
+        unlink(path);
+}
+
 /* Untimely requests are refused and the guest goes on; then garbage is a
  * protocol error that ends it. */
 static void scenario_bad(struct harness *h) {
@@ -529,6 +785,10 @@ static const struct {
         { "bad-setup", scenario_bad_setup },
         { "bad-attach", scenario_bad_attach },
         { "poweroff-signal", scenario_poweroff_signal },
+        { "suspend", scenario_suspend },
+        { "suspend-fail", scenario_suspend_fail },
+        { "suspend-reattach", scenario_suspend_reattach },
+        { "suspend-bad", scenario_suspend_bad },
 };
 
 int main(int argc, char *argv[]) {

@@ -105,7 +105,10 @@ check "it went on from where it was ($first), not from 0" [ "${first:-0}" -gt 3 
 expect_exit 0 "pause count (so the snapshot is written while guestd is down)" "${CTL_A[@]}" pause count
 ctl_a suspend count >/dev/null 2>&1 &
 susp=$!
-for _ in $(seq 100); do [ "$(guest_state a count)" != paused ] && break; sleep 0.05; done
+# Once its file exists the launcher has it (guestd makes it when the
+# launcher has parked, and hands it over at once).
+writing() { [ -e "$SNAPS/${UID_A}_count.snap.new" ] || [ -e "$SNAPS/${UID_A}_count.snap" ]; }
+for _ in $(seq 500); do writing && break; sleep 0.01; done
 daemon_kill KILL
 wait $susp 2>/dev/null
 for _ in $(seq 200); do no_launcher && break; sleep 0.1; done
