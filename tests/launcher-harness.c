@@ -580,25 +580,36 @@ static void expect_suspended(struct harness *h, int fd) {
         snapshot_close(&snap);
 }
 
-/* The whole handshake; the file size limit the launcher writes under is
- * the reserve, and that is enough. */
-static void scenario_suspend(struct harness *h) {
+/* "suspend", answered by "suspend_ready": the launcher is parked. */
+static void suspend_park(struct harness *h) {
+        send_simple(h, PROTOCOL_SUSPEND);
+        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+}
+
+/* The rest of a suspend that works: the reserve as the limit, the file,
+ * and the launcher's end with a whole snapshot in it. */
+static void suspend_write_whole(struct harness *h) {
         char path[128];
         int fd;
 
-        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
-                { CHECK(false); return; }
-        expect_message(h, PROTOCOL_STATE, "running");
-        CHECK(wait_count(h, 2));
-        send_simple(h, PROTOCOL_SUSPEND);
-        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
-        check_parked(h);
         set_fsize(h, HARNESS_RESERVE);
         fd = snapshot_file(h, "snap", O_RDWR, path);
         CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
         expect_suspended(h, fd);
         safe_close(fd);
         unlink(path);
+}
+
+/* The whole handshake; the file size limit the launcher writes under is
+ * the reserve, and that is enough. */
+static void scenario_suspend(struct harness *h) {
+        if (harness_start(h, "count.elf", COUNT_OPTIONS, false) < 0)
+                { CHECK(false); return; }
+        expect_message(h, PROTOCOL_STATE, "running");
+        CHECK(wait_count(h, 2));
+        suspend_park(h);
+        check_parked(h);
+        suspend_write_whole(h);
 }
 
 /* A write that fails: the launcher says why, holds no copy of the file,
@@ -608,8 +619,7 @@ static void suspend_fail_once(struct harness *h, int flags, uint64_t fsize, cons
         char path[128];
         int fd;
 
-        send_simple(h, PROTOCOL_SUSPEND);
-        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        suspend_park(h);
         set_fsize(h, fsize);
         fd = snapshot_file(h, "snap", flags, path);
         CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
@@ -646,8 +656,7 @@ static void scenario_suspend_fail(struct harness *h) {
         n = console_last_count(h);
         CHECK(wait_count(h, n + 2));
         /* Called off before any file (guestd could not make one). */
-        send_simple(h, PROTOCOL_SUSPEND);
-        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        suspend_park(h);
         send_simple(h, PROTOCOL_SUSPEND_ABORT);
         expect_message(h, PROTOCOL_STATE, "running");
         n = console_last_count(h);
@@ -684,8 +693,7 @@ static void scenario_suspend_reattach(struct harness *h) {
                 { CHECK(false); return; }
         expect_message(h, PROTOCOL_STATE, "running");
         CHECK(wait_count(h, 2));
-        send_simple(h, PROTOCOL_SUSPEND);
-        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
+        suspend_park(h);
         CHECK_EQ(reattach(h), 0);
         expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
         check_parked(h);
@@ -706,14 +714,8 @@ static void scenario_suspend_reattach(struct harness *h) {
         CHECK(wait_count(h, n + 2));
         say("went on counting after two reattaches: %ld", console_last_count(h));
         /* And now a suspend that works, on this connection. */
-        send_simple(h, PROTOCOL_SUSPEND);
-        expect_message(h, PROTOCOL_SUSPEND_READY, NULL);
-        set_fsize(h, HARNESS_RESERVE);
-        fd = snapshot_file(h, "snap", O_RDWR, path);
-        CHECK_EQ(protocol_send(h->control, PROTOCOL_SNAPSHOT, NULL, &fd, 1), 0);
-        expect_suspended(h, fd);
-        safe_close(fd);
-        unlink(path);
+        suspend_park(h);
+        suspend_write_whole(h);
 }
 
 /* A snapshot file that was not asked for is a protocol error. */
