@@ -27,6 +27,11 @@
  *   wrong-dir     a message guestd sends, never receives ("setup")
  *   out-of-order  "progress" while running (only allowed while suspending)
  *   fd-flood      a "state" carrying fds it must not carry
+ *   violation-bad a "violation" without its system call
+ *   supervise-fake "supervise" with two fds that are not a seccomp listener
+ *                 and a VM's statistics
+ *   mmu-set-bad   "mmu_pages_set" without its pages
+ *   poweroff-bad  "poweroff_signal" with a negative pid
  *   snapshot-keep, snapshot-drop   a suspend as a taken-over launcher goes
  *                 about it (issue 20, item 5): "suspend_ready" at once;
  *                 with the file, it writes as far past the snapshot's
@@ -155,6 +160,15 @@ static void run(const char *scenario) {
                 signal(SIGXFSZ, SIG_IGN);
         else if (strcmp(scenario, "out-of-order") == 0)
                 send_body(PROTOCOL_PROGRESS, protocol_progress_encode(&(struct protocol_progress_body) { 1, 2 }));
+        else if (strcmp(scenario, "violation-bad") == 0)
+                send_raw("{\"type\":\"violation\"}", 20, NULL, 0);
+        else if (strcmp(scenario, "supervise-fake") == 0) {
+                int fds[2] = { STDERR_FILENO, STDERR_FILENO };
+                send_raw("{\"type\":\"supervise\"}", 20, fds, 2);
+        } else if (strcmp(scenario, "mmu-set-bad") == 0)
+                send_raw("{\"type\":\"mmu_pages_set\"}", 24, NULL, 0);
+        else if (strcmp(scenario, "poweroff-bad") == 0)
+                send_raw("{\"type\":\"poweroff_signal\",\"pid\":-1,\"uid\":0}", 43, NULL, 0);
         else if (strcmp(scenario, "fd-flood") == 0) {
                 int fds[8];
                 for (size_t i = 0; i < ELEMENTSOF(fds); i++)

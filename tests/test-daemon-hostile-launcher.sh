@@ -28,7 +28,8 @@ bus_whole() {
 }
 
 # --- each malformed message ends its launcher as a protocol error
-for s in error-long error-forge error-utf8 exit-utf8 exit-escape asked-forge oversized garbage no-type wrong-dir out-of-order fd-flood; do
+for s in error-long error-forge error-utf8 exit-utf8 exit-escape asked-forge oversized garbage no-type wrong-dir out-of-order fd-flood \
+        violation-bad supervise-fake mmu-set-bad poweroff-bad; do
         expect_exit 0 "A creates h-$s" "${CTL_A[@]}" create "h-$s" --kernel "$G/hello.elf" --memory 16 --cmdline "hostile=$s"
         # The Start may be answered before or after the launcher's misstep.
         expect_exit 0 "A starts h-$s (it says 'running' first)" "${CTL_A[@]}" start "h-$s"
@@ -53,7 +54,7 @@ daemon_stop
 daemon_start
 check "no record was ignored at start" no_line "ignoring it" "$DTMP/guestd.log"
 expect_exit 0 "A's list after the restart" "${CTL_A[@]}" list --json
-check "A still has all 12 guests" [ "$(json 'len(d)' <"$TMP/out")" = 12 ]
+check "A still has all 16 guests" [ "$(json 'len(d)' <"$TMP/out")" = 16 ]
 
 # --- floods: B's calls are answered meanwhile, the log stays bounded
 expect_exit 0 "B creates bystander" "${CTL_B[@]}" create bystander --kernel "$G/hello.elf" --memory 16
