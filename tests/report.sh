@@ -18,7 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 status=0
 TESTS="test-launcher-hostile test-daemon-hostile test-daemon-hostile-bus test-daemon-sandbox test-daemon-concurrency
 test-daemon-availability test-daemon-stop test-daemon-confidentiality test-daemon-forged-signals test-daemon-hostile-launcher
-test-daemon-polkit"
+test-daemon-polkit test-daemon-snapshot-bound"
 run() { # run NAME: the test's full output in $TMP/NAME.log
         echo "report: running tests/$1.sh" >&2
         B=$B bash "tests/$1.sh" >"$TMP/$1.log" 2>&1
@@ -73,7 +73,7 @@ make --no-print-directory fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$TMP/fuzz.log" 2>&
         echo "|---|---|---|"
         echo "| a local user on the bus | guestd's methods and properties; signals they send or forge; paths they name | \`test-daemon-hostile-bus\` ($(verdict test-daemon-hostile-bus)), \`test-daemon-forged-signals\` ($(verdict test-daemon-forged-signals)): forged PrepareForShutdown and NameOwnerChanged, \`test-daemon-confidentiality\` ($(verdict test-daemon-confidentiality)), \`test-daemon-availability\` ($(verdict test-daemon-availability)), \`test-daemon-stop\` ($(verdict test-daemon-stop)), \`test-daemon-concurrency\` ($(verdict test-daemon-concurrency)); unit: \`test-open-as-caller\` (magic links, guestd's fds), \`test-bus-sender\`, \`test-config\` |"
         echo "| a user with polkit's manage | other users' guests, created for any uid, root's included | \`test-daemon-polkit\` ($(verdict test-daemon-polkit)): a guest created for root naming root's files is opened with the admin's rights and refused |"
-        echo "| a launcher taken over by its guest | the launcher protocol, its stderr, the snapshot file it writes | \`test-daemon-hostile-launcher\` ($(verdict test-daemon-hostile-launcher), $(checks test-daemon-hostile-launcher) checks; \`tests/hostile-launcher.c\`: oversized, non-UTF-8 and control-character texts, malformed, out-of-order and fd-carrying messages, floods, an unaccountable launcher), \`test-daemon-sandbox\` ($(verdict test-daemon-sandbox)); unit: \`test-protocol\`, \`test-guest\` (record bounds), \`test-launcher-log\`; fuzz: protocol, snapshot |"
+        echo "| a launcher taken over by its guest | the launcher protocol, its stderr, the snapshot file it writes | \`test-daemon-hostile-launcher\` ($(verdict test-daemon-hostile-launcher), $(checks test-daemon-hostile-launcher) checks; \`tests/hostile-launcher.c\`: oversized, non-UTF-8 and control-character texts, malformed, out-of-order and fd-carrying messages, floods, an unaccountable launcher), \`test-daemon-snapshot-bound\` ($(verdict test-daemon-snapshot-bound): a snapshot written past its reserve, a launcher that keeps the file), \`test-daemon-sandbox\` ($(verdict test-daemon-sandbox)); unit: \`test-protocol\`, \`test-guest\` (record bounds), \`test-launcher-log\`; fuzz: protocol, snapshot |"
         echo "| a hostile guest | its emulated devices, its console bytes | \`test-launcher-hostile\` ($(verdict test-launcher-hostile)), \`test-daemon-hostile\` ($(verdict test-daemon-hostile)); fuzz: virtqueue |"
         echo
         echo "### The class sweep behind issue 20"
