@@ -34,7 +34,10 @@
 # initramfs's /init, tests/vm/init, sets that up), so the command runs in
 # the same tree, with the same programs, as root, in the same directory,
 # with the same environment. Nothing it writes reaches the host except its
-# output. Build on the host: compiling under TCG is slow.
+# output. The tree may be anywhere (/tmp, /run, a name with spaces): the
+# VM's init binds the command's directory at its own path before the
+# VM's /run is mounted or its systemd empties /tmp (tests/vm/init); only
+# a name with a newline in it is refused. Build on the host: compiling under TCG is slow.
 #
 # The command's stdout and stderr come back as it runs, and its exit status
 # is this script's. When the VM itself fails (the kernel panics, it hangs
@@ -278,6 +281,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 mkdir "$work/io"
+# The command's directory, for the VM's init: it keeps that directory
+# visible whatever the VM's boot mounts or empties (tests/vm/init).
+[[ $PWD != *$'\n'* ]] || vm_fail "the current directory's name has a newline in it: the VM cannot be told where to run"
+printf '%s' "$PWD" >"$work/io/cwd"
 : >"$work/io/stdout"
 : >"$work/io/stderr"
 : >"$work/console.log"
