@@ -57,7 +57,7 @@ LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCO
 LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 
-.PHONY: all check check-vm check-unit check-integration check-linux demo bench bench-suspend bench-pagetables report install uninstall deb clean deps help fuzz guests
+.PHONY: all check check-smoke check-vm check-unit check-integration check-linux demo bench bench-suspend bench-pagetables report install uninstall deb clean deps help fuzz guests
 all: deps-check programs guests
 
 # ---------------------------------------------------------------- deps
@@ -172,6 +172,14 @@ TEST_HELPERS := $(B)/tests/launcher-harness $(B)/tests/bus-call $(B)/tests/bus-w
 check: all $(UNIT_BINS) $(TEST_HELPERS) $(REPLAY_BINS) $(DEB_FILE)
 	@B=$(B) tests/run-tests.sh $(UNIT_BINS)
 
+# The smoke suite: every unit test (those that start guests in the nested
+# test VM where /dev/kvm is missing) and a few integration tests that
+# start real guests through the real daemon and CLI, in one boot. CI runs
+# it with the second compiler (clang), the whole suite with gcc (.ci/run).
+SMOKE_TESTS ?= test-launcher-exits test-launcher-devices test-launcher-suspend test-daemon-lifecycle
+check-smoke: all $(UNIT_BINS) $(TEST_HELPERS)
+	@B=$(B) ONLY="$(SMOKE_TESTS)" tests/run-tests.sh $(UNIT_BINS)
+
 # The unit tests that need neither KVM nor a bus (debian/rules runs these).
 check-unit: $(UNIT_BINS)
 	@B=$(B) tests/run-tests.sh --units-only $(UNIT_BINS)
@@ -278,6 +286,7 @@ help:
 	@echo "make deps       install missing Debian packages"
 	@echo "make check      run the whole test suite (unit + integration)"
 	@echo "make check-unit the unit tests that need neither KVM nor a bus"
+	@echo "make check-smoke  every unit test and a few guest tests (SMOKE_TESTS), one VM boot"
 	@echo "make check-vm   the tests that start guests, in the nested test VM (tests/vm/)"
 	@echo "make check-linux  build a tiny Linux kernel and boot it"
 	@echo "make demo       boot the demo guest"

@@ -21,7 +21,8 @@
 # systemd-host": they install and purge the package) run only in a boot of
 # the nested test VM with the host's systemd as its PID 1, never on the
 # machine itself, whatever it has. Environment: B
-# (required), ONLY=PATTERN (integration tests whose path contains it),
+# (required), ONLY="PATTERN..." (integration tests whose path contains
+# one of these words; make check-smoke),
 # V=1, GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options),
 # GUESTD_SKIP_SYSTEMD_HOST=REASON (the systemd-host tests are counted as
 # skipped, with REASON: .ci/run's clang suite, since they install the
@@ -144,7 +145,11 @@ vm_shadow_tests=0 vm_systemd_tests=0 vm_routed=() vm_routed_why=()
 for t in tests/test-*.sh; do
         [ $units_only = 1 ] && break
         [ -e "$t" ] || continue
-        [ -n "${ONLY:-}" ] && [[ "$t" != *"$ONLY"* ]] && continue
+        if [ -n "${ONLY:-}" ]; then
+                picked=0
+                for pat in $ONLY; do [[ "$t" == *"$pat"* ]] && picked=1; done
+                [ $picked = 1 ] || continue
+        fi
         # In the VM for what this host lacks: only those it was sent.
         [ -n "${GUESTD_VM_ONLY:-}" ] && [[ " $GUESTD_VM_ONLY " != *" $t "* ]] && continue
         if needs_systemd_host "$t"; then
