@@ -69,12 +69,13 @@ all: deps-check programs guests
 # acpica-tools: iasl, which launcher/test-acpi runs on the ACPI tables.
 # dpkg-dev, debhelper, lintian: make deb. groff-base: tests/test-manpages.sh.
 # zsh, fish: tests/test-completion.sh runs their completions.
+# universal-ctags: tests/test-structure.sh (function lengths).
 # systemd-container (machined, machinectl), polkitd: tests/test-systemd-host.sh,
 # in the nested VM that boots this machine's own systemd.
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev zlib1g-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
 	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd acpica-tools \
-	dpkg-dev debhelper lintian groff-base zsh fish systemd-container polkitd
+	dpkg-dev debhelper lintian groff-base zsh fish systemd-container polkitd universal-ctags
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
