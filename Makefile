@@ -40,7 +40,7 @@ MODPROBEDIR ?= /usr/lib/modprobe.d
 CFLAGS ?= -O2 -g
 WERROR ?= 0
 WARNFLAGS := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
-BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon -Ipolicy
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon
 ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
 # Libraries from Debian's -dev packages, found with pkg-config.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd json-c libcap-ng libseccomp zlib 2>/dev/null)
@@ -90,7 +90,7 @@ deps-check:
 NOT_LIB := $(wildcard */test-*.c */*/test-*.c */fuzz-*.c */*/fuzz-*.c) launcher/main.c daemon/main.c
 COMMON_SRC := $(filter-out $(NOT_LIB),$(wildcard common/*.c))
 KMOD_SRC := $(filter-out $(NOT_LIB),$(wildcard kmod/*.c))
-LAUNCHER_SRC := $(filter-out $(NOT_LIB),$(wildcard launcher/*.c launcher/devices/*.c policy/*.c))
+LAUNCHER_SRC := $(filter-out $(NOT_LIB),$(wildcard launcher/*.c launcher/devices/*.c))
 DAEMON_SRC := $(filter-out $(NOT_LIB),$(wildcard daemon/*.c))
 CLI_SRC := $(filter-out $(NOT_LIB),$(wildcard cli/*.c))
 
@@ -118,10 +118,10 @@ $(B)/guestctl: $(call obj,$(CLI_SRC)) $(B)/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_CLI)
 
 # ---------------------------------------------------------------- unit tests
-UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c policy/test-*.c daemon/test-*.c cli/test-*.c)
+UNIT_SRC := $(wildcard common/test-*.c kmod/test-*.c launcher/test-*.c launcher/devices/test-*.c daemon/test-*.c cli/test-*.c)
 UNIT_BINS := $(patsubst %.c,$(B)/unit/%,$(notdir $(UNIT_SRC)))
 UNIT_LIBS := $(B)/liblauncher.a $(if $(DAEMON_SRC),$(B)/libdaemon.a) $(B)/libkmod.a $(B)/libcommon.a
-vpath test-%.c common kmod launcher launcher/devices policy daemon cli
+vpath test-%.c common kmod launcher launcher/devices daemon cli
 $(B)/unit/%: $(B)/unit/%.o $(UNIT_LIBS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 $(B)/unit/%.o: %.c

@@ -32,6 +32,8 @@
 #include <termios.h>
 
 #include "bus-api.h"
+#include "guest-properties.h"
+#include "guest-limits.h"
 #include "log.h"
 #include "util.h"
 #include "version.h"
@@ -49,7 +51,7 @@ enum {
 static const char *arg_bus_address;
 static bool arg_json;
 static const char *arg_kernel, *arg_initrd, *arg_cmdline;
-static uint64_t arg_memory_mib = 64, arg_vcpus = 1;
+static uint64_t arg_memory_mib = GUEST_MEMORY_MIB_DEFAULT, arg_vcpus = GUEST_VCPUS_DEFAULT;
 static int arg_acpi = -1, arg_cmdline_devices = -1; /* -1: guestd's default */
 static char **arg_disks;
 static size_t arg_n_disks;
@@ -543,30 +545,22 @@ bad:
         return GUESTCTL_EXIT_FAIL;
 }
 
-/* Property names as JSON keys: snake case, units where the name hides them. */
-static const struct {
-        const char *property, *json, *label;
-} property_table[] = {
-        { "Name", "name", "Name" },
-        { "Owner", "owner", "Owner" },
-        { "State", "state", "State" },
-        { "StateReason", "state_reason", "Reason" },
-        { "Memory", "memory_mib", "Memory" },
-        { "VCpus", "vcpus", "vCPUs" },
-        { "Config", "config", "Config" },
-        { "SnapshotSize", "snapshot_bytes", "Snapshot" },
-        { "PageTableCap", "page_table_cap", "Page tables" },
-        { "PageTableCapInForce", "page_table_cap_in_force", "Page tables" },
-        { "PageTableShare", "page_table_share", "Page tables" },
-        { "PageTablesInUse", "page_tables_bytes", "Page tables" },
-        { "PageTablesRecycled", "page_tables_recycled_per_s", "Page tables" },
-};
-
+/* Property names as JSON keys and column labels: the one table of
+ * common/guest-properties.h; a name not in it stays as it is. */
 static const char *property_json_key(const char *property, bool label) {
-        for (size_t i = 0; i < ELEMENTSOF(property_table); i++)
-                if (strcmp(property_table[i].property, property) == 0)
-                        return label ? property_table[i].label : property_table[i].json;
-        return property;
+        const struct guest_property_info *p = guest_property_find(property);
+
+        if (!p)
+                return property;
+        return label ? p->label : p->json;
+}
+
+/* The column label of a JSON key from the table; the key itself if none. */
+static const char *json_key_label(const char *key) {
+        for (size_t i = 0; i < GUEST_PROPERTIES_MAX; i++)
+                if (strcmp(guest_properties[i].json, key) == 0)
+                        return guest_properties[i].label;
+        return key;
 }
 
 /* One variant of a basic type as a JSON value; NULL (skipped) otherwise. */
@@ -746,19 +740,13 @@ static int verb_status(int argc, char **argv) {
         }
         size_t width = strlen("Cmdline");
         json_object_object_foreach(o, key, value) {
-                const char *label = key;
-                for (size_t i = 0; i < ELEMENTSOF(property_table); i++)
-                        if (strcmp(property_table[i].json, key) == 0)
-                                label = property_table[i].label;
+                const char *label = json_key_label(key);
                 if (strcmp(key, "object") != 0 && value != config)
                         width = MAX(width, strlen(label));
         }
         json_object_object_foreach(o, key2, value2) {
-                const char *label = key2;
+                const char *label = json_key_label(key2);
                 char buf[32];
-                for (size_t i = 0; i < ELEMENTSOF(property_table); i++)
-                        if (strcmp(property_table[i].json, key2) == 0)
-                                label = property_table[i].label;
                 if (strcmp(key2, "object") == 0)
                         continue;
                 if (strncmp(key2, "page_table", 10) == 0) {
@@ -800,7 +788,7 @@ static int verb_start(int argc, char **argv) {
 /* Stop waits for the guest to shut down (up to the policy's
  * timeouts.stop, at most an hour) and the launcher to end: longer than
  * the bus's default 25 s. The answer says how it ended. */
-#define STOP_CALL_USEC ((3600ULL + 120) * 1000000)
+#define STOP_CALL_USEC ((GUEST_TIMEOUT_MAX_S + 120ULL) * 1000000)
 
 static int verb_stop(int argc, char **argv) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -1331,7 +1319,8 @@ static const struct verb verbs[] = {
         { "create", verb_create, 1, 1, OPT_CREATE | OPT_JSON,
           "create NAME --kernel FILE [--initrd FILE] [--cmdline STRING] [--memory MiB] [--vcpus N] [--disk FILE[,ro][,id=ID]]... "
           "[--[no-]acpi] [--[no-]cmdline-devices]",
-          "Define a guest (memory defaults to 64 MiB, vCPUs to 1; relative paths are taken from the current directory). The "
+          "Define a guest (memory defaults to " STRINGIFY(GUEST_MEMORY_MIB_DEFAULT) " MiB, vCPUs to " STRINGIFY(GUEST_VCPUS_DEFAULT)
+          "; relative paths are taken from the current directory). The "
           "guest has ACPI tables, where distribution kernels find their disks and the power button that stop presses; "
           "--no-acpi: none (--acpi: the default, said). --cmdline-devices: the disks on the kernel command line too (virtio_mmio.device=, for kernels "
           "built to find them there); the default without ACPI, and never both off." },
@@ -1358,7 +1347,8 @@ static const struct verb verbs[] = {
           "stdin is typed, and guestctl leaves once stdin has ended and the guest has said nothing for --idle milliseconds "
           "(default 1000; 0: until the guest stops)." },
         { "log", verb_log, 1, 1, OPT_JSON | OPT_RAW, "log NAME [--json] [--raw]",
-          "Print the last 64 KiB the guest wrote to its console. On a terminal, control characters (escape sequences) and "
+          "Print the last " STRINGIFY(GUEST_CONSOLE_LOG_KIB) " KiB the guest wrote to its console. On a terminal, control "
+          "characters (escape sequences) and "
           "bytes that are not UTF-8 are shown escaped (\\x1b), lines and tabs kept; --raw: the bytes as they are." },
         { "quota", verb_quota, 0, 0, OPT_JSON, "quota [--json]",
           "Show your limits and what you use of them, and the host's page-table budget." },

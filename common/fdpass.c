@@ -6,10 +6,6 @@
 #include "fdpass.h"
 #include "util.h"
 
-/* The most fds one packet carries anywhere in the project (protocol.h's
- * PROTOCOL_MAX_FDS); the kernel's own limit is 253. */
-#define FDPASS_MAX_FDS 96
-
 ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, int flags) {
         union {
                 struct cmsghdr header;

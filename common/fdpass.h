@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The most fds one packet carries anywhere in the project (a launcher's
+ * "setup" the most: protocol.h); the kernel's own limit is 253. */
+#define FDPASS_MAX_FDS 96
+
 /* Sends buf[0..len) with fds[0..n_fds) (MSG_NOSIGNAL and flags), retrying
  * on EINTR. Returns the bytes sent or -errno. */
 ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, int flags);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fuzz-protocol.c: libFuzzer target for the launcher protocol decoder
- * (protocol_decode(), the checks protocol_recv() makes on every packet).
+ * (protocol_decode(), the checks protocol_recv() makes on every packet)
+ * and the typed bodies' decoders (setup's round trip through its encoder).
  * The first byte picks the direction and how many fds "came" with the
  * packet; the rest is the packet. A message that decodes must have a
  * known type and a "type" field naming it, and a typed field read from it
@@ -15,6 +16,41 @@
 #include "protocol-body.h"
 #include "protocol.h"
 
+/* A setup that decodes is within every bound of guest-limits.h, counts
+ * the fds that came, and comes back the same through its encoder. */
+static void check_setup(struct json_object *body, size_t n_fds) {
+        struct protocol_setup_body b, again;
+        struct json_object *encoded;
+        char *why = NULL;
+
+        if (protocol_setup_decode(body, n_fds, &b, &why) < 0) {
+                free(why); /* NULL only without memory */
+                return;
+        }
+        FUZZ_ASSERT(why == NULL);
+        FUZZ_ASSERT(b.guest && *b.guest && strlen(b.guest) <= GUEST_NAME_MAX);
+        FUZZ_ASSERT(b.memory_mib >= GUEST_MEMORY_MIB_MIN && b.memory_mib <= GUEST_MEMORY_MIB_MAX && b.memory_mib % 2 == 0);
+        FUZZ_ASSERT(b.vcpus >= 1 && b.vcpus <= GUEST_VCPUS_MAX);
+        FUZZ_ASSERT(b.cmdline && strlen(b.cmdline) <= GUEST_CMDLINE_MAX(0));
+        FUZZ_ASSERT(!(b.resume && b.initrd));
+        FUZZ_ASSERT(!b.test_violation || protocol_test_violation_known(b.test_violation));
+        FUZZ_ASSERT(b.n_disks <= GUEST_MAX_DISKS && protocol_setup_n_fds(&b) == n_fds);
+        for (size_t i = 0; i < b.n_disks; i++)
+                FUZZ_ASSERT(b.disks[i].id && strlen(b.disks[i].id) <= GUEST_DISK_ID_MAX);
+
+        encoded = protocol_setup_encode(&b);
+        if (!encoded)
+                return;
+        FUZZ_ASSERT(protocol_setup_decode(encoded, n_fds, &again, NULL) == 0);
+        FUZZ_ASSERT(strcmp(again.guest, b.guest) == 0 && again.memory_mib == b.memory_mib && again.vcpus == b.vcpus &&
+                    strcmp(again.cmdline, b.cmdline) == 0 && again.initrd == b.initrd && again.resume == b.resume &&
+                    again.acpi == b.acpi && again.cmdline_devices == b.cmdline_devices && again.n_disks == b.n_disks);
+        FUZZ_ASSERT(!again.test_violation == !b.test_violation &&
+                    (!b.test_violation || strcmp(again.test_violation, b.test_violation) == 0));
+        for (size_t i = 0; i < b.n_disks; i++)
+                FUZZ_ASSERT(again.disks[i].read_only == b.disks[i].read_only && strcmp(again.disks[i].id, b.disks[i].id) == 0);
+        json_object_put(encoded);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         enum protocol_direction dir;
@@ -46,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) protocol_get_bool(body, "initrd", &b);
         /* The typed decoders, each on whatever the body holds: a success
          * must give what the protocol promises. */
+        check_setup(body, n_fds);
         {
                 struct protocol_state_body st;
                 struct protocol_exited_body ex;

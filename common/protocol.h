@@ -14,8 +14,10 @@
  *
  * Messages (D = daemon, L = launcher):
  *   setup    D->L  the machine: body {guest, memory_mib, vcpus, cmdline,
- *                  initrd (bool), disks: [{read_only, id}], resume
- *                  (bool, optional: false)}; fds, in order: /dev/kvm,
+ *                  initrd (bool), disks: [{read_only, id}], and optional
+ *                  (false, absent) resume, acpi, cmdline_devices (bool)
+ *                  and test_violation (string); struct
+ *                  protocol_setup_body has the bounds}; fds, in order: /dev/kvm,
  *                  kernel, initrd (if any), disk 0..n-1, console (a stream
  *                  socket), listen (a listening unix socket on which a
  *                  restarted daemon reconnects). With resume true the
@@ -111,13 +113,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fdpass.h"
+
 #define PROTOCOL_MAX_MESSAGE (64 * 1024)
 /* The longest text a launcher may send (an error, an exit reason, how
  * a shutdown was asked): guestd logs it, keeps it in the guest record
  * and puts it on the bus. Texts are also valid UTF-8 without control
  * characters (protocol-body.c); anything else is a malformed message. */
 #define PROTOCOL_TEXT_MAX 512
-#define PROTOCOL_MAX_FDS 96
+#define PROTOCOL_MAX_FDS FDPASS_MAX_FDS
 
 enum protocol_type {
         PROTOCOL_SETUP,

@@ -3,6 +3,8 @@
  * what a well-formed message looks like after the trip, and that every
  * kind of malformed packet is refused with its fds closed. */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -560,7 +562,275 @@ static void test_suspend_messages(void) {
         }
 }
 
+/* ---------------------------------------------------------------- setup */
+
+/* The smallest setup guestd or tests/launcher-harness sends. */
+static struct json_object *setup_base(void) {
+        return body_of("{\"type\":\"setup\",\"guest\":\"g\",\"memory_mib\":16,\"vcpus\":1,\"cmdline\":\"\","
+                       "\"initrd\":false,\"disks\":[]}");
+}
+
+/* Sets key to the JSON text value (NULL: removes it). */
+static void setup_set(struct json_object *o, const char *key, const char *value) {
+        if (!value)
+                json_object_object_del(o, key);
+        else if (strcmp(value, "null") == 0)
+                json_object_object_add(o, key, NULL); /* json-c's null */
+        else
+                json_object_object_add(o, key, body_of(value));
+}
+
+/* n disks, each {"read_only": false, "id": "dN"}. */
+static void setup_set_disks(struct json_object *o, size_t n) {
+        struct json_object *a = json_object_new_array();
+        for (size_t i = 0; i < n; i++) {
+                char text[64];
+                snprintf(text, sizeof(text), "{\"read_only\":%s,\"id\":\"d%zu\"}", i % 2 ? "true" : "false", i);
+                json_object_array_add(a, body_of(text));
+        }
+        json_object_object_add(o, "disks", a);
+}
+
+/* Decodes o with the fds it asks for (as far as it is well-formed) plus
+ * extra_fds; on a refusal checks that the sentence names want. Puts o. */
+static int setup_decode_expect(struct json_object *o, int extra_fds, const char *want) {
+        struct json_object *v, *disks;
+        struct protocol_setup_body b;
+        size_t n_fds = 4;
+        char *why = (char *) "unset";
+        int r;
+
+        if (json_object_object_get_ex(o, "initrd", &v) && json_object_get_boolean(v))
+                n_fds++;
+        if (json_object_object_get_ex(o, "disks", &disks) && json_object_is_type(disks, json_type_array))
+                n_fds += json_object_array_length(disks);
+        r = protocol_setup_decode(o, n_fds + extra_fds, &b, &why);
+        if (r == 0)
+                CHECK(why == NULL);
+        else if (!why || !want || !strstr(why, want)) {
+                fprintf(stderr, "setup refused with \"%s\", wanted \"%s\"\n", why, want);
+                CHECK(false);
+        }
+        free(why);
+        json_object_put(o);
+        return r;
+}
+
+/* One field of the smallest setup set to value: 0 or -EBADMSG naming want. */
+static int setup_field(const char *key, const char *value, const char *want) {
+        struct json_object *o = setup_base();
+        setup_set(o, key, value);
+        return setup_decode_expect(o, 0, want);
+}
+
+/* A string of n bytes of c, as JSON. */
+static char *json_string_of(size_t n, char c) {
+        char *s = malloc(n + 3);
+        CHECK(s != NULL);
+        s[0] = '"';
+        memset(s + 1, c, n);
+        s[n + 1] = '"';
+        s[n + 2] = 0;
+        return s;
+}
+
+/* One field of the smallest setup set to a value (NULL: left out), and
+ * what the refusal names (NULL: accepted). */
+static const struct setup_field_case {
+        const char *key, *value, *want;
+} setup_field_cases[] = {
+        { "guest", "\"\"", "'guest'" },
+        { "guest", "\"a\\nb\"", "'guest'" },
+        { "guest", "\"a\\u0000b\"", "'guest'" },
+        { "guest", "7", "'guest'" },
+        { "guest", NULL, "'guest'" },
+        /* memory_mib: even, GUEST_MEMORY_MIB_MIN to GUEST_MEMORY_MIB_MAX (2^20). */
+        { "memory_mib", "2", NULL },
+        { "memory_mib", "1048576", NULL },
+        { "memory_mib", "1048578", "'memory_mib'" },
+        { "memory_mib", "0", "'memory_mib'" },
+        { "memory_mib", "3", "'memory_mib'" },
+        { "memory_mib", "-2", "'memory_mib'" },
+        { "memory_mib", "16.0", "'memory_mib'" },
+        { "memory_mib", "\"16\"", "'memory_mib'" },
+        { "memory_mib", "18446744073709551615", "'memory_mib'" },
+        { "memory_mib", NULL, "'memory_mib'" },
+        /* vcpus: 1 to GUEST_VCPUS_MAX. */
+        { "vcpus", STRINGIFY(GUEST_VCPUS_MAX), NULL },
+        { "vcpus", "65", "'vcpus'" },
+        { "vcpus", "0", "'vcpus'" },
+        { "vcpus", "true", "'vcpus'" },
+        { "vcpus", NULL, "'vcpus'" },
+        { "cmdline", "[]", "'cmdline'" },
+        { "cmdline", NULL, "'cmdline'" },
+        /* The booleans: initrd required, the others optional. */
+        { "initrd", "true", NULL },
+        { "initrd", "0", "'initrd'" },
+        { "initrd", NULL, "'initrd'" },
+        { "resume", "false", NULL },
+        { "resume", "1", "'resume'" },
+        { "acpi", "\"yes\"", "'acpi'" },
+        { "cmdline_devices", "null", "'cmdline_devices'" },
+        { "test_violation", "\"reboot\"", "'test_violation'" },
+        { "test_violation", "false", "'test_violation'" },
+        /* disks: each {read_only, id}, the id at most GUEST_DISK_ID_MAX bytes. */
+        { "disks", "[{\"read_only\":false,\"id\":\"12345678901234567890\"}]", NULL },
+        { "disks", "[{\"read_only\":false,\"id\":\"123456789012345678901\"}]", "disk 0" },
+        { "disks", "[{\"read_only\":false}]", "disk 0" },
+        { "disks", "[{\"id\":\"x\"}]", "disk 0" },
+        { "disks", "[{\"read_only\":\"no\",\"id\":\"x\"}]", "disk 0" },
+        { "disks", "[{\"read_only\":false,\"id\":\"x\"},[]]", "disk 1" },
+        { "disks", "[{\"read_only\":false,\"id\":\"x\",\"path\":\"/etc\"}]", "'path' in a disk" },
+        { "disks", "{}", "'disks'" },
+        { "disks", NULL, "'disks'" },
+        /* Unknown keys, shown escaped. */
+        { "kernel", "\"/boot/vmlinuz\"", "unknown key 'kernel' in setup" },
+        { "a\nb", "1", "unknown key 'a\\nb'" },
+};
+
+/* The setup body through its encoder and decoder over a real socket with
+ * its fds, and what guestd sends today. */
+static void test_setup_round_trip(void) {
+        struct protocol_setup_body in = {
+                .guest = "web-1", .memory_mib = 2048, .vcpus = 4, .cmdline = "console=ttyS0 quiet", .initrd = true,
+                .acpi = true, .cmdline_devices = true, .test_violation = "open", .n_disks = 2,
+                .disks = { { false, "root" }, { true, "" } },
+        }, out;
+        struct protocol_message m;
+        int sv[2], null_fd, fds[16];
+        char *why = NULL;
+
+        make_pair(sv);
+        null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        CHECK_EQ(protocol_setup_n_fds(&in), 7);
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                fds[i] = null_fd;
+        {
+                struct json_object *o = protocol_setup_encode(&in);
+                CHECK(o != NULL);
+                CHECK_EQ(protocol_send(sv[1], PROTOCOL_SETUP, o, fds, protocol_setup_n_fds(&in)), 0);
+                json_object_put(o);
+        }
+        CHECK_EQ(protocol_recv(sv[0], PROTOCOL_TO_LAUNCHER, &m), 0);
+        CHECK_EQ(protocol_setup_decode(m.body, m.n_fds, &out, &why), 0);
+        CHECK(why == NULL);
+        CHECK(strcmp(out.guest, "web-1") == 0 && out.memory_mib == 2048 && out.vcpus == 4 &&
+              strcmp(out.cmdline, "console=ttyS0 quiet") == 0);
+        CHECK(out.initrd && !out.resume && out.acpi && out.cmdline_devices && strcmp(out.test_violation, "open") == 0);
+        CHECK(out.n_disks == 2 && !out.disks[0].read_only && strcmp(out.disks[0].id, "root") == 0 && out.disks[1].read_only &&
+              strcmp(out.disks[1].id, "") == 0);
+        CHECK_EQ(protocol_setup_decode(m.body, m.n_fds - 1, &out, &why), -EBADMSG);
+        CHECK(why && strstr(why, "want 7"));
+        free(why);
+        CHECK_EQ(protocol_setup_decode(m.body, m.n_fds + 1, &out, NULL), -EBADMSG);
+        protocol_message_done(&m);
+
+        /* Resuming, no test violation, no disks: the optional fields as
+         * absent and as false read the same. */
+        in = (struct protocol_setup_body) { .guest = "g", .memory_mib = 2, .vcpus = 1, .cmdline = "", .resume = true };
+        {
+                struct json_object *o = protocol_setup_encode(&in);
+                CHECK(o != NULL);
+                CHECK_EQ(protocol_setup_decode(o, 4, &out, NULL), 0);
+                CHECK(out.resume && !out.initrd && !out.acpi && !out.cmdline_devices && !out.test_violation && out.n_disks == 0);
+                json_object_put(o);
+        }
+        in.n_disks = GUEST_MAX_DISKS + 1;
+        CHECK(protocol_setup_encode(&in) == NULL);
+        CHECK_EQ(setup_decode_expect(setup_base(), 0, NULL), 0);
+
+        /* What guestd's start_setup() builds by hand today. */
+        CHECK_EQ(setup_decode_expect(body_of("{\"type\":\"setup\",\"guest\":\"a.b_c-9\",\"memory_mib\":64,\"vcpus\":2,"
+                                             "\"cmdline\":\"console=ttyS0\",\"acpi\":true,\"cmdline_devices\":false,"
+                                             "\"initrd\":false,\"resume\":true,\"test_violation\":\"socket\","
+                                             "\"disks\":[{\"read_only\":true,\"id\":\"a-name-of-20-bytes..\"}]}"),
+                                     0, NULL),
+                 0);
+        close(null_fd);
+        close(sv[0]);
+        close(sv[1]);
+}
+
+/* A refusal with a sentence for every bound and every malformed field. */
+static void test_setup_bounds(void) {
+        struct protocol_setup_body out;
+
+        /* Each field at its bounds, and malformed (the table). */
+        for (size_t i = 0; i < ELEMENTSOF(setup_field_cases); i++) {
+                const struct setup_field_case *t = &setup_field_cases[i];
+                if (setup_field(t->key, t->value, t->want) != (t->want ? -EBADMSG : 0)) {
+                        fprintf(stderr, "setup with %s = %s: wrong verdict\n", t->key, t->value ? t->value : "(none)");
+                        CHECK(false);
+                }
+        }
+
+        /* guest: at most GUEST_NAME_MAX bytes. */
+        {
+                _cleanup_free_ char *longest = json_string_of(GUEST_NAME_MAX, 'n'), *too_long = json_string_of(GUEST_NAME_MAX + 1, 'n');
+                CHECK_EQ(setup_field("guest", longest, NULL), 0);
+                CHECK_EQ(setup_field("guest", too_long, "'guest'"), -EBADMSG);
+        }
+
+        /* cmdline: GUEST_CMDLINE_MAX of the disks the launcher puts on it. */
+        {
+                _cleanup_free_ char *all = json_string_of(GUEST_CMDLINE_MAX(0), 'c');
+                _cleanup_free_ char *over = json_string_of(GUEST_CMDLINE_MAX(0) + 1, 'c');
+                _cleanup_free_ char *all8 = json_string_of(GUEST_CMDLINE_MAX(GUEST_MAX_DISKS), 'c');
+                _cleanup_free_ char *over8 = json_string_of(GUEST_CMDLINE_MAX(GUEST_MAX_DISKS) + 1, 'c');
+                struct json_object *o;
+
+                CHECK_EQ(setup_field("cmdline", all, NULL), 0);
+                CHECK_EQ(setup_field("cmdline", over, "'cmdline'"), -EBADMSG);
+                /* Without ACPI the disks go on the command line. */
+                o = setup_base(), setup_set_disks(o, GUEST_MAX_DISKS), setup_set(o, "cmdline", all8);
+                CHECK_EQ(setup_decode_expect(o, 0, NULL), 0);
+                o = setup_base(), setup_set_disks(o, GUEST_MAX_DISKS), setup_set(o, "cmdline", over8);
+                CHECK_EQ(setup_decode_expect(o, 0, "at most 3711 bytes (8 disks on it)"), -EBADMSG);
+                /* With ACPI, only with cmdline_devices. */
+                o = setup_base(), setup_set_disks(o, GUEST_MAX_DISKS), setup_set(o, "cmdline", all), setup_set(o, "acpi", "true");
+                CHECK_EQ(setup_decode_expect(o, 0, NULL), 0);
+                o = setup_base(), setup_set_disks(o, GUEST_MAX_DISKS), setup_set(o, "cmdline", over8), setup_set(o, "acpi", "true"),
+                setup_set(o, "cmdline_devices", "true");
+                CHECK_EQ(setup_decode_expect(o, 0, "'cmdline'"), -EBADMSG);
+        }
+
+        /* resume takes no initrd. */
+        {
+                struct json_object *o = setup_base();
+                setup_set(o, "initrd", "true"), setup_set(o, "resume", "true");
+                CHECK_EQ(setup_decode_expect(o, 0, "no initrd"), -EBADMSG);
+        }
+
+        /* test_violation: every known one. */
+        for (size_t i = 0; protocol_test_violations[i]; i++) {
+                char text[64];
+                snprintf(text, sizeof(text), "\"%s\"", protocol_test_violations[i]);
+                CHECK_EQ(setup_field("test_violation", text, NULL), 0);
+        }
+
+        /* disks: at most GUEST_MAX_DISKS. */
+        {
+                struct json_object *o = setup_base();
+                setup_set_disks(o, GUEST_MAX_DISKS);
+                CHECK_EQ(setup_decode_expect(o, 0, NULL), 0);
+                o = setup_base();
+                setup_set_disks(o, GUEST_MAX_DISKS + 1);
+                CHECK_EQ(setup_decode_expect(o, 0, "at most 8"), -EBADMSG);
+        }
+
+        /* Unknown keys (shown escaped), and the fds. */
+        CHECK_EQ(setup_decode_expect(setup_base(), -1, "3 fds for no initrd and 0 disks: want 4"), -EBADMSG);
+        CHECK_EQ(setup_decode_expect(setup_base(), 1, "want 4"), -EBADMSG);
+        {
+                struct json_object *a = json_object_new_array();
+                CHECK_EQ(protocol_setup_decode(a, 4, &out, NULL), -EBADMSG);
+                json_object_put(a);
+        }
+}
+
 int main(void) {
+        test_setup_round_trip();
+        test_setup_bounds();
         test_type_strings();
         test_suspend_messages();
         test_bodies();

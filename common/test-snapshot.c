@@ -13,12 +13,20 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "memory.h"
 #include "snapshot.h"
 #include "test.h"
 #include "util.h"
 
 #define RAM (8 * MiB)
+
+/* Resume's RAM as the launcher maps it (launcher/memory.c,
+ * guest_memory_map_snapshot()): the snapshot's RAM image mapped
+ * privately, copy on write. A stand-in, so that common/ needs nothing of
+ * the launcher's: what is tested here is the snapshot's side. */
+static uint8_t *map_ram_privately(int fd, uint64_t offset, uint64_t size) {
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, (off_t) offset);
+        return p == MAP_FAILED ? NULL : p;
+}
 
 static int temp_file(void) {
         char path[] = "/tmp/test-snapshot.XXXXXX";
@@ -255,28 +263,27 @@ int main(void) {
 
         /* Resume's RAM, then a second suspend of the resumed guest. */
         {
-                struct guest_memory m;
+                uint8_t *ram = map_ram_privately(fd, 4096, RAM);
                 _cleanup_close_ int again = temp_file();
                 uint8_t other[4096];
                 struct snapshot s2;
 
+                CHECK(ram != NULL);
+                if (!ram)
+                        return TEST_RESULT();
                 memset(other, 0x5a, sizeof(other));
-                CHECK_EQ(guest_memory_map_snapshot(&m, fd, 4095, RAM), -EINVAL);
-                CHECK_EQ(guest_memory_map_snapshot(&m, fd, 4096, RAM + 2 * MiB), -EINVAL); /* past the file's end */
-                CHECK_EQ(guest_memory_map_snapshot(&m, fd, 4096, RAM), 0);
-                CHECK_EQ(m.fd, -EBADF);
-                CHECK(memcmp(guest_memory_ptr(&m, 1000 * 4096, 4096), page, sizeof(page)) == 0);
-                CHECK_EQ(guest_memory_write(&m, 5 * 4096, other, sizeof(other)), 0);
-                CHECK_EQ(guest_memory_write(&m, 2000 * 4096, other, sizeof(other)), 0);
+                CHECK(memcmp(ram + 1000 * 4096, page, sizeof(page)) == 0);
+                memcpy(ram + 5 * 4096, other, sizeof(other));
+                memcpy(ram + 2000 * 4096, other, sizeof(other));
                 /* The snapshot file did not change. */
                 CHECK_EQ(pread_full(fd, back, sizeof(back), 4096 + 5 * 4096), 0);
                 CHECK(memcmp(back, page, sizeof(page)) == 0);
 
                 CHECK_EQ(snapshot_writer_start(&w, again, RAM), 0);
-                CHECK_EQ(snapshot_write_memory_mapped(&w, m.host), 0);
+                CHECK_EQ(snapshot_write_memory_mapped(&w, ram), 0);
                 CHECK_EQ(w.memory_written_bytes, 4 * 4096); /* pages 0, 5, 1000, 2000 */
                 CHECK_EQ(snapshot_writer_finish(&w), 0);
-                guest_memory_destroy(&m);
+                munmap(ram, RAM);
                 CHECK_EQ(snapshot_open(again, &s2, NULL), 0);
                 snapshot_close(&s2);
                 CHECK_EQ(pread_full(again, back, sizeof(back), 4096 + 0), 0);

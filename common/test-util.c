@@ -2,6 +2,8 @@
 /* test-util.c: the shared helpers with a contract worth checking. */
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "test.h"
 
@@ -57,6 +59,31 @@ int main(void) {
         CHECK_EQ(read_up_to(p[0], buf, sizeof(buf)), 0);
         close(p[0]);
         CHECK_EQ(read_up_to(-1, buf, sizeof(buf)), -EBADF);
+
+        /* fd_is_socket: the type, and listening or not; anything else
+         * (a pipe, no fd at all) is not. */
+        {
+                int pair[2], listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+                struct sockaddr_un sa = { .sun_family = AF_UNIX }; /* autobind: an abstract name */
+
+                CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+                CHECK(fd_is_socket(pair[0], SOCK_STREAM, false));
+                CHECK(!fd_is_socket(pair[0], SOCK_STREAM, true));
+                CHECK(!fd_is_socket(pair[0], SOCK_SEQPACKET, false));
+                CHECK(listener >= 0 && bind(listener, (struct sockaddr *) &sa, sizeof(sa_family_t)) == 0 && listen(listener, 1) == 0);
+                CHECK(fd_is_socket(listener, SOCK_SEQPACKET, true));
+                CHECK(!fd_is_socket(listener, SOCK_SEQPACKET, false));
+                CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+                CHECK(!fd_is_socket(p[0], SOCK_STREAM, false));
+                CHECK(!fd_is_socket(-1, SOCK_STREAM, false));
+                close(p[0]);
+                close(p[1]);
+                close(pair[0]);
+                close(pair[1]);
+                close(listener);
+        }
+#define TEST_SIXTY_FOUR 64
+        CHECK(strcmp(STRINGIFY(TEST_SIXTY_FOUR), "64") == 0);
 
         /* set_error_message: -EINVAL, the sentence, and no crash without a
          * place to put it. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "util.h"
@@ -36,6 +37,18 @@ bool fd_is_anon_inode(int fd, const char *name) {
                 return false;
         target[n] = 0;
         return strncmp(target, "anon_inode:", 11) == 0 && strcmp(target + 11, name) == 0;
+}
+
+bool fd_is_socket(int fd, int type, bool listening) {
+        int v;
+        socklen_t len = sizeof(v);
+
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 || v != type)
+                return false;
+        len = sizeof(v);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0)
+                return false;
+        return !!v == listening;
 }
 
 ssize_t read_up_to(int fd, void *buf, size_t size) {

@@ -23,6 +23,9 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* A macro's value as a string literal: STRINGIFY(GUEST_VCPUS_MAX) is "64". */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))
 #define KiB (UINT64_C(1024))
 #define MiB (UINT64_C(1024) * 1024)
@@ -93,6 +96,9 @@ int pwrite_full(int fd, const void *buf, size_t len, uint64_t offset);
  * /proc/self/fd/N reads "anon_inode:NAME" for: "kvm-vm-stats",
  * "seccomp notify", ...): for fds another process handed us. */
 bool fd_is_anon_inode(int fd, const char *name);
+/* Whether fd is a socket of type (SOCK_STREAM, SOCK_SEQPACKET, ...) that
+ * listens, or does not: for fds another process handed us. */
+bool fd_is_socket(int fd, int type, bool listening);
 /* Parse a decimal unsigned integer with range check; -EINVAL/-ERANGE. */
 int safe_atou64(const char *s, uint64_t *ret);
 

@@ -16,11 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GUEST_NAME_MAX 64
-#define GUEST_DISK_ID_MAX 20 /* virtio-blk's ID string */
-#define GUEST_MEMORY_MIB_MIN 2
-#define GUEST_MEMORY_MIB_MAX (UINT64_C(1) << 20) /* 1 TiB, as the launcher */
-#define GUEST_VCPUS_MAX 64
+/* The limits of a guest are guest-limits.h's, shared with the launcher
+ * and guestctl. */
 #define GUEST_CONFIG_MAX (64 * 1024) /* bytes of JSON */
 
 struct guest_disk {
@@ -47,7 +44,8 @@ struct guest_config {
         bool cmdline_devices;
 };
 
-/* 1-64 characters from [A-Za-z0-9_.-], not starting with '.' or '-'. */
+/* 1 to GUEST_NAME_MAX characters from [A-Za-z0-9_.-], not starting with
+ * '.' or '-'. */
 bool guest_name_is_valid(const char *name);
 
 /* Parses and checks a configuration. On failure returns -EINVAL and, if

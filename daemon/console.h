@@ -22,7 +22,9 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
-#define CONSOLE_LOG_SIZE (64 * 1024)
+#include "guest-limits.h"
+
+#define CONSOLE_LOG_SIZE (GUEST_CONSOLE_LOG_KIB * 1024)
 #define CONSOLE_CLIENT_BUFFER_MAX (256 * 1024)
 #define CONSOLE_INPUT_BUFFER_MAX (64 * 1024)
 #define CONSOLE_CLIENTS_PER_GUEST 8

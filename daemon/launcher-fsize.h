@@ -15,7 +15,7 @@
  *
  * Only the soft limit is lowered. The launcher cannot raise it again
  * (setrlimit and prlimit64 are not in its seccomp allowlist: a call
- * kills it, policy/test-launcher-seccomp.c), and the hard limit keeps the
+ * kills it, launcher/test-launcher-seccomp.c), and the hard limit keeps the
  * spawn-time bound for whichever guestd gives it back: one restarted
  * during a suspend knows nothing else of it.
  *

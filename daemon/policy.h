@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "guest-limits.h"
+
 enum policy_field {
         POLICY_MAX_GUESTS,
         POLICY_MAX_RUNNING,
@@ -62,7 +64,7 @@ const char *policy_host_shutdown_to_string(enum policy_host_shutdown h);
  * shut down by itself, then pulls the plug. Seconds, 1 to 3600. */
 #define POLICY_TIMEOUT_OPEN_FILES_DEFAULT_S 10
 #define POLICY_TIMEOUT_STOP_DEFAULT_S 30
-#define POLICY_TIMEOUT_MAX_S 3600
+#define POLICY_TIMEOUT_MAX_S GUEST_TIMEOUT_MAX_S
 
 struct policy {
         enum policy_host_shutdown host_shutdown;

@@ -21,8 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guest-limits.h"
+
 #define KVM_DEVICE_PATH "/dev/kvm"
-#define KVM_MACHINE_MAX_VCPUS 64
+#define KVM_MACHINE_MAX_VCPUS GUEST_VCPUS_MAX
 
 struct kvm_probe_info {
         int api_version;

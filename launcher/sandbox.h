@@ -14,7 +14,7 @@
  *                          refuses to run rather than run with too much.
  *   sandbox_lock()         once the machine is built and before the first
  *                          guest instruction: the seccomp allowlist of
- *                          policy/launcher-seccomp.c on every thread.
+ *                          launcher-seccomp.c on every thread.
  *
  * A system call outside the allowlist is not made: the kernel raises
  * SIGSYS in the thread that tried it. The handler tells guestd which call

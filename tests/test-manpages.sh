@@ -9,7 +9,7 @@
 #    of guestd-policy.json(5), and its host_shutdown values appear there;
 #    the key list kept here is checked against policy.c both ways;
 #  - every system call and ioctl request of the launcher's seccomp
-#    allowlist (policy/launcher-seccomp.c) is named in guestd-launcher(8);
+#    allowlist (launcher/launcher-seccomp.c) is named in guestd-launcher(8);
 #  - every exit status of common/guest-exit.h and of guestctl
 #    (common/bus-api.h) is an entry of the page's EXIT STATUS.
 # Needs groff (Debian: groff-base) and the programs in $B; no KVM.
@@ -131,7 +131,7 @@ options_in_source() {
         grep -oE '\{ "[a-z][a-z0-9-]*", (no|required|optional)_argument' "$1" | sed -E 's/^\{ "([^"]+)".*/--\1/' | sort -u
 }
 check_options "daemon/main.c's option table" daemon/guestd.8 < <(options_in_source daemon/main.c)
-check_options "launcher/main.c's option table" launcher/guestd-launcher.8 < <(options_in_source launcher/main.c)
+check_options "launcher/options.c's option table" launcher/guestd-launcher.8 < <(options_in_source launcher/options.c)
 
 # --- (c) every key daemon/policy.c accepts is an entry of guestd-policy.json(5)
 POLICY_KEYS=(defaults groups users host_shutdown page_table_budget timeouts
@@ -187,10 +187,10 @@ fi
 # --- the launcher's seccomp allowlist is in guestd-launcher(8)
 LAUNCHER_TXT=$TMP/guestd-launcher.8.txt
 {
-        sed -n '/launcher_seccomp_allowlist\[\] = {/,/^};/p' policy/launcher-seccomp.c | grep -oE '^ *\{ "[a-z0-9_]+",' |
+        sed -n '/launcher_seccomp_allowlist\[\] = {/,/^};/p' launcher/launcher-seccomp.c | grep -oE '^ *\{ "[a-z0-9_]+",' |
                 sed -E 's/.*"([^"]+)".*/\1/'
-        sed -n '/ioctl_request_names\[\] = {/,/};/p' policy/launcher-seccomp.c | grep -oE '"KVM_[A-Z0-9_]+"' | tr -d '"'
-        grep -oE 'SCMP_ACT_NOTIFY.*|arg_equals\(1, KVM_[A-Z0-9_]+\)' policy/launcher-seccomp.c | grep -oE 'KVM_[A-Z0-9_]+'
+        sed -n '/ioctl_request_names\[\] = {/,/};/p' launcher/launcher-seccomp.c | grep -oE '"KVM_[A-Z0-9_]+"' | tr -d '"'
+        grep -oE 'SCMP_ACT_NOTIFY.*|arg_equals\(1, KVM_[A-Z0-9_]+\)' launcher/launcher-seccomp.c | grep -oE 'KVM_[A-Z0-9_]+'
 } | sort -u >"$TMP/seccomp"
 n=$(wc -l <"$TMP/seccomp")
 missing=()
@@ -198,7 +198,7 @@ while read -r call; do
         page_has "$LAUNCHER_TXT" "$call" || missing+=("$call")
 done <"$TMP/seccomp"
 if [ "$n" -lt 30 ]; then
-        fail "only $n system calls and requests found in policy/launcher-seccomp.c (has its format changed? update this test)"
+        fail "only $n system calls and requests found in launcher/launcher-seccomp.c (has its format changed? update this test)"
 elif [ ${#missing[@]} = 0 ]; then
         ok "all $n system calls and ioctl requests of the seccomp allowlist are in guestd-launcher.8"
 else
