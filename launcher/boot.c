@@ -191,22 +191,14 @@ static int pvh_find_entry(int fd, uint64_t off, uint64_t len, uint64_t *ret) {
         return -ENOENT;
 }
 
-static int boot_pvh(struct guest_memory *mem, int fd, uint64_t fsize, int initrd_fd, const char *cmdline, struct boot_entry *e) {
-        uint8_t ident[EI_NIDENT];
-        Elf64_Ehdr eh;
-        uint64_t entry = 0, lo = UINT64_MAX, hi = 0;
-        bool have_entry = false;
-        int r;
-
-        if (pread_full(fd, ident, sizeof(ident), 0) < 0)
-                return -EIO;
-        if (ident[EI_DATA] != ELFDATA2LSB)
-                return log_error_errno(-ENOEXEC, "The kernel is a big-endian ELF file; only x86 ELF kernels can be booted");
-
-        /* Read the header and program headers of either class into the
-         * 64-bit layout. */
+/* The ELF header of either class, as far as the program header table:
+ * where it is, how many entries of what size. */
+static int pvh_read_elf_header(int fd, uint64_t fsize, const uint8_t ident[static EI_NIDENT], uint64_t *ret_phoff,
+                               uint64_t *ret_phnum, uint64_t *ret_phentsize) {
         uint64_t phoff, phnum, phentsize;
+
         if (ident[EI_CLASS] == ELFCLASS64) {
+                Elf64_Ehdr eh;
                 if (fsize < sizeof(eh) || pread_full(fd, &eh, sizeof(eh), 0) < 0)
                         return log_error_errno(-ENOEXEC, "The kernel's ELF header is truncated");
                 if (eh.e_machine != EM_X86_64)
@@ -227,19 +219,69 @@ static int boot_pvh(struct guest_memory *mem, int fd, uint64_t fsize, int initrd
                 return log_error_errno(-ENOEXEC, "The kernel has an unknown ELF class");
         if (phnum == 0 || phnum > 64 || phoff > fsize || phnum * phentsize > fsize - phoff)
                 return log_error_errno(-ENOEXEC, "The kernel's ELF program header table is missing or lies outside the file");
+        *ret_phoff = phoff;
+        *ret_phnum = phnum;
+        *ret_phentsize = phentsize;
+        return 0;
+}
+
+/* One program header of either class, in the 64-bit layout. */
+static int pvh_read_program_header(int fd, unsigned elf_class, uint64_t offset, Elf64_Phdr *ret) {
+        Elf32_Phdr p32;
+
+        if (elf_class == ELFCLASS64)
+                return pread_full(fd, ret, sizeof(*ret), offset) < 0 ? -EIO : 0;
+        if (pread_full(fd, &p32, sizeof(p32), offset) < 0)
+                return -EIO;
+        *ret = (Elf64_Phdr) { .p_type = p32.p_type, .p_offset = p32.p_offset, .p_paddr = p32.p_paddr,
+                              .p_filesz = p32.p_filesz, .p_memsz = p32.p_memsz };
+        return 0;
+}
+
+/* struct hvm_start_info, with the memory map and the initrd as its one
+ * module, once the kernel, the initrd and the command line are in place. */
+static void pvh_write_start_info(struct guest_memory *mem, const struct boot_entry *e) {
+        struct boot_mem_range ranges[BOOT_MAX_MEM_RANGES];
+        unsigned n = boot_memory_map(mem, ranges);
+        struct hvm_memmap_table_entry *mm = guest_memory_ptr(mem, BOOT_MEMMAP_ADDR, n * sizeof(*mm));
+
+        for (unsigned i = 0; i < n; i++)
+                mm[i] = (struct hvm_memmap_table_entry) { ranges[i].addr, ranges[i].size, ranges[i].type, 0 };
+
+        struct hvm_start_info si = {
+                .magic = HVM_START_MAGIC,
+                .version = 1,
+                .cmdline_paddr = BOOT_CMDLINE_ADDR,
+                .memmap_paddr = BOOT_MEMMAP_ADDR,
+                .memmap_entries = n,
+        };
+        if (e->initrd_size > 0) {
+                struct hvm_modlist_entry mod = { .paddr = e->initrd_start, .size = e->initrd_size };
+                guest_memory_write(mem, BOOT_MODLIST_ADDR, &mod, sizeof(mod));
+                si.nr_modules = 1;
+                si.modlist_paddr = BOOT_MODLIST_ADDR;
+        }
+        guest_memory_write(mem, BOOT_START_INFO_ADDR, &si, sizeof(si));
+}
+
+static int boot_pvh(struct guest_memory *mem, int fd, uint64_t fsize, int initrd_fd, const char *cmdline, struct boot_entry *e) {
+        uint8_t ident[EI_NIDENT];
+        uint64_t entry = 0, lo = UINT64_MAX, hi = 0, phoff = 0, phnum = 0, phentsize = 0;
+        bool have_entry = false;
+        int r;
+
+        if (pread_full(fd, ident, sizeof(ident), 0) < 0)
+                return -EIO;
+        if (ident[EI_DATA] != ELFDATA2LSB)
+                return log_error_errno(-ENOEXEC, "The kernel is a big-endian ELF file; only x86 ELF kernels can be booted");
+        r = pvh_read_elf_header(fd, fsize, ident, &phoff, &phnum, &phentsize);
+        if (r < 0)
+                return r;
 
         for (uint64_t i = 0; i < phnum; i++) {
                 Elf64_Phdr ph;
-                if (ident[EI_CLASS] == ELFCLASS64) {
-                        if (pread_full(fd, &ph, sizeof(ph), phoff + i * phentsize) < 0)
-                                return -EIO;
-                } else {
-                        Elf32_Phdr p32;
-                        if (pread_full(fd, &p32, sizeof(p32), phoff + i * phentsize) < 0)
-                                return -EIO;
-                        ph = (Elf64_Phdr) { .p_type = p32.p_type, .p_offset = p32.p_offset, .p_paddr = p32.p_paddr,
-                                            .p_filesz = p32.p_filesz, .p_memsz = p32.p_memsz };
-                }
+                if (pvh_read_program_header(fd, ident[EI_CLASS], phoff + i * phentsize, &ph) < 0)
+                        return -EIO;
                 if (ph.p_type == PT_NOTE && !have_entry) {
                         if (ph.p_offset > fsize || ph.p_filesz > fsize - ph.p_offset)
                                 return log_error_errno(-ENOEXEC, "An ELF note segment lies outside the file");
@@ -273,27 +315,7 @@ static int boot_pvh(struct guest_memory *mem, int fd, uint64_t fsize, int initrd
         r = write_cmdline(mem, cmdline, BOOT_CMDLINE_MAX);
         if (r < 0)
                 return r;
-
-        struct boot_mem_range ranges[BOOT_MAX_MEM_RANGES];
-        unsigned n = boot_memory_map(mem, ranges);
-        struct hvm_memmap_table_entry *mm = guest_memory_ptr(mem, BOOT_MEMMAP_ADDR, n * sizeof(*mm));
-        for (unsigned i = 0; i < n; i++)
-                mm[i] = (struct hvm_memmap_table_entry) { ranges[i].addr, ranges[i].size, ranges[i].type, 0 };
-
-        struct hvm_start_info si = {
-                .magic = HVM_START_MAGIC,
-                .version = 1,
-                .cmdline_paddr = BOOT_CMDLINE_ADDR,
-                .memmap_paddr = BOOT_MEMMAP_ADDR,
-                .memmap_entries = n,
-        };
-        if (e->initrd_size > 0) {
-                struct hvm_modlist_entry mod = { .paddr = e->initrd_start, .size = e->initrd_size };
-                guest_memory_write(mem, BOOT_MODLIST_ADDR, &mod, sizeof(mod));
-                si.nr_modules = 1;
-                si.modlist_paddr = BOOT_MODLIST_ADDR;
-        }
-        guest_memory_write(mem, BOOT_START_INFO_ADDR, &si, sizeof(si));
+        pvh_write_start_info(mem, e);
 
         e->mode = BOOT_MODE_PVH;
         e->protocol = "PVH ELF";

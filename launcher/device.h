@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * device.h: the contract between the launcher's core (vm.c, the vCPU loop)
- * and its devices, one file each under devices/.
+ * device.h: the contract between the launcher's core (the machine, the
+ * vCPU loop) and its devices, one file each under devices/.
  *
- * A device claims a range of port I/O or MMIO space with bus_register().
- * The vCPU loop hands every KVM_EXIT_IO / KVM_EXIT_MMIO to bus_dispatch(),
- * which finds the device and calls its read or write op; an access nobody
- * claims reads as all-ones and its writes are dropped and counted, never a
- * crash. Ops run on vCPU threads, so each device locks its own state.
+ * A device claims a range of port I/O or MMIO space with io_register()
+ * (io.h), and the vCPU loop hands it every guest access to that range.
+ * Ops run on vCPU threads, so each device locks its own state.
  *
  * A device reaches back to the machine only through struct device_host:
  * guest memory (always through guest_memory_ptr()), its interrupt line, and
@@ -25,6 +23,7 @@
 #include <stdint.h>
 
 #include "guest-exit.h"
+#include "io.h"
 #include "memory.h"
 #include "util.h"
 
@@ -37,30 +36,3 @@ struct device_host {
          * reason is one line, without a trailing newline. First call wins. */
         void (*request_exit)(struct device_host *host, enum guest_exit e, const char *reason);
 };
-
-enum bus_space { BUS_PIO, BUS_MMIO };
-
-struct bus_device {
-        const char *name;
-        enum bus_space space;
-        uint64_t base, len;
-        void *opaque;
-        /* offset is from base; size is 1, 2, 4 or 8; data is little-endian. */
-        void (*read)(void *opaque, uint64_t offset, void *data, unsigned size);
-        void (*write)(void *opaque, uint64_t offset, const void *data, unsigned size);
-};
-
-#define BUS_MAX_DEVICES 32
-
-struct bus {
-        struct bus_device devices[BUS_MAX_DEVICES];
-        unsigned n_devices;
-        /* Accesses nobody claimed, for diagnostics (atomic increments). */
-        uint64_t unclaimed_reads, unclaimed_writes;
-};
-
-/* -EEXIST if the range overlaps a registered one, -ENOSPC if full. */
-int bus_register(struct bus *bus, const struct bus_device *dev);
-/* Dispatches one access; returns false if nobody claimed it (reads are then
- * filled with 0xff). */
-bool bus_dispatch(struct bus *bus, enum bus_space space, uint64_t addr, void *data, unsigned size, bool is_write);

@@ -224,24 +224,24 @@ static void fake_exit(struct device_host *h, enum guest_exit e, const char *reas
 /* The FADT's sleep registers: only SLP_EN with \_S5's type powers off. */
 static void test_sleep(void) {
         struct fake_host f = { .host = { .request_exit = fake_exit } };
-        static struct bus bus;
+        static struct io_map io;
         uint8_t v;
 
-        CHECK_EQ(acpi_sleep_create(&bus, &f.host), 0);
+        CHECK_EQ(acpi_sleep_create(&io, &f.host), 0);
         v = ACPI_S5_SLP_TYP << 2; /* the type alone */
-        bus_dispatch(&bus, BUS_PIO, ACPI_SLEEP_CONTROL_PORT, &v, 1, true);
+        io_dispatch(&io, IO_PIO, ACPI_SLEEP_CONTROL_PORT, &v, 1, true);
         CHECK_EQ(f.exits, 0);
         v = 3 << 2 | 0x20; /* a sleep state the DSDT does not offer */
-        bus_dispatch(&bus, BUS_PIO, ACPI_SLEEP_CONTROL_PORT, &v, 1, true);
+        io_dispatch(&io, IO_PIO, ACPI_SLEEP_CONTROL_PORT, &v, 1, true);
         CHECK_EQ(f.exits, 0);
         v = 0x80; /* clearing WAK_STS */
-        bus_dispatch(&bus, BUS_PIO, ACPI_SLEEP_STATUS_PORT, &v, 1, true);
+        io_dispatch(&io, IO_PIO, ACPI_SLEEP_STATUS_PORT, &v, 1, true);
         CHECK_EQ(f.exits, 0);
         v = 0xff;
-        bus_dispatch(&bus, BUS_PIO, ACPI_SLEEP_STATUS_PORT, &v, 1, false);
+        io_dispatch(&io, IO_PIO, ACPI_SLEEP_STATUS_PORT, &v, 1, false);
         CHECK_EQ(v, 0);
         v = ACPI_S5_SLP_TYP << 2 | 0x20;
-        bus_dispatch(&bus, BUS_PIO, ACPI_SLEEP_CONTROL_PORT, &v, 1, true);
+        io_dispatch(&io, IO_PIO, ACPI_SLEEP_CONTROL_PORT, &v, 1, true);
         CHECK_EQ(f.exits, 1);
         CHECK_EQ(f.exit, GUEST_EXIT_POWEROFF);
 }

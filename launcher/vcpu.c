@@ -7,15 +7,19 @@
  * an instruction the emulator cannot execute (on our development hosts,
  * where everything at CPL 0 is emulated, that includes INT3, XSAVE and a
  * few more). Each KVM_RUN returns with an exit reason in the shared
- * kvm_run page; we hand device accesses to the bus and turn everything
- * else into a way the guest ended, with a one-line reason a person can act
- * on. HLT never comes here: with the in-kernel local APIC, KVM waits for
- * the next interrupt itself.
+ * kvm_run page; we hand device accesses to the I/O space (io.h) and turn
+ * everything else into a way the guest ended, with a one-line reason a
+ * person can act on. HLT never comes here: with the in-kernel local APIC,
+ * KVM waits for the next interrupt itself.
  *
  * To stop a vCPU from another thread we set kvm_run->immediate_exit and
  * send the thread SIGUSR1, whose empty handler only makes KVM_RUN return
  * EINTR; immediate_exit covers the window in which the signal arrives
  * before the thread has entered KVM_RUN.
+ *
+ * A vCPU knows nothing of the machine around it but its struct vcpu_host:
+ * whether it may run (pausing is the machine's business) and how to end
+ * the guest.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -23,10 +27,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "device.h"
 #include "log.h"
+#include "memory.h"
+#include "util.h"
 #include "vcpu.h"
-#include "vm.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
@@ -38,8 +42,12 @@ static void kick_handler_install(void) {
         sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
 }
 
-void vcpu_init(struct vcpu *v, struct vm *vm, unsigned index) {
-        *v = (struct vcpu) { .vm = vm, .index = index, .fd = -EBADF };
+void vcpu_init(struct vcpu *v, struct vcpu_host *host, unsigned index) {
+        *v = (struct vcpu) { .host = host, .index = index, .fd = -EBADF };
+}
+
+static void vcpu_end(struct vcpu *v, enum guest_exit e, const char *reason) {
+        v->host->request_exit(v->host, e, reason);
 }
 
 static void segment_flat(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code64) {
@@ -157,7 +165,7 @@ static size_t vcpu_instruction_bytes(struct vcpu *v, uint8_t buf[static 15], uin
         if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
                 return 0;
         for (; n < 15; n++) {
-                const uint8_t *p = guest_memory_ptr(vm_memory(v->vm), t.physical_address + n, 1);
+                const uint8_t *p = guest_memory_ptr(v->host->mem, t.physical_address + n, 1);
                 if (!p)
                         break;
                 buf[n] = *p;
@@ -181,7 +189,7 @@ static void vcpu_internal_error(struct vcpu *v) {
         } else
                 snprintf(reason, sizeof(reason), "KVM internal error: suberror %u on vCPU %u at rip 0x%" PRIx64,
                          v->run->internal.suberror, v->index, rip);
-        vm_end(v->vm, GUEST_EXIT_INTERNAL_ERROR, reason);
+        vcpu_end(v, GUEST_EXIT_INTERNAL_ERROR, reason);
 }
 
 static void vcpu_handle_io(struct vcpu *v) {
@@ -194,7 +202,7 @@ static void vcpu_handle_io(struct vcpu *v) {
         if (run->io.data_offset >= v->run_size || (uint64_t) run->io.size * run->io.count > v->run_size - run->io.data_offset)
                 return;
         for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
-                bus_dispatch(vm_bus(v->vm), BUS_PIO, run->io.port, data, run->io.size, is_write);
+                io_dispatch(v->host->io, IO_PIO, run->io.port, data, run->io.size, is_write);
 }
 
 static void vcpu_handle_mmio(struct vcpu *v) {
@@ -203,7 +211,7 @@ static void vcpu_handle_mmio(struct vcpu *v) {
 
         if (len == 0 || len > sizeof(run->mmio.data))
                 return;
-        bus_dispatch(vm_bus(v->vm), BUS_MMIO, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
+        io_dispatch(v->host->io, IO_MMIO, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write);
 }
 
 static void *vcpu_thread(void *userdata) {
@@ -215,14 +223,14 @@ static void *vcpu_thread(void *userdata) {
         sigaddset(&set, VCPU_KICK_SIGNAL);
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-        while (vm_vcpu_may_run(v->vm)) {
+        while (v->host->may_run(v->host)) {
                 if (ioctl(v->fd, KVM_RUN, 0) < 0) {
                         if (errno == EINTR || errno == EAGAIN) {
                                 v->run->immediate_exit = 0;
                                 continue;
                         }
                         snprintf(reason, sizeof(reason), "launcher error: KVM_RUN failed on vCPU %u: %s", v->index, strerror(errno));
-                        vm_end(v->vm, GUEST_EXIT_LAUNCHER_ERROR, reason);
+                        vcpu_end(v, GUEST_EXIT_LAUNCHER_ERROR, reason);
                         break;
                 }
                 switch (v->run->exit_reason) {
@@ -236,16 +244,16 @@ static void *vcpu_thread(void *userdata) {
                         break; /* only without an in-kernel LAPIC; ours has one */
                 case KVM_EXIT_SHUTDOWN:
                         snprintf(reason, sizeof(reason), "triple fault on vCPU %u (KVM_EXIT_SHUTDOWN)", v->index);
-                        vm_end(v->vm, GUEST_EXIT_SHUTDOWN, reason);
+                        vcpu_end(v, GUEST_EXIT_SHUTDOWN, reason);
                         break;
                 case KVM_EXIT_SYSTEM_EVENT:
                         if (v->run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-                                vm_end(v->vm, GUEST_EXIT_RESET, "guest requested a reset");
+                                vcpu_end(v, GUEST_EXIT_RESET, "guest requested a reset");
                         else if (v->run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
-                                vm_end(v->vm, GUEST_EXIT_POWEROFF, "guest powered off");
+                                vcpu_end(v, GUEST_EXIT_POWEROFF, "guest powered off");
                         else {
                                 snprintf(reason, sizeof(reason), "KVM internal error: system event %u", v->run->system_event.type);
-                                vm_end(v->vm, GUEST_EXIT_INTERNAL_ERROR, reason);
+                                vcpu_end(v, GUEST_EXIT_INTERNAL_ERROR, reason);
                         }
                         break;
                 case KVM_EXIT_INTERNAL_ERROR:
@@ -254,13 +262,13 @@ static void *vcpu_thread(void *userdata) {
                 case KVM_EXIT_FAIL_ENTRY:
                         snprintf(reason, sizeof(reason), "KVM internal error: VM entry failed on vCPU %u (hardware reason 0x%llx)",
                                  v->index, (unsigned long long) v->run->fail_entry.hardware_entry_failure_reason);
-                        vm_end(v->vm, GUEST_EXIT_INTERNAL_ERROR, reason);
+                        vcpu_end(v, GUEST_EXIT_INTERNAL_ERROR, reason);
                         break;
                 case KVM_EXIT_INTR:
                         break;
                 default:
                         snprintf(reason, sizeof(reason), "KVM internal error: unexpected exit reason %u on vCPU %u", v->run->exit_reason, v->index);
-                        vm_end(v->vm, GUEST_EXIT_INTERNAL_ERROR, reason);
+                        vcpu_end(v, GUEST_EXIT_INTERNAL_ERROR, reason);
                 }
         }
         return NULL;

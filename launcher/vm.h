@@ -19,7 +19,7 @@
 #include "kvm.h"
 
 #define VM_MAX_DISKS GUEST_MAX_DISKS /* guest-limits.h */
-#define VM_DISK_ID_MAX 20 /* virtio-blk's ID string */
+#define VM_DISK_ID_MAX GUEST_DISK_ID_MAX /* virtio-blk's ID string */
 #define VM_VIRTIO_MMIO_BASE UINT64_C(0xd0000000)
 #define VM_VIRTIO_MMIO_SIZE 0x200
 
@@ -83,16 +83,6 @@ struct vm_result {
  * connection (pause, unpause, stop, attach) and sends "state" once the
  * vCPUs run and "exited" at the end, whichever way the guest ended. */
 int vm_run(struct vm_config *config, struct kvm_machine *machine, struct vm_result *ret);
-
-/* For vcpu.c: the machine a vCPU belongs to. */
-struct vm;
-bool vm_exiting(struct vm *vm);
-/* Called by each vCPU thread before every KVM_RUN: while the machine is
- * paused it waits here, out of KVM_RUN; false once the guest is ending. */
-bool vm_vcpu_may_run(struct vm *vm);
-void vm_end(struct vm *vm, enum guest_exit e, const char *reason);
-struct bus *vm_bus(struct vm *vm);
-struct guest_memory *vm_memory(struct vm *vm);
 
 /* The argument the launcher appends to the kernel command line for disk
  * i (" virtio_mmio.device=SIZE@BASE:IRQ", with its leading space): its

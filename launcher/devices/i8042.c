@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "i8042.h"
+#include "io.h"
 
 #define I8042_DATA_PORT 0x60
 #define I8042_COMMAND_PORT 0x64
@@ -323,7 +324,7 @@ int i8042_ctrl_alt_del(struct i8042 *k, const char **ret_why) {
         return r;
 }
 
-int i8042_create(struct bus *bus, struct device_host *host, struct i8042 **ret) {
+int i8042_create(struct io_map *io, struct device_host *host, struct i8042 **ret) {
         struct i8042 *k = calloc(1, sizeof(*k));
         int r;
 
@@ -333,13 +334,13 @@ int i8042_create(struct bus *bus, struct device_host *host, struct i8042 **ret) 
         k->host = host;
         k->st.ctr = CTR_DEFAULT;
         k->st.kbd_scanning = 1; /* an AT keyboard scans after power-on */
-        r = bus_register(bus, &(struct bus_device) {
-                .name = "i8042-data", .space = BUS_PIO, .base = I8042_DATA_PORT, .len = 1,
+        r = io_register(io, &(struct io_device) {
+                .name = "i8042-data", .space = IO_PIO, .base = I8042_DATA_PORT, .len = 1,
                 .opaque = k, .read = i8042_read_data, .write = i8042_write_data,
         });
         if (r >= 0)
-                r = bus_register(bus, &(struct bus_device) {
-                        .name = "i8042-command", .space = BUS_PIO, .base = I8042_COMMAND_PORT, .len = 1,
+                r = io_register(io, &(struct io_device) {
+                        .name = "i8042-command", .space = IO_PIO, .base = I8042_COMMAND_PORT, .len = 1,
                         .opaque = k, .read = i8042_read_status, .write = i8042_write_command,
                 });
         if (r < 0) {

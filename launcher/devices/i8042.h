@@ -32,7 +32,7 @@ struct i8042_state {
 #define I8042_STATE_V1_SIZE 1
 
 struct i8042;
-int i8042_create(struct bus *bus, struct device_host *host, struct i8042 **ret);
+int i8042_create(struct io_map *io, struct device_host *host, struct i8042 **ret);
 struct i8042 *i8042_free(struct i8042 *k);
 void i8042_save(struct i8042 *k, struct i8042_state *ret);
 int i8042_restore(struct i8042 *k, const struct i8042_state *state);

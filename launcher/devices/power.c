@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "acpi.h"
+#include "io.h"
 #include "power.h"
 
 static void power_write(void *opaque, uint64_t offset, const void *data, unsigned size) {
@@ -53,16 +54,16 @@ static void sleep_read_zero(void *opaque, uint64_t offset, void *data, unsigned 
         memset(data, 0, size);
 }
 
-int acpi_sleep_create(struct bus *bus, struct device_host *host) {
-        return bus_register(bus, &(struct bus_device) {
-                .name = "acpi-sleep", .space = BUS_PIO, .base = ACPI_SLEEP_CONTROL_PORT, .len = 2,
+int acpi_sleep_create(struct io_map *io, struct device_host *host) {
+        return io_register(io, &(struct io_device) {
+                .name = "acpi-sleep", .space = IO_PIO, .base = ACPI_SLEEP_CONTROL_PORT, .len = 2,
                 .opaque = host, .read = sleep_read_zero, .write = sleep_write,
         });
 }
 
-int power_create(struct bus *bus, struct device_host *host) {
-        return bus_register(bus, &(struct bus_device) {
-                .name = "power", .space = BUS_PIO, .base = POWER_PORT, .len = 4,
+int power_create(struct io_map *io, struct device_host *host) {
+        return io_register(io, &(struct io_device) {
+                .name = "power", .space = IO_PIO, .base = POWER_PORT, .len = 4,
                 .opaque = host, .write = power_write,
         });
 }

@@ -7,6 +7,6 @@
 #define POWER_PORT 0xf4
 
 /* No guest-visible state: nothing to save. */
-int power_create(struct bus *bus, struct device_host *host);
+int power_create(struct io_map *io, struct device_host *host);
 /* The ACPI sleep control and status registers (acpi.h): S5 powers off. */
-int acpi_sleep_create(struct bus *bus, struct device_host *host);
+int acpi_sleep_create(struct io_map *io, struct device_host *host);

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "io.h"
 #include "serial.h"
 
 enum {
@@ -228,7 +229,7 @@ static void serial_write(void *opaque, uint64_t offset, const void *data, unsign
         pthread_mutex_unlock(&s->lock);
 }
 
-int serial_create(struct bus *bus, struct device_host *host, uint16_t port, unsigned irq, int out_fd, struct serial **ret) {
+int serial_create(struct io_map *io, struct device_host *host, uint16_t port, unsigned irq, int out_fd, struct serial **ret) {
         struct serial *s = calloc(1, sizeof(*s));
         int r;
 
@@ -239,8 +240,8 @@ int serial_create(struct bus *bus, struct device_host *host, uint16_t port, unsi
         s->irq = irq;
         s->out_fd = out_fd;
         s->st.dll = 0x0c; /* 9600 baud, as after a BIOS */
-        r = bus_register(bus, &(struct bus_device) {
-                .name = "serial", .space = BUS_PIO, .base = port, .len = 8,
+        r = io_register(io, &(struct io_device) {
+                .name = "serial", .space = IO_PIO, .base = port, .len = 8,
                 .opaque = s, .read = serial_read, .write = serial_write,
         });
         if (r < 0) {

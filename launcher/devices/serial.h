@@ -23,7 +23,7 @@ struct serial_state {
 struct serial;
 
 /* Claims 8 ports at port; output goes to out_fd (not owned). */
-int serial_create(struct bus *bus, struct device_host *host, uint16_t port, unsigned irq, int out_fd, struct serial **ret);
+int serial_create(struct io_map *io, struct device_host *host, uint16_t port, unsigned irq, int out_fd, struct serial **ret);
 struct serial *serial_free(struct serial *s);
 
 /* Console input, from the I/O thread: how many bytes fit, and queue them

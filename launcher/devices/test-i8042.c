@@ -31,22 +31,22 @@ static void fake_exit(struct device_host *h, enum guest_exit e, const char *reas
         f->exit = e;
 }
 
-static struct bus bus;
+static struct io_map io;
 static uint8_t status(void) {
         uint8_t v;
-        bus_dispatch(&bus, BUS_PIO, 0x64, &v, 1, false);
+        io_dispatch(&io, IO_PIO, 0x64, &v, 1, false);
         return v;
 }
 static uint8_t data(void) {
         uint8_t v;
-        bus_dispatch(&bus, BUS_PIO, 0x60, &v, 1, false);
+        io_dispatch(&io, IO_PIO, 0x60, &v, 1, false);
         return v;
 }
 static void command(uint8_t v) {
-        bus_dispatch(&bus, BUS_PIO, 0x64, &v, 1, true);
+        io_dispatch(&io, IO_PIO, 0x64, &v, 1, true);
 }
 static void write_data(uint8_t v) {
-        bus_dispatch(&bus, BUS_PIO, 0x60, &v, 1, true);
+        io_dispatch(&io, IO_PIO, 0x60, &v, 1, true);
 }
 /* Reads every byte there is into out; returns the count. */
 static size_t drain(uint8_t *out, size_t max) {
@@ -64,7 +64,7 @@ int main(void) {
         uint8_t buf[32];
         size_t n;
 
-        CHECK_EQ(i8042_create(&bus, &f.host, &k), 0);
+        CHECK_EQ(i8042_create(&io, &f.host, &k), 0);
         CHECK_EQ(status() & 0x01, 0);
         CHECK(status() & 0x10); /* not locked */
 
@@ -166,8 +166,8 @@ int main(void) {
         i8042_save(k, &st);
         CHECK_EQ(st.queue_len, 2);
         CHECK_EQ(i8042_free(k), NULL);
-        memset(&bus, 0, sizeof(bus));
-        CHECK_EQ(i8042_create(&bus, &f.host, &k2), 0);
+        memset(&io, 0, sizeof(io));
+        CHECK_EQ(i8042_create(&io, &f.host, &k2), 0);
         CHECK_EQ(i8042_restore_sized(k2, &st, sizeof(st)), 0);
         i8042_save(k2, &st2);
         CHECK(memcmp(&st, &st2, sizeof(st)) == 0);

@@ -24,14 +24,14 @@ static void fake_irq(struct device_host *h, unsigned irq, int level) {
 static void fake_exit(struct device_host *h, enum guest_exit e, const char *reason) {
 }
 
-static struct bus bus;
+static struct io_map io;
 static uint8_t in(unsigned reg) {
         uint8_t v;
-        bus_dispatch(&bus, BUS_PIO, 0x3f8 + reg, &v, 1, false);
+        io_dispatch(&io, IO_PIO, 0x3f8 + reg, &v, 1, false);
         return v;
 }
 static void out(unsigned reg, uint8_t v) {
-        bus_dispatch(&bus, BUS_PIO, 0x3f8 + reg, &v, 1, true);
+        io_dispatch(&io, IO_PIO, 0x3f8 + reg, &v, 1, true);
 }
 
 int main(void) {
@@ -42,8 +42,8 @@ int main(void) {
         char buf[64];
 
         CHECK_EQ(pipe2(pipefd, O_CLOEXEC | O_NONBLOCK), 0);
-        CHECK_EQ(serial_create(&bus, &f.host, 0x3f8, 4, pipefd[1], &s), 0);
-        CHECK_EQ(serial_create(&bus, &f.host, 0x3f8, 4, pipefd[1], &(struct serial *) { NULL }), -EEXIST);
+        CHECK_EQ(serial_create(&io, &f.host, 0x3f8, 4, pipefd[1], &s), 0);
+        CHECK_EQ(serial_create(&io, &f.host, 0x3f8, 4, pipefd[1], &(struct serial *) { NULL }), -EEXIST);
 
         /* Scratch register and divisor latch. */
         out(7, 0xa5);
@@ -112,10 +112,10 @@ int main(void) {
 
         /* Wider accesses: all-ones, and writes ignored. */
         uint32_t wide = 0;
-        bus_dispatch(&bus, BUS_PIO, 0x3f8, &wide, 4, false);
+        io_dispatch(&io, IO_PIO, 0x3f8, &wide, 4, false);
         CHECK_EQ(wide, 0xffffffffu);
         wide = 'W';
-        bus_dispatch(&bus, BUS_PIO, 0x3f8, &wide, 4, true);
+        io_dispatch(&io, IO_PIO, 0x3f8, &wide, 4, true);
         CHECK_EQ(serial_tx_total(s), 4);
 
         /* Save and restore. */

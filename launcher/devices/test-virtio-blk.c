@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-virtio-blk.c: the whole virtio-blk device driven the way a guest
- * drives it, through its MMIO registers on a bus, with rings and buffers in
+ * drives it, through its MMIO registers on an I/O map, with rings and buffers in
  * a guest_memory and a temporary file as the disk. A fake device_host
  * records the interrupt line, so we can check that each completion makes a
  * rising edge. Covers the good path (negotiation, read, write, flush,
@@ -111,7 +111,7 @@ static void fake_request_exit(struct device_host *h, enum guest_exit e, const ch
 /* A minimal driver: one device, one queue of QSIZE, synchronous requests
  * that always use descriptors from 0 up. */
 struct driver {
-        struct bus *bus;
+        struct io_map *io;
         struct guest_memory *mem;
         struct fake_host *fh;
         uint64_t base;
@@ -123,13 +123,13 @@ struct driver {
 static uint32_t rd(struct driver *d, uint64_t reg) {
         uint32_t v;
 
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, d->base + reg, &v, 4, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, d->base + reg, &v, 4, false));
         return le32toh(v);
 }
 
 static void wr(struct driver *d, uint64_t reg, uint32_t v) {
         v = htole32(v);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, d->base + reg, &v, 4, true));
+        CHECK(io_dispatch(d->io, IO_MMIO, d->base + reg, &v, 4, true));
 }
 
 static void *gpa(struct driver *d, uint64_t addr) {
@@ -285,7 +285,7 @@ static int make_disk(uint64_t bytes) {
 struct world {
         struct fake_host fh;
         struct guest_memory mem;
-        struct bus bus;
+        struct io_map io;
         int disk_fd;
         struct virtio_blk *blk;
         struct driver d;
@@ -308,12 +308,12 @@ static void world_setup(struct world *w, bool read_only) {
                 fprintf(stderr, "cannot make a temporary disk: %s\n", strerror(-w->disk_fd));
                 exit(EXIT_FAILURE);
         }
-        r = virtio_blk_create(&w->bus, &w->fh.host, BASE, IRQ, w->disk_fd, read_only, DISK_ID, &w->blk);
+        r = virtio_blk_create(&w->io, &w->fh.host, BASE, IRQ, w->disk_fd, read_only, DISK_ID, &w->blk);
         if (r < 0) {
                 fprintf(stderr, "virtio_blk_create: %s\n", strerror(-r));
                 exit(EXIT_FAILURE);
         }
-        w->d = (struct driver) { .bus = &w->bus, .mem = &w->mem, .fh = &w->fh, .base = BASE, .irq = IRQ };
+        w->d = (struct driver) { .io = &w->io, .mem = &w->mem, .fh = &w->fh, .base = BASE, .irq = IRQ };
 }
 
 static void world_teardown(struct world *w) {
@@ -335,22 +335,22 @@ static void test_create(void) {
         world_setup(&w, false);
         CHECK_EQ(virtio_blk_capacity(w.blk), DISK_SECTORS);
         /* Overlapping region. */
-        CHECK_EQ(virtio_blk_create(&w.bus, &w.fh.host, BASE + 0x100, IRQ, w.disk_fd, false, NULL, &b), -EEXIST);
+        CHECK_EQ(virtio_blk_create(&w.io, &w.fh.host, BASE + 0x100, IRQ, w.disk_fd, false, NULL, &b), -EEXIST);
         /* Id too long (21 bytes); 20 is fine. */
-        CHECK_EQ(virtio_blk_create(&w.bus, &w.fh.host, BASE_RO, IRQ_RO, w.disk_fd, false, "123456789012345678901", &b),
+        CHECK_EQ(virtio_blk_create(&w.io, &w.fh.host, BASE_RO, IRQ_RO, w.disk_fd, false, "123456789012345678901", &b),
                  -EINVAL);
         /* Not a file or block device. */
         CHECK_EQ(pipe2(pipefd, O_CLOEXEC), 0);
-        CHECK_EQ(virtio_blk_create(&w.bus, &w.fh.host, BASE_RO, IRQ_RO, pipefd[0], true, NULL, &b), -EINVAL);
+        CHECK_EQ(virtio_blk_create(&w.io, &w.fh.host, BASE_RO, IRQ_RO, pipefd[0], true, NULL, &b), -EINVAL);
         safe_close(pipefd[0]);
         safe_close(pipefd[1]);
         /* Opened read-only but asked to be writable. */
         snprintf(path, sizeof(path), "/proc/self/fd/%d", w.disk_fd);
         rofd = open(path, O_RDONLY | O_CLOEXEC);
         CHECK(rofd >= 0);
-        CHECK_EQ(virtio_blk_create(&w.bus, &w.fh.host, BASE_RO, IRQ_RO, rofd, false, NULL, &b), -EBADF);
+        CHECK_EQ(virtio_blk_create(&w.io, &w.fh.host, BASE_RO, IRQ_RO, rofd, false, NULL, &b), -EBADF);
         CHECK(b == NULL);
-        CHECK_EQ(virtio_blk_create(&w.bus, &w.fh.host, BASE_RO, IRQ_RO, rofd, true, "12345678901234567890", &b), 0);
+        CHECK_EQ(virtio_blk_create(&w.io, &w.fh.host, BASE_RO, IRQ_RO, rofd, true, "12345678901234567890", &b), 0);
         CHECK(b != NULL);
         b = virtio_blk_free(b);
         CHECK(virtio_blk_free(NULL) == NULL);
@@ -380,18 +380,18 @@ static void test_identity(void) {
          * seg_max; zeros up to the end of the 1.1 layout; all-ones past it. */
         CHECK_EQ(rd(d, REG_CONFIG + 0), DISK_SECTORS);
         CHECK_EQ(rd(d, REG_CONFIG + 4), 0);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_CONFIG, &v8, 8, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_CONFIG, &v8, 8, false));
         CHECK_EQ(le64toh(v8), DISK_SECTORS);
         CHECK_EQ(rd(d, REG_CONFIG + 12), VIRTIO_BLK_QUEUE_SIZE - 2);
         CHECK_EQ(rd(d, REG_CONFIG + 56), 0);
         CHECK_EQ(rd(d, REG_CONFIG + 60), 0xffffffff);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_CONFIG + 1, &b1, 1, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_CONFIG + 1, &b1, 1, false));
         CHECK_EQ(b1, (DISK_SECTORS >> 8) & 0xff);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_CONFIG + 1, &b2, 2, false)); /* misaligned */
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_CONFIG + 1, &b2, 2, false)); /* misaligned */
         CHECK_EQ(b2, 0xffff);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_CONFIG + 2, &b2, 2, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_CONFIG + 2, &b2, 2, false));
         CHECK_EQ(le16toh(b2), 0);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + 0x1fe, &b2, 2, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + 0x1fe, &b2, 2, false));
         CHECK_EQ(b2, 0xffff);
         /* Config writes change nothing (nothing is writable). */
         wr(d, REG_CONFIG, 0x1234);
@@ -400,22 +400,22 @@ static void test_identity(void) {
 
         /* Registers are 32-bit, aligned: anything else reads all-ones and
          * writes nothing. */
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_MAGIC, &b2, 2, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_MAGIC, &b2, 2, false));
         CHECK_EQ(b2, 0xffff);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_MAGIC, &b1, 1, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_MAGIC, &b1, 1, false));
         CHECK_EQ(b1, 0xff);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_MAGIC + 2, &v, 4, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_MAGIC + 2, &v, 4, false));
         CHECK_EQ(v, 0xffffffff);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_MAGIC, &v8, 8, false));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_MAGIC, &v8, 8, false));
         CHECK_EQ(v8, UINT64_MAX);
         b1 = VIRTIO_STATUS_ACKNOWLEDGE;
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_STATUS, &b1, 1, true));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_STATUS, &b1, 1, true));
         CHECK_EQ(rd(d, REG_STATUS), 0);
         v = htole32(VIRTIO_STATUS_ACKNOWLEDGE);
-        CHECK(bus_dispatch(d->bus, BUS_MMIO, BASE + REG_STATUS + 1, &v, 4, true));
+        CHECK(io_dispatch(d->io, IO_MMIO, BASE + REG_STATUS + 1, &v, 4, true));
         CHECK_EQ(rd(d, REG_STATUS), 0);
         /* Past our 0x200 bytes: not ours. */
-        CHECK(!bus_dispatch(d->bus, BUS_MMIO, BASE + VIRTIO_MMIO_REGION_SIZE, &v, 4, false));
+        CHECK(!io_dispatch(d->io, IO_MMIO, BASE + VIRTIO_MMIO_REGION_SIZE, &v, 4, false));
 
         /* Queue 1 does not exist. */
         wr(d, REG_QUEUE_SEL, 1);

@@ -298,7 +298,7 @@ static int blk_disk_capacity(int fd, bool read_only, uint64_t *ret_sectors) {
         return 0;
 }
 
-int virtio_blk_create(struct bus *bus, struct device_host *host, uint64_t mmio_base, unsigned irq, int disk_fd,
+int virtio_blk_create(struct io_map *io, struct device_host *host, uint64_t mmio_base, unsigned irq, int disk_fd,
                       bool read_only, const char *id, struct virtio_blk **ret) {
         _cleanup_(virtio_blk_freep) struct virtio_blk *b = NULL;
         uint64_t capacity_le;
@@ -329,7 +329,7 @@ int virtio_blk_create(struct bus *bus, struct device_host *host, uint64_t mmio_b
         r = virtio_mmio_init(&b->mmio, &virtio_blk_ops, b, host, irq);
         if (r < 0)
                 return r;
-        r = virtio_mmio_register(&b->mmio, bus, mmio_base);
+        r = virtio_mmio_register(&b->mmio, io, mmio_base);
         if (r < 0)
                 return r;
 

@@ -31,12 +31,12 @@ struct virtio_blk;
  * device: BLKGETSIZE64) in whole 512-byte sectors, read once here. id may be
  * NULL (empty id); longer than 20 bytes is -EINVAL. An fd that is neither a
  * regular file nor a block device is -EINVAL, one not open for writing while
- * !read_only is -EBADF. Else -ENOMEM, or bus_register()'s -EEXIST/-ENOSPC;
+ * !read_only is -EBADF. Else -ENOMEM, or io_register()'s -EEXIST/-ENOSPC;
  * nothing is registered on failure. */
-int virtio_blk_create(struct bus *bus, struct device_host *host, uint64_t mmio_base, unsigned irq, int disk_fd,
+int virtio_blk_create(struct io_map *io, struct device_host *host, uint64_t mmio_base, unsigned irq, int disk_fd,
                       bool read_only, const char *id, struct virtio_blk **ret);
 
-/* Frees the device. The bus cannot unregister it, so call this only when no
+/* Frees the device. The I/O map cannot unregister it, so call this only when no
  * vCPU runs any more. Accepts NULL, returns NULL. */
 struct virtio_blk *virtio_blk_free(struct virtio_blk *b);
 static inline void virtio_blk_freep(struct virtio_blk **b) {

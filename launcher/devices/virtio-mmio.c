@@ -30,6 +30,7 @@
 #include <endian.h>
 #include <string.h>
 
+#include "io.h"
 #include "log.h"
 #include "virtio-mmio.h"
 
@@ -490,10 +491,10 @@ void virtio_mmio_done(struct virtio_mmio *m) {
         m->ops = NULL;
 }
 
-int virtio_mmio_register(struct virtio_mmio *m, struct bus *bus, uint64_t base) {
-        struct bus_device dev = {
+int virtio_mmio_register(struct virtio_mmio *m, struct io_map *io, uint64_t base) {
+        struct io_device dev = {
                 .name = m->ops->name,
-                .space = BUS_MMIO,
+                .space = IO_MMIO,
                 .base = base,
                 .len = VIRTIO_MMIO_REGION_SIZE,
                 .opaque = m,
@@ -501,7 +502,7 @@ int virtio_mmio_register(struct virtio_mmio *m, struct bus *bus, uint64_t base) 
                 .write = virtio_mmio_write,
         };
 
-        return bus_register(bus, &dev);
+        return io_register(io, &dev);
 }
 
 void virtio_mmio_save(struct virtio_mmio *m, struct virtio_mmio_state *ret) {

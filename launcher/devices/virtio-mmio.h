@@ -32,7 +32,7 @@
 /* What a device type plugs in. All ops are called with the lock held, on
  * the vCPU thread that made the access. */
 struct virtio_mmio_ops {
-        const char *name; /* for the bus and for log lines */
+        const char *name; /* for the I/O map and for log lines */
         uint32_t device_id;
         unsigned n_queues;       /* 1..VIRTIO_MMIO_MAX_QUEUES */
         uint16_t queue_max_size; /* QueueNumMax of every queue, a power of two */
@@ -89,12 +89,12 @@ struct virtio_mmio {
 int virtio_mmio_init(struct virtio_mmio *m, const struct virtio_mmio_ops *ops, void *opaque,
                      struct device_host *host, unsigned irq);
 /* Frees what init allocated; safe on a zeroed struct. The device must no
- * longer be reachable from the bus. */
+ * longer be reachable from the I/O map. */
 void virtio_mmio_done(struct virtio_mmio *m);
 /* Claims [base, base + VIRTIO_MMIO_REGION_SIZE) of MMIO space for m. */
-int virtio_mmio_register(struct virtio_mmio *m, struct bus *bus, uint64_t base);
+int virtio_mmio_register(struct virtio_mmio *m, struct io_map *io, uint64_t base);
 
-/* The bus ops, public so that tests (and a future PCI shim) can call them. */
+/* The I/O map ops, public so that tests (and a future PCI shim) can call them. */
 void virtio_mmio_read(void *opaque, uint64_t offset, void *data, unsigned size);
 void virtio_mmio_write(void *opaque, uint64_t offset, const void *data, unsigned size);
 
