@@ -26,7 +26,8 @@
 
 #include <stdbool.h>
 
-#include "guest.h"
+#include "guest-state.h"
+#include "launcher-conn.h"
 
 struct launcher_end {
         bool have_status; /* waitid() told us: wait_code and wait_status are set */

@@ -13,180 +13,6 @@
 #include "journal.h"
 #include "log.h"
 
-static const char *const guest_state_table[_GUEST_STATE_MAX] = {
-        [GUEST_DEFINED] = "defined",
-        [GUEST_STARTING] = "starting",
-        [GUEST_RUNNING] = "running",
-        [GUEST_PAUSED] = "paused",
-        [GUEST_STOPPING] = "stopping",
-        [GUEST_STOPPED] = "stopped",
-        [GUEST_CRASHED] = "crashed",
-        [GUEST_SUSPENDING] = "suspending",
-        [GUEST_SUSPENDED] = "suspended",
-};
-
-const char *guest_state_to_string(enum guest_state s) {
-        if (s < 0 || s >= _GUEST_STATE_MAX)
-                return NULL;
-        return guest_state_table[s];
-}
-
-enum guest_state guest_state_from_string(const char *s) {
-        for (size_t i = 0; s && i < _GUEST_STATE_MAX; i++)
-                if (strcmp(guest_state_table[i], s) == 0)
-                        return (enum guest_state) i;
-        return _GUEST_STATE_INVALID;
-}
-
-bool guest_state_is_active(enum guest_state s) {
-        return s == GUEST_STARTING || s == GUEST_RUNNING || s == GUEST_PAUSED || s == GUEST_STOPPING || s == GUEST_SUSPENDING;
-}
-
-#define S(x) (1u << (x))
-/* transitions[from] = the states the daemon may move a guest to. Every
- * active state can end in stopped or crashed: a launcher may die at any
- * moment, and what it said last decides which. A suspend that fails goes
- * back to running or paused; a resume that fails (starting) goes back to
- * suspended, its snapshot kept; Stop(force) discards a snapshot. A Start
- * that fails before its launcher exists (its files did not open) puts
- * back the state it found, "defined" included. */
-static const unsigned guest_transitions[_GUEST_STATE_MAX] = {
-        [GUEST_DEFINED] = S(GUEST_STARTING),
-        [GUEST_STARTING] = S(GUEST_DEFINED) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) |
-                           S(GUEST_SUSPENDED),
-        [GUEST_RUNNING] = S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDING),
-        [GUEST_PAUSED] = S(GUEST_RUNNING) | S(GUEST_STOPPING) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDING),
-        [GUEST_STOPPING] = S(GUEST_STOPPED) | S(GUEST_CRASHED),
-        [GUEST_STOPPED] = S(GUEST_STARTING),
-        [GUEST_CRASHED] = S(GUEST_STARTING) | S(GUEST_STOPPED),
-        [GUEST_SUSPENDING] = S(GUEST_SUSPENDED) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_STOPPED) |
-                             S(GUEST_CRASHED),
-        [GUEST_SUSPENDED] = S(GUEST_STARTING) | S(GUEST_STOPPED),
-};
-
-bool guest_state_transition_allowed(enum guest_state from, enum guest_state to) {
-        if (from < 0 || from >= _GUEST_STATE_MAX || to < 0 || to >= _GUEST_STATE_MAX)
-                return false;
-        return guest_transitions[from] & S(to);
-}
-
-/* For each request, the states it is allowed in, and for the others what
- * to tell the user. "%s" is the guest's name. */
-static const struct {
-        unsigned allowed;
-        const char *refusal[_GUEST_STATE_MAX];
-} guest_verb_table[_GUEST_VERB_MAX] = {
-        [GUEST_VERB_START] = {
-                S(GUEST_DEFINED) | S(GUEST_STOPPED) | S(GUEST_CRASHED),
-                {
-                        [GUEST_STARTING] = "Guest '%s' is starting already.",
-                        [GUEST_RUNNING] = "Guest '%s' is running already.",
-                        [GUEST_PAUSED] = "Guest '%s' is running already (paused); unpause it.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping; wait until it has stopped, then start it again.",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; resume it once it is suspended.",
-                        [GUEST_SUSPENDED] = "Guest '%s' is suspended; resume it (or discard its snapshot with stop --force).",
-                },
-        },
-        /* suspending and suspended: only with force (bus.c). */
-        [GUEST_VERB_STOP] = {
-                S(GUEST_STARTING) | S(GUEST_RUNNING) | S(GUEST_PAUSED) | S(GUEST_STOPPING) | S(GUEST_SUSPENDING) | S(GUEST_SUSPENDED),
-                {
-                        [GUEST_DEFINED] = "Guest '%s' is not running; it has never been started.",
-                        [GUEST_STOPPED] = "Guest '%s' is stopped already.",
-                        [GUEST_CRASHED] = "Guest '%s' is not running; it crashed (see StateReason).",
-                },
-        },
-        [GUEST_VERB_PAUSE] = {
-                S(GUEST_RUNNING),
-                {
-                        [GUEST_DEFINED] = "Guest '%s' is defined but not running; start it first.",
-                        [GUEST_STARTING] = "Guest '%s' is starting; wait until it runs, then pause it.",
-                        [GUEST_PAUSED] = "Guest '%s' is paused already.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping; it cannot be paused.",
-                        [GUEST_STOPPED] = "Guest '%s' is stopped; start it first.",
-                        [GUEST_CRASHED] = "Guest '%s' crashed; start it first.",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended.",
-                        [GUEST_SUSPENDED] = "Guest '%s' is suspended; resume it first.",
-                },
-        },
-        [GUEST_VERB_UNPAUSE] = {
-                S(GUEST_PAUSED),
-                {
-                        [GUEST_DEFINED] = "Guest '%s' is defined but not running; start it first.",
-                        [GUEST_STARTING] = "Guest '%s' is starting, not paused.",
-                        [GUEST_RUNNING] = "Guest '%s' is running, not paused.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping, not paused.",
-                        [GUEST_STOPPED] = "Guest '%s' is stopped; start it first.",
-                        [GUEST_CRASHED] = "Guest '%s' crashed; start it first.",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended, not paused.",
-                        [GUEST_SUSPENDED] = "Guest '%s' is suspended, not paused; resume it.",
-                },
-        },
-        /* A suspended guest's snapshot goes with it. */
-        [GUEST_VERB_REMOVE] = {
-                S(GUEST_DEFINED) | S(GUEST_STOPPED) | S(GUEST_CRASHED) | S(GUEST_SUSPENDED),
-                {
-                        [GUEST_STARTING] = "Guest '%s' is starting; stop it first.",
-                        [GUEST_RUNNING] = "Guest '%s' is running; stop it first.",
-                        [GUEST_PAUSED] = "Guest '%s' is paused; stop it first.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping; wait until it has stopped.",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; wait until it is suspended.",
-                },
-        },
-        [GUEST_VERB_CONSOLE] = {
-                S(GUEST_STARTING) | S(GUEST_RUNNING) | S(GUEST_PAUSED),
-                {
-                        [GUEST_DEFINED] = "Guest '%s' is not running; start it first.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping; GetConsoleLog shows what it printed.",
-                        [GUEST_STOPPED] = "Guest '%s' is stopped; start it first (GetConsoleLog shows what it printed last).",
-                        [GUEST_CRASHED] = "Guest '%s' crashed; start it again (GetConsoleLog shows what it printed last).",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; GetConsoleLog shows what it printed.",
-                        [GUEST_SUSPENDED] = "Guest '%s' is suspended; resume it first (GetConsoleLog shows what it printed last).",
-                },
-        },
-        [GUEST_VERB_SUSPEND] = {
-                S(GUEST_RUNNING) | S(GUEST_PAUSED),
-                {
-                        [GUEST_DEFINED] = "Guest '%s' is not running; there is nothing to suspend.",
-                        [GUEST_STARTING] = "Guest '%s' is starting; wait until it runs, then suspend it.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping; it cannot be suspended.",
-                        [GUEST_STOPPED] = "Guest '%s' is stopped; there is nothing to suspend.",
-                        [GUEST_CRASHED] = "Guest '%s' crashed; there is nothing to suspend.",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended already.",
-                        [GUEST_SUSPENDED] = "Guest '%s' is suspended already.",
-                },
-        },
-        [GUEST_VERB_RESUME] = {
-                S(GUEST_SUSPENDED),
-                {
-                        [GUEST_DEFINED] = "Guest '%s' is not suspended; start it.",
-                        [GUEST_STARTING] = "Guest '%s' is starting already.",
-                        [GUEST_RUNNING] = "Guest '%s' is running, not suspended.",
-                        [GUEST_PAUSED] = "Guest '%s' is paused, not suspended; unpause it.",
-                        [GUEST_STOPPING] = "Guest '%s' is stopping, not suspended.",
-                        [GUEST_STOPPED] = "Guest '%s' is stopped, not suspended; start it.",
-                        [GUEST_CRASHED] = "Guest '%s' crashed, it is not suspended; start it.",
-                        [GUEST_SUSPENDING] = "Guest '%s' is being suspended; resume it once it is suspended.",
-                },
-        },
-};
-#undef S
-
-int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *name, char **ret_message) {
-        const char *fmt;
-
-        if (ret_message)
-                *ret_message = NULL;
-        if (verb < 0 || verb >= _GUEST_VERB_MAX || state < 0 || state >= _GUEST_STATE_MAX)
-                return -EINVAL;
-        if (guest_verb_table[verb].allowed & (1u << state))
-                return 0;
-        fmt = guest_verb_table[verb].refusal[state];
-        if (ret_message && asprintf(ret_message, fmt ? fmt : "Guest '%s' is in a state that does not allow this.", name) < 0)
-                *ret_message = NULL;
-        return -EBUSY;
-}
-
 char *guest_make_id(uid_t owner, const char *name) {
         char *s;
 
@@ -283,7 +109,6 @@ struct guest *guest_free(struct guest *g) {
                 sd_bus_message_unref(p->call);
                 free(p);
         }
-        start_job_free(g->start);
         launcher_conn_done(&g->conn);
         sd_event_source_disable_unref(g->pt.listener_source);
         safe_close(g->pt.listener_fd);
@@ -312,7 +137,24 @@ char *guest_reason_clean(const char *reason) {
         return strdup(buf);
 }
 
-int guest_set_state(struct guest *g, enum guest_state state, const char *reason) {
+int guest_listeners_add(struct guest_listeners *ls, guest_listener_fn fn, void *userdata) {
+        if (ls->n >= ELEMENTSOF(ls->l))
+                return -E2BIG;
+        ls->l[ls->n++] = (struct guest_listener) { fn, userdata };
+        return 0;
+}
+
+static void notify(struct guest *g, enum guest_state from) {
+        for (size_t i = 0; g->listeners && i < g->listeners->n; i++)
+                g->listeners->l[i].fn(g, from, g->listeners->l[i].userdata);
+}
+
+void guest_changed(struct guest *g) {
+        notify(g, g->state);
+}
+
+int guest_transition(struct guest *g, enum guest_state state, const char *reason) {
+        enum guest_state from = g->state;
         char *copy = NULL;
 
         if (g->state != state && !guest_state_transition_allowed(g->state, state))
@@ -343,6 +185,7 @@ int guest_set_state(struct guest *g, enum guest_state state, const char *reason)
                           guest_state_to_string(state), reason && *reason ? ": " : "", reason ? reason : "");
         }
         g->state = state;
+        notify(g, from);
         return 0;
 }
 

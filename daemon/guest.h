@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * guest.h: a guest's record and its state machine.
+ * guest.h: a guest's record, and the one way it changes state.
  *
  * The record (name, owner, configuration, state and why, launcher pid and
  * uid, creation time) is what survives the daemon: one JSON file per guest
@@ -9,10 +9,8 @@
  * never a torn one. Quota usage is computed from these records (quota.c),
  * never kept in a counter beside them.
  *
- * State machine (DESIGN.md), as two tables: which state changes the daemon
- * may make (guest_state_transition_allowed), and which user request is
- * allowed in which state, with the sentence that says what to do instead
- * (guest_verb_check).
+ * The states and what may move a guest between them are guest-state.h's
+ * tables; the verbs a user asks for, verbs.h's.
  */
 #pragma once
 
@@ -24,76 +22,35 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "guest-state.h"
 #include "kvm-stats.h"
 #include "launcher-conn.h"
 #include "launcher-log.h"
 
-enum guest_state {
-        GUEST_DEFINED,
-        GUEST_STARTING,
-        GUEST_RUNNING,
-        GUEST_PAUSED,
-        GUEST_STOPPING,
-        GUEST_STOPPED,
-        GUEST_CRASHED,
-        GUEST_SUSPENDING, /* the launcher writes the snapshot */
-        GUEST_SUSPENDED,  /* no launcher; the guest lives in its snapshot */
-        _GUEST_STATE_MAX,
-        _GUEST_STATE_INVALID = -EINVAL,
-};
-
-const char *guest_state_to_string(enum guest_state s);
-enum guest_state guest_state_from_string(const char *s);
-/* starting, running, paused, stopping, suspending: a launcher exists and
- * the guest is charged for running, vCPUs and memory. */
-bool guest_state_is_active(enum guest_state s);
-bool guest_state_transition_allowed(enum guest_state from, enum guest_state to);
-
-/* What a user may ask of a guest. */
-enum guest_verb {
-        GUEST_VERB_START,
-        GUEST_VERB_STOP,
-        GUEST_VERB_PAUSE,
-        GUEST_VERB_UNPAUSE,
-        GUEST_VERB_REMOVE,
-        GUEST_VERB_CONSOLE,
-        GUEST_VERB_SUSPEND,
-        GUEST_VERB_RESUME,
-        _GUEST_VERB_MAX,
-};
-
-/* 0 if verb is allowed in state; otherwise -EBUSY and, if ret_message is
- * given, a sentence for the user ("Guest 'x' is stopped; start it first."). */
-int guest_verb_check(enum guest_verb verb, enum guest_state state, const char *name, char **ret_message);
-
 struct manager;
+struct guest;
+
+/* Who must hear of every change of a guest subscribes once, at start-up
+ * (daemon.c): the record's save (first: what the bus announces must
+ * survive a crash), the page-table budget, the bus's signals, logind's
+ * shutdown inhibitor. None of them is called from the middle of a Start
+ * or a Stop; from: the state before (the same one for guest_changed()). */
+typedef void (*guest_listener_fn)(struct guest *g, enum guest_state from, void *userdata);
+struct guest_listener {
+        guest_listener_fn fn;
+        void *userdata;
+};
+struct guest_listeners {
+        struct guest_listener l[8];
+        size_t n;
+};
+/* -E2BIG past the eight there is room for. */
+int guest_listeners_add(struct guest_listeners *ls, guest_listener_fn fn, void *userdata);
 struct console;
 struct opener;
 struct machined_request;
 
-/* A Start or Resume before its launcher has its "setup" (supervise.c):
- * first the guest's files being opened (open-as-caller.h); then the
- * launcher, forked and waiting while systemd-machined makes its scope
- * (machined.h), with every fd "setup" will hand it; and what to go back
- * to if it fails. Freeing it kills a launcher that got no "setup". */
-struct start_job {
-        struct guest *guest;
-        struct opener *opener;
-        int snapshot_fd; /* a resume's snapshot, opened by guestd itself */
-        enum guest_state prev_state;
-        char *prev_reason;
-
-        struct machined_request *machined;
-        pid_t pid; /* the launcher; 0: none yet */
-        int pidfd;
-        uid_t launcher_uid;
-        int kvm_fd, listen_fd;
-        int control_fd, console_fd, log_fd; /* guestd's ends */
-        int launcher_console_fd;            /* the launcher's end, sent with "setup" */
-        int file_fds[2 + GUEST_MAX_DISKS];  /* the kernel or the snapshot, the initrd, the disks */
-        size_t n_files;
-};
-void start_job_free(struct start_job *job);
+struct start_job;
 
 /* A guest's part of the page-table budget (pagetables.h). */
 struct guest_pagetables {
@@ -120,7 +77,7 @@ struct pending_call {
         struct pending_call *next;
         sd_bus_message *call;
         enum guest_verb verb;
-        uid_t uid; /* who is waiting: each user may have SUPERVISE_PENDING_PER_USER */
+        uid_t uid; /* who is waiting: each user may have PENDING_PER_USER (pending.h) */
 };
 
 /* A state's reason (what guestd says, or what a launcher sent it, or a
@@ -135,6 +92,7 @@ struct pending_call {
 
 struct guest {
         struct manager *manager;
+        const struct guest_listeners *listeners; /* NULL: none (tests) */
 
         /* The record (persisted). */
         char *name;
@@ -151,7 +109,7 @@ struct guest {
         pid_t launcher_pid; /* 0 if none */
         uid_t launcher_uid; /* meaningful while launcher_pid > 0 */
         uint64_t created_usec; /* CLOCK_REALTIME */
-        /* Suspend and resume (snapshot files: supervise.h). snapshot_bytes:
+        /* Suspend and resume (snapshot files: snapshots.h). snapshot_bytes:
          * the space the committed snapshot takes on disk (its blocks), 0 if
          * the guest has none; resuming: the launcher now starting was
          * given the snapshot, which is kept until the guest runs. */
@@ -163,7 +121,8 @@ struct guest {
         struct console *console;
         struct launcher_conn conn; /* its launcher, while it has one (supervise.c owns it) */
         struct pending_call *pending; /* method calls answered when the launcher answers */
-        struct start_job *start; /* a Start whose launcher has no "setup" yet */
+        struct start_job *start; /* a Start whose launcher has no "setup" yet (start.h) */
+        pid_t start_pid;         /* its launcher, forked and waiting (uid: launcher_uid); 0: none */
         bool removed;            /* RemoveGuest ran; freed when unreferenced */
         struct guest_pagetables pt;
 };
@@ -183,9 +142,15 @@ static inline void guest_freep(struct guest **g) {
 /* The id "<uid>_<name>" (caller frees). */
 char *guest_make_id(uid_t owner, const char *name);
 
-/* Sets state and reason (reason may be NULL: keeps "" ). Returns -EINVAL
- * for a change the table does not allow (a bug; logged). */
-int guest_set_state(struct guest *g, enum guest_state state, const char *reason);
+/* The one way a guest changes state: to state, with reason (NULL keeps
+ * the one it has), checked against guest-state.h's table (-EINVAL for a
+ * change it does not allow: a bug, logged, nothing changed), logged, then
+ * told to every listener in the order they subscribed. state may be the
+ * guest's own: then only the reason changed. */
+int guest_transition(struct guest *g, enum guest_state state, const char *reason);
+/* The record changed, not the state (its launcher's pid, a snapshot's
+ * size): the listeners hear of it as of a transition to the same state. */
+void guest_changed(struct guest *g);
 
 /* Persistence. dir_fd is state-dir/guests. */
 int guest_save(struct guest *g, int dir_fd);

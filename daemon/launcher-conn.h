@@ -11,8 +11,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "guest-state.h"
 #include "launcher-log.h"
 #include "protocol.h"
 
@@ -49,6 +51,13 @@ struct launcher_conn_ops;
  * supervise.c fills and empties it, launcher_conn_done() frees it. */
 struct launcher_conn {
         const struct launcher_conn_ops *ops;
+        /* Whose launcher it is (set by launcher_conn_watch): the guest,
+         * handed to the handlers; its id, for the log; its launcher's pid;
+         * its state, which decides which messages may come. */
+        struct guest *guest;
+        const char *id;
+        pid_t pid;
+        const enum guest_state *state;
         int pidfd;
         int control_fd;
         struct launcher_log launcher_log; /* the launcher's stderr, into our log */
@@ -95,17 +104,18 @@ struct launcher_conn_ops {
         void (*ended)(struct guest *g);            /* the launcher process is gone */
 };
 
-/* Watches g's launcher (g->conn.pidfd and control_fd set): its messages go
- * to ops->table, its end to ops->ended. */
-int launcher_conn_watch(struct guest *g, sd_event *event, const struct launcher_conn_ops *ops);
+/* Watches g's launcher (c is g's, its pidfd and control_fd set; id,
+ * state: g's, which outlive the watch): its messages go to ops->table,
+ * its end to ops->ended. */
+int launcher_conn_watch(struct launcher_conn *c, struct guest *g, const char *id, pid_t pid, const enum guest_state *state,
+                        sd_event *event, const struct launcher_conn_ops *ops);
 /* Reads and dispatches what the launcher sent, within the read budget
  * above (drain: everything queued, for a launcher that has ended). 0:
  * nothing more now; -ECONNRESET: end of stream; -EBADMSG: it broke the
  * protocol (ended). */
-int launcher_conn_read(struct guest *g, bool drain);
+int launcher_conn_read(struct launcher_conn *c, bool drain);
 /* The launcher broke the protocol: recorded (the guest's reason), the
  * control socket no longer read, the launcher killed. */
-void launcher_conn_violation(struct guest *g, const char *what);
+void launcher_conn_violation(struct launcher_conn *c, const char *what);
 /* SIGKILL through the pidfd; its end comes through ops->ended. */
-void launcher_conn_kill(struct guest *g);
-
+void launcher_conn_kill(struct launcher_conn *c);

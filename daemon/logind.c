@@ -6,8 +6,7 @@
 #include "log.h"
 #include "bus-sender.h"
 #include "logind.h"
-#include "quota.h"
-#include "supervise.h"
+#include "verbs.h"
 
 #define LOGIND_NAME "org.freedesktop.login1"
 #define LOGIND_PATH "/org/freedesktop/login1"
@@ -57,41 +56,23 @@ static void release_inhibitor(struct manager *m) {
         log_info("Every guest is suspended or stopped: released the shutdown inhibitor");
 }
 
-/* One guest, as the policy says: suspend (within its owner's snapshot
- * quota; a guest that does not fit is stopped in order, saying why), or
- * stop in order. */
+/* One guest, as the policy says: suspend (through the same entry as a
+ * user's Suspend, verbs.h: within its owner's snapshot quota; a guest
+ * that does not fit is stopped in order, saying why), or stop in order. */
 static void shutdown_guest(struct manager *m, struct guest *g) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *quota_message = NULL;
-        bool suspend = m->policy->host_shutdown == POLICY_HOST_SHUTDOWN_SUSPEND;
 
-        if (suspend) {
-                struct caller owner = {};
-                struct policy_limits limits;
-                struct quota_usage usage;
-
-                if (manager_owner_quota(m, g, &owner, &limits, &usage, &error) < 0) {
-                        log_warning("Host shutdown: guest %s: %s; stopping it instead", g->id, error.message);
-                        suspend = false;
-                } else {
-                        if (quota_check_suspend(&limits, &usage, g->name, quota_snapshot_reserve_mib(g), &quota_message) < 0) {
-                                log_warning("Host shutdown: guest %s: %s Stopping it instead", g->id,
-                                            quota_message ? quota_message : "no room in max_snapshot_mib.");
-                                suspend = false;
-                        }
-                }
-                caller_done(&owner);
-        }
-        sd_bus_error_free(&error);
-        if (suspend) {
+        if (m->policy->host_shutdown == POLICY_HOST_SHUTDOWN_SUSPEND) {
                 log_info("Host shutdown: suspending guest %s", g->id);
-                if (supervise_suspend(g, NULL, &error) >= 0)
+                if (verb_request(g, GUEST_VERB_SUSPEND, false, NULL, &error) >= 0)
                         return;
-                log_warning("Host shutdown: guest %s: %s; stopping it instead", g->id, error.message);
+                log_warning("Host shutdown: guest %s: %s Stopping it instead", g->id, error.message ? error.message : "cannot suspend it.");
         }
         log_info("Host shutdown: stopping guest %s", g->id);
-        (void) supervise_stop(g, false, NULL, NULL);
+        (void) verb_request(g, GUEST_VERB_STOP, false, NULL, NULL);
 }
+
+static void guest_settled(struct manager *m);
 
 static int on_prepare_for_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error) {
         struct manager *m = userdata;
@@ -121,7 +102,7 @@ static int on_prepare_for_shutdown(sd_bus_message *msg, void *userdata, sd_bus_e
                 if (g->state == GUEST_RUNNING || g->state == GUEST_PAUSED)
                         shutdown_guest(m, g);
         }
-        logind_guest_settled(m);
+        guest_settled(m);
         return 0;
 }
 
@@ -138,7 +119,7 @@ static void on_logind_owner(struct bus_owner *o, const char *unique, void *userd
         log_info("logind is not on this bus: a host shutdown ends the guests without suspending them");
 }
 
-void logind_guest_settled(struct manager *m) {
+static void guest_settled(struct manager *m) {
         if (!m->shutting_down)
                 return;
         for (size_t i = 0; i < m->n_guests; i++) {
@@ -149,8 +130,16 @@ void logind_guest_settled(struct manager *m) {
         release_inhibitor(m);
 }
 
+static void on_guest_changed(struct guest *g, enum guest_state from, void *userdata) {
+        guest_settled(userdata);
+}
+
 int logind_setup(struct manager *m) {
         int r;
+
+        r = guest_listeners_add(&m->listeners, on_guest_changed, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot follow the guests' changes: %m");
 
         r = sd_bus_match_signal(m->bus, NULL, LOGIND_NAME, LOGIND_PATH, LOGIND_IFACE, "PrepareForShutdown", on_prepare_for_shutdown, m);
         /* The inhibitor is asked for once the driver says who logind is

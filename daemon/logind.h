@@ -20,8 +20,7 @@
 #include "manager.h"
 
 /* Watches for logind (it may come after guestd) and takes the inhibitor
- * when it is there. */
+ * when it is there; listens to the guests' changes (guest.h): while the
+ * host shuts down, the inhibitor goes once no guest is on its way to
+ * suspended or stopped. */
 int logind_setup(struct manager *m);
-/* A guest changed state: while the host shuts down, release the
- * inhibitor once no guest is on its way to suspended or stopped. */
-void logind_guest_settled(struct manager *m);

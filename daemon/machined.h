@@ -48,23 +48,13 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "machined-state.h"
 #include "util.h"
 
 struct manager;
 struct guest;
 
 #define MACHINED_NAME_PREFIX "guestd-"
-/* How long machined may take to answer CreateMachine (it waits for
- * systemd to start the scope); --machined-timeout. */
-#define MACHINED_TIMEOUT_USEC_DEFAULT (UINT64_C(25) * 1000000)
-/* How soon a machine that still exists is asked for again. */
-#define MACHINED_RETRY_USEC (UINT64_C(200) * 1000)
-
-struct machined_state {
-        usec_t timeout_usec;
-        sd_bus_slot *probe_slot; /* the Ping at start: is machined there? */
-        int present;             /* -1: not known yet, 0: absent, 1: present (logged on each change) */
-};
 
 /* The answer to machined_register(), in the event loop: 1 the launcher
  * runs in its machine's scope; 0 machined is not on the bus (the caller

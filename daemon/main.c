@@ -22,7 +22,9 @@
 #include "kvm-access.h"
 #include "kvm.h"
 #include "log.h"
+#include "daemon.h"
 #include "manager.h"
+#include "verbs.h"
 #include "protocol.h"
 #include "version.h"
 
@@ -239,7 +241,7 @@ static void report_kvm_access(void) {
 }
 
 int main(int argc, char **argv) {
-        _cleanup_(manager_freep) struct manager *m = NULL;
+        _cleanup_(daemon_freep) struct manager *m = NULL;
         sigset_t mask;
         int r;
 
@@ -281,7 +283,8 @@ int main(int argc, char **argv) {
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
-        r = manager_startup(m);
+        m->request = verb_request;
+        r = daemon_startup(m);
         if (r < 0)
                 return EXIT_FAILURE;
         if (sd_event_add_signal(m->event, NULL, SIGTERM, on_exit_signal, m) < 0 ||

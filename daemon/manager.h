@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * manager.h: the daemon's state: its bus and loop, the policy, every
- * guest, and who is calling.
- *
- * Access to a guest is decided in exactly one place, manager_may_access():
- * its owner and uid 0 may, and a bus name polkit has granted
- * org.guestd1.manage a moment ago (polkit.h), nobody else. A guest someone may not access does not exist for
- * them: lookups answer NoSuchGuest, listings leave it out, so guest names
- * do not leak between users.
+ * guest, and each part's state (declared in the parts' -state.h headers,
+ * so that this one needs none of their functions). Who may access a
+ * guest is access.h's; start-up and the end are daemon.h's.
  */
 #pragma once
 
@@ -16,11 +12,12 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "caller.h"
 #include "guest.h"
 #include "bus-api.h"
-#include "machined.h"
-#include "pagetables.h"
-#include "polkit.h"
+#include "machined-state.h"
+#include "pagetables-state.h"
+#include "polkit-state.h"
 #include "policy.h"
 #include "version.h"
 
@@ -55,6 +52,13 @@ struct manager {
         struct policy *policy;
         struct guest **guests;
         size_t n_guests;
+        struct guest_listeners listeners; /* every guest's, guest.h */
+        /* The one entry for requests of a guest (verbs.h, verb_request),
+         * for those below it that make one: a launcher's power-off signal
+         * (launcher-events.c). Set by main.c. */
+        int (*request)(struct guest *g, enum guest_verb verb, bool force, sd_bus_message *call, sd_bus_error *error);
+        /* Who hears of a new policy: the page-table budget (pagetables_setup). */
+        void (*on_policy_changed)(struct manager *m);
 
         /* The host's shutdown (logind.h): the delay inhibitor's fd (-EBADF
          * if none), the pending Inhibit call, and whether logind has
@@ -90,35 +94,11 @@ struct manager {
 
 };
 
-/* The account behind a bus caller. */
-struct caller {
-        uid_t uid;
-        const char *sender; /* its unique bus name (not owned; NULL: not known) */
-        /* Filled by caller_load_account(): */
-        bool have_account;
-        char *user_name; /* NULL: no passwd entry */
-        gid_t gid;
-        gid_t *gids; /* supplementary, the primary one included */
-        char **group_names; /* group_names[i] for gids[i]; entries may be NULL */
-        size_t n_gids;
-};
 
-int caller_from_message(sd_bus_message *m, struct caller *ret, sd_bus_error *error);
-int caller_load_account(struct caller *c, sd_bus_error *error);
-void caller_done(struct caller *c);
-
-bool manager_may_access(const struct caller *c, const struct guest *g);
-
+/* An empty manager (daemon.h starts it up and frees it). */
 int manager_new(struct manager **ret);
-struct manager *manager_free(struct manager *m);
-static inline void manager_freep(struct manager **m) {
-        manager_free(*m);
-}
-
-/* Creates directories, reads the policy, loads records, connects the bus
- * and exports the objects, finds running launchers again. */
-int manager_startup(struct manager *m);
-/* Re-reads the policy file; an invalid one is refused, the old stays. */
+/* Re-reads the policy file; an invalid one is refused, the old stays.
+ * Then on_policy_changed hears of it. */
 int manager_reload_policy(struct manager *m, char **ret_error);
 
 struct guest *manager_find_guest(struct manager *m, uid_t owner, const char *name);
@@ -132,9 +112,3 @@ struct quota_usage;
 int manager_owner_quota(struct manager *m, const struct guest *g, struct caller *owner, struct policy_limits *ret_limits,
                         struct quota_usage *ret_usage, sd_bus_error *error);
 
-/* Persists the record and tells the bus State/StateReason changed. */
-void manager_guest_changed(struct manager *m, struct guest *g);
-
-/* bus.c */
-int bus_setup(struct manager *m);
-int bus_reply_guest_error(sd_bus_message *call, int error, const char *message);

@@ -224,6 +224,10 @@ void pagetables_guest_changed(struct manager *m, struct guest *g) {
         apply(m, g); /* now running: it takes the cap */
 }
 
+static void on_guest_changed(struct guest *g, enum guest_state from, void *userdata) {
+        pagetables_guest_changed(userdata, g);
+}
+
 void pagetables_policy_changed(struct manager *m) {
         if (!m->pt.host_ram_bytes)
                 return; /* not set up yet */
@@ -501,6 +505,10 @@ int pagetables_setup(struct manager *m) {
         long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
         int r;
 
+        r = guest_listeners_add(&m->listeners, on_guest_changed, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot follow the guests' changes: %m");
+        m->on_policy_changed = pagetables_policy_changed;
         pt->host_ram_bytes = pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : 0;
         r = kvm_mmu_probe("/sys", &pt->mmu);
         if (r < 0) {

@@ -28,41 +28,17 @@
 #include <systemd/sd-event.h>
 
 #include "kvm-mmu.h"
+#include "pagetables-state.h"
 #include "util.h"
 
 struct manager;
 struct guest;
 struct protocol_message;
 
-#define PAGETABLES_TICK_USEC (2 * 1000000ULL) /* one pressure window */
-#define PAGETABLES_CALM_USEC (4 * 1000000ULL) /* no pressure this long: regrow (default) */
-#define PAGETABLES_UNKNOWN UINT64_MAX         /* a byte count nobody measured */
 
-enum pagetables_pressure {
-        PAGETABLES_UNWATCHED, /* no pressure source (or switched off) */
-        PAGETABLES_CALM,
-        PAGETABLES_PRESSURE,   /* caps cut; waiting for calm */
-        PAGETABLES_RECOVERING, /* calm again; caps growing back */
-        _PAGETABLES_PRESSURE_MAX,
-};
-const char *pagetables_pressure_to_string(enum pagetables_pressure p);
-
-/* The manager's part (struct manager's pt). */
-struct pagetables_state {
-        struct kvm_mmu_info mmu;  /* kind _KVM_MMU_KIND_MAX: no KVM module */
-        uint64_t host_ram_bytes;  /* 0 until set up */
-        uint64_t override_mib;    /* root's SetPageTableBudget, else 0 */
-        unsigned override_percent;
-        struct pressure *pressure;
-        enum pagetables_pressure state;
-        usec_t last_pressure, last_cut;
-        uint64_t pressure_events, cuts;
-        usec_t calm_usec;         /* guestd --pressure-calm; 0: PAGETABLES_CALM_USEC */
-        sd_event_source *tick;
-};
-
-/* At start-up, after the policy: probes KVM's MMU, sets up cgroups,
- * starts watching pressure. Never fails guestd; it logs what it lacks. */
+/* At start-up, after the policy: listens to the guests' changes, probes
+ * KVM's MMU, sets up cgroups, starts watching pressure. Fails only for
+ * want of memory; it logs what it lacks. */
 int pagetables_setup(struct manager *m);
 /* guestd's own cgroups for launchers (cgroup.h), set up at the first
  * call; NULL where they cannot be had (logged once, with why). */
@@ -76,7 +52,8 @@ uint64_t pagetables_budget_bytes(const struct manager *m);
 int pagetables_set_budget(struct manager *m, const char *spec, char **ret_error);
 /* The policy changed: the budget and weights with it. */
 void pagetables_policy_changed(struct manager *m);
-/* g's state changed (manager_guest_changed()): shares and caps follow. */
+/* g's state changed (a listener, guest.h; and for every guest once
+ * guestd has found its launchers again): shares and caps follow. */
 void pagetables_guest_changed(struct manager *m, struct guest *g);
 
 /* The launcher's "supervise" (listener, VM stats fd) and "mmu_pages_set";

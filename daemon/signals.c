@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "access.h"
+#include "guest-props.h"
 #include "manager.h"
 #include "signals.h"
 
@@ -101,7 +103,7 @@ void signals_done(struct manager *m) {
 /* Who gets signals about g: the subscribers who may see it. */
 static bool may_receive(const struct subscriber *s, const struct guest *g) {
         struct caller c = { .uid = s->uid, .sender = s->name };
-        return manager_may_access(&c, g);
+        return access_allowed(&c, g);
 }
 
 typedef int (*build_t)(sd_bus_message *msg, struct guest *g, const void *arg);
@@ -131,12 +133,13 @@ static void send_to_subscribers(struct manager *m, struct guest *g, const char *
 static int append_properties(sd_bus_message *msg, struct guest *g, const char *const *names) {
         int r = sd_bus_message_open_container(msg, 'a', "{sv}");
 
-        for (const char *const *p = names ? names : bus_guest_properties; r >= 0 && *p; p++) {
+        for (size_t i = 0; r >= 0 && (names ? names[i] != NULL : i < GUEST_PROPERTIES_MAX); i++) {
+                const char *p = names ? names[i] : guest_properties[i].name;
                 r = sd_bus_message_open_container(msg, 'e', "sv");
                 if (r >= 0)
-                        r = sd_bus_message_append(msg, "s", *p);
+                        r = sd_bus_message_append(msg, "s", p);
                 if (r >= 0)
-                        r = bus_append_guest_property(msg, g, *p, true);
+                        r = guest_props_append(msg, g, p, true);
                 if (r >= 0)
                         r = sd_bus_message_close_container(msg);
         }
@@ -186,4 +189,12 @@ void signals_guest_changed(struct manager *m, struct guest *g, const char *const
         if (m->bus)
                 send_to_subscribers(m, g, g->object_path, "org.freedesktop.DBus.Properties", "PropertiesChanged", build_changed,
                                     properties);
+}
+
+static void on_guest_changed(struct guest *g, enum guest_state from, void *userdata) {
+        signals_guest_changed(userdata, g, (const char *const[]) { "State", "StateReason", "SnapshotSize", NULL });
+}
+
+int signals_listen(struct manager *m) {
+        return guest_listeners_add(&m->listeners, on_guest_changed, m);
 }

@@ -38,8 +38,6 @@ void signals_done(struct manager *m);
 void signals_guest_added(struct manager *m, struct guest *g);
 void signals_guest_removed(struct manager *m, struct guest *g);
 void signals_guest_changed(struct manager *m, struct guest *g, const char *const *properties);
-
-/* bus.c: appends the value of one org.guestd1.Guest property ("v"'s
- * contents, as its getter does); -ENOENT for an unknown name. */
-int bus_append_guest_property(sd_bus_message *m, struct guest *g, const char *property, bool as_variant);
-extern const char *const bus_guest_properties[];
+/* Every guest's state changes, as PropertiesChanged of State,
+ * StateReason and SnapshotSize (a listener, guest.h); once the bus is up. */
+int signals_listen(struct manager *m);

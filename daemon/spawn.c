@@ -23,10 +23,10 @@
 
 #include "budget.h"
 #include "launcher-fsize.h"
+#include "cgroup.h"
 #include "log.h"
 #include "snapshot.h"
 #include "spawn.h"
-#include "supervise.h"
 
 /* ------------------------------------------------------------ launcher uid and sockets */
 
@@ -103,7 +103,7 @@ int launcher_uid_pick(struct manager *m, uid_t *ret) {
                 for (size_t i = 0; i < m->n_guests && !used; i++) {
                         const struct guest *g = m->guests[i];
                         /* A launcher waiting for its "setup" has its uid too. */
-                        used = (g->launcher_pid > 0 && g->launcher_uid == u) || (g->start && g->start->pid > 0 && g->start->launcher_uid == u);
+                        used = (g->launcher_pid > 0 && g->launcher_uid == u) || (g->start_pid > 0 && g->launcher_uid == u);
                 }
                 if (!used) {
                         m->launcher_uid_cursor = (m->launcher_uid_cursor + k + 1) % n;
@@ -119,7 +119,7 @@ static void report_unaccounted(struct manager *m, pid_t pid, uid_t uid, void *us
 
         for (size_t i = 0; i < m->n_guests; i++) {
                 const struct guest *g = m->guests[i];
-                if ((g->launcher_pid == pid && g->launcher_uid == uid) || (g->start && g->start->pid == pid))
+                if ((g->launcher_pid == pid && g->launcher_uid == uid) || (g->start_pid > 0 && g->start_pid == pid))
                         return;
         }
         (*n)++;
@@ -210,20 +210,20 @@ struct spawn_failure {
  * and KVM's page tables for the guest at their default cap (KVM charges
  * them to the launcher's cgroup too). */
 uint64_t launcher_memory_max(const struct guest_config *c) {
-        return c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB +
+        return c->memory_mib * MiB + LAUNCHER_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * LAUNCHER_AS_PER_VCPU_MIB * MiB +
                budget_kvm_default_pages(c->memory_mib * MiB) * BUDGET_PAGE_SIZE;
 }
 
 /* Its tasks: the vCPU threads, the main thread and a few more; the
  * cgroup's pids.max and RLIMIT_NPROC alike. */
 uint64_t launcher_tasks_max(const struct guest_config *c) {
-        return c->vcpus + SUPERVISE_NPROC_MARGIN;
+        return c->vcpus + LAUNCHER_NPROC_MARGIN;
 }
 
 #define LAUNCHER_N_LIMITS 5
 static void launcher_limits(const struct guest_config *c, uint64_t fsize, struct rlimit ret[static LAUNCHER_N_LIMITS],
                             int resources[static LAUNCHER_N_LIMITS]) {
-        uint64_t as = c->memory_mib * MiB + SUPERVISE_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * SUPERVISE_AS_PER_VCPU_MIB * MiB;
+        uint64_t as = c->memory_mib * MiB + LAUNCHER_AS_MARGIN_MIB * MiB + (uint64_t) c->vcpus * LAUNCHER_AS_PER_VCPU_MIB * MiB;
 
         resources[0] = RLIMIT_AS;
         ret[0] = (struct rlimit) { as, as };
@@ -261,23 +261,111 @@ uint64_t launcher_file_size_limit(const struct guest_config *c, const int *disk_
  * launcher from an fd (the launcher is a static binary: the empty root
  * has no dynamic loader). Runs in a fresh PID namespace as its PID 1, in
  * fresh mount, IPC, UTS, network and cgroup namespaces. */
+/* The steps of launcher_child() below: each answers NULL, or the step
+ * that failed with errno set. */
+
+/* An empty root. Nothing we mount may leak back to the host, then a
+ * read-only, empty tmpfs becomes / and the host's tree is detached: the
+ * launcher can name no file at all. */
+static const char *child_empty_root(const char *sandbox_dir) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return "make mounts private";
+        if (mount("guestd-empty", sandbox_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=1,mode=0555") < 0)
+                return "mount the empty root";
+        if (chdir(sandbox_dir) < 0)
+                return "chdir to the empty root";
+        /* pivot_root(".", "."): the old root ends up on top of the new one,
+         * from where the detach takes it away. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return "pivot_root";
+        if (umount2(".", MNT_DETACH) < 0)
+                return "detach the old root";
+        if (chdir("/") < 0)
+                return "chdir /";
+        return NULL;
+}
+
+/* stdout and stderr: the log pipe guestd reads (launcher-log.h); the
+ * control socket as fd 3, the only fd the launcher inherits beyond stdio
+ * (everything else arrives in "setup"); stdin: nothing. report_fd and
+ * exe_fd live until exec, moved off 3 if they were there. */
+static const char *child_fds(int control_fd, int log_fd, int *report_fd, int *exe_fd) {
+        int p[2];
+
+        if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
+                return "dup2 the log pipe";
+        if (control_fd != 3) {
+                if (*report_fd == 3 || *exe_fd == 3) {
+                        int moved = fcntl(3, F_DUPFD_CLOEXEC, 4);
+                        if (moved < 0)
+                                _exit(127); /* nowhere to report it */
+                        if (*report_fd == 3)
+                                *report_fd = moved;
+                        else
+                                *exe_fd = moved;
+                }
+                if (dup2(control_fd, 3) < 0)
+                        return "dup2";
+        } else if (fcntl(3, F_SETFD, 0) < 0)
+                return "fcntl";
+        /* There is no /dev/null in the empty root: an empty pipe whose
+         * writer is closed. */
+        if (pipe2(p, O_CLOEXEC) < 0 || dup2(p[0], STDIN_FILENO) < 0)
+                return "stdin";
+        safe_close(p[0]);
+        safe_close(p[1]);
+        /* Close-on-exec rather than close: report_fd and exe_fd live
+         * until exec. */
+        if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return "close_range";
+        return NULL;
+}
+
+/* Its limits, no new privileges, no capabilities (the bounding set goes
+ * while we still have CAP_SETPCAP; the uid change then empties the other
+ * sets: no keepcaps), the launcher uid. */
+static const char *child_confine(const struct guest_config *c, uint64_t fsize, uid_t uid) {
+        struct rlimit limits[LAUNCHER_N_LIMITS];
+        int resources[LAUNCHER_N_LIMITS];
+
+        launcher_limits(c, fsize, limits, resources);
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+                if (setrlimit(resources[i], &limits[i]) < 0)
+                        return "setrlimit";
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return "no_new_privs";
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+                errno = EPERM;
+                return "drop bounding set";
+        }
+        if (setgroups(0, NULL) < 0)
+                return "setgroups";
+        if (setresgid(uid, uid, uid) < 0)
+                return "setresgid";
+        if (setresuid(uid, uid, uid) < 0)
+                return "setresuid";
+        capng_clear(CAPNG_SELECT_BOTH);
+        if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
+                errno = EPERM;
+                return "drop capabilities";
+        }
+        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        if (getuid() == 0 || geteuid() == 0) {
+                errno = EPERM;
+                return "verify the uid";
+        }
+        return NULL;
+}
+
 _noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize, int control_fd, int log_fd,
                                      int report_fd) {
         struct spawn_failure f = {};
         char *argv[] = { (char *) "guestd-launcher", (char *) "--control-fd", (char *) "3", NULL };
         char *envp[] = { NULL };
-        struct rlimit limits[LAUNCHER_N_LIMITS];
-        int resources[LAUNCHER_N_LIMITS];
+        const char *step = NULL;
         sigset_t all;
-        int exe_fd;
-
-#define FAIL(what)                                                           \
-        do {                                                                 \
-                f.error = errno;                                             \
-                snprintf(f.step, sizeof(f.step), "%s", what);                \
-                (void) !write(report_fd, &f, sizeof(f));                      \
-                _exit(127);                                                  \
-        } while (0)
+        int exe_fd = -EBADF;
 
         /* sd-event blocks the signals it handles; a blocked mask and
          * ignored signals survive exec, so put both back. */
@@ -289,103 +377,30 @@ _noreturn_ static void launcher_child(struct manager *m, struct guest *g, uid_t 
         /* Its own session: a terminal's ^C aimed at guestd must not end
          * the guests, which outlive the daemon by design. */
         if (setsid() < 0)
-                FAIL("setsid");
-
+                step = "setsid";
         /* The launcher itself, opened while the host's file system is
          * still visible. */
-        exe_fd = open(m->launcher_path, O_RDONLY | O_CLOEXEC);
-        if (exe_fd < 0)
-                FAIL("open the launcher");
-
-        /* An empty root. Nothing we mount may leak back to the host, then
-         * a read-only, empty tmpfs becomes / and the host's tree is
-         * detached: the launcher can name no file at all. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                FAIL("make mounts private");
-        if (mount("guestd-empty", m->sandbox_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=4k,nr_inodes=1,mode=0555") < 0)
-                FAIL("mount the empty root");
-        if (chdir(m->sandbox_dir) < 0)
-                FAIL("chdir to the empty root");
-        /* pivot_root(".", "."): the old root ends up on top of the new one,
-         * from where the detach takes it away. */
-        if (syscall(SYS_pivot_root, ".", ".") < 0)
-                FAIL("pivot_root");
-        if (umount2(".", MNT_DETACH) < 0)
-                FAIL("detach the old root");
-        if (chdir("/") < 0)
-                FAIL("chdir /");
+        if (!step && (exe_fd = open(m->launcher_path, O_RDONLY | O_CLOEXEC)) < 0)
+                step = "open the launcher";
+        if (!step)
+                step = child_empty_root(m->sandbox_dir);
         /* Its own UTS namespace: the name is cosmetic, a failure harmless. */
-        (void) !sethostname("guestd-launcher", strlen("guestd-launcher"));
-
-        /* stdout and stderr: the log pipe guestd reads (launcher-log.h). */
-        if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)
-                FAIL("dup2 the log pipe");
-        /* The control socket becomes fd 3 and the only fd the launcher
-         * inherits beyond stdio: everything else arrives in "setup". */
-        if (control_fd != 3) {
-                if (report_fd == 3 || exe_fd == 3) {
-                        int moved = fcntl(3, F_DUPFD_CLOEXEC, 4);
-                        if (moved < 0)
-                                _exit(127);
-                        if (report_fd == 3)
-                                report_fd = moved;
-                        else
-                                exe_fd = moved;
-                }
-                if (dup2(control_fd, 3) < 0)
-                        FAIL("dup2");
-        } else if (fcntl(3, F_SETFD, 0) < 0)
-                FAIL("fcntl");
-        /* stdin: nothing (there is no /dev/null in the empty root: an
-         * empty pipe whose writer is closed). */
-        {
-                int p[2];
-                if (pipe2(p, O_CLOEXEC) < 0 || dup2(p[0], STDIN_FILENO) < 0)
-                        FAIL("stdin");
-                safe_close(p[0]);
-                safe_close(p[1]);
+        if (!step)
+                (void) !sethostname("guestd-launcher", strlen("guestd-launcher"));
+        if (!step)
+                step = child_fds(control_fd, log_fd, &report_fd, &exe_fd);
+        if (!step)
+                step = child_confine(&g->config, fsize, uid);
+        if (!step) {
+                /* The launcher checks once more that it has no privileges
+                 * left (launcher/sandbox.c) before it touches anything. */
+                syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
+                step = "exec";
         }
-        /* Close-on-exec rather than close: report_fd and exe_fd live until
-         * exec. */
-        if (close_range(4, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                FAIL("close_range");
-
-        launcher_limits(&g->config, fsize, limits, resources);
-        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
-                if (setrlimit(resources[i], &limits[i]) < 0)
-                        FAIL("setrlimit");
-
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                FAIL("no_new_privs");
-        /* The bounding set goes while we still have CAP_SETPCAP; the
-         * uid change below then empties the other sets (no keepcaps). */
-        capng_clear(CAPNG_SELECT_BOTH);
-        if (capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
-                errno = EPERM;
-                FAIL("drop bounding set");
-        }
-        if (setgroups(0, NULL) < 0)
-                FAIL("setgroups");
-        if (setresgid(uid, uid, uid) < 0)
-                FAIL("setresgid");
-        if (setresuid(uid, uid, uid) < 0)
-                FAIL("setresuid");
-        capng_clear(CAPNG_SELECT_BOTH);
-        if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
-                errno = EPERM;
-                FAIL("drop capabilities");
-        }
-        (void) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-        if (getuid() == 0 || geteuid() == 0) {
-                errno = EPERM;
-                FAIL("verify the uid");
-        }
-        /* The launcher checks once more that it has no privileges left
-         * (launcher/sandbox.c) before it touches anything. */
-        syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
-        FAIL("exec");
-#undef FAIL
+        f.error = errno;
+        snprintf(f.step, sizeof(f.step), "%s", step);
+        (void) !write(report_fd, &f, sizeof(f));
+        _exit(127);
 }
 
 /* clone3() with the namespaces the launcher lives in and a pidfd for it
@@ -475,4 +490,22 @@ void spawn_kill_unstarted(sd_event *event, int pidfd) {
                 return;
         }
         (void) sd_event_source_set_io_fd_own(s, true);
+}
+
+/* Where the launcher runs, read from /proc/PID/cgroup (cgroup.h): 1 and
+ * its path in a cgroup of its own (guestd's, or its machine's scope); 0
+ * still in guestd's own cgroup, where a move failed (that memory.stat is
+ * guestd's, not the guest's); -errno if it cannot be read. */
+int launcher_cgroup_find(pid_t pid, char **ret) {
+        _cleanup_free_ char *path = NULL, *ours = NULL;
+        int r;
+
+        *ret = NULL;
+        r = cgroup_pid_get_path(pid, &path);
+        if (r < 0)
+                return r;
+        if (cgroup_pid_get_path(0, &ours) >= 0 && strcmp(ours, path) == 0)
+                return 0;
+        *ret = TAKE_PTR(path);
+        return 1;
 }

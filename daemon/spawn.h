@@ -25,6 +25,15 @@
 #include "guest.h"
 #include "manager.h"
 
+/* The launcher's address space limit: guest RAM, plus this for the
+ * launcher itself (a static binary, its heap and the C library's thread
+ * arenas), plus a stack and KVM's run area per vCPU. */
+#define LAUNCHER_AS_MARGIN_MIB 256
+#define LAUNCHER_AS_PER_VCPU_MIB 16
+/* RLIMIT_NPROC: the vCPU threads plus this (main thread, and room for a
+ * zombie or two of an earlier launcher under the same uid). */
+#define LAUNCHER_NPROC_MARGIN 8
+
 /* A uid from the reserved range that no running launcher has, taken
  * round-robin; -EUSERS when all are in use. */
 int launcher_uid_pick(struct manager *m, uid_t *ret);
@@ -58,3 +67,8 @@ int spawn_launcher(struct manager *m, struct guest *g, uid_t uid, uint64_t fsize
  * reaps it in the event loop once it has ended, never waiting for it.
  * Takes pidfd. */
 void spawn_kill_unstarted(sd_event *event, int pidfd);
+/* Where the launcher runs, read from /proc/PID/cgroup (cgroup.h): 1 and
+ * its path in a cgroup of its own (guestd's, or its machine's scope); 0
+ * still in guestd's own cgroup, where a move failed (that memory.stat is
+ * guestd's, not the guest's); -errno if it cannot be read. */
+int launcher_cgroup_find(pid_t pid, char **ret);

@@ -8,6 +8,7 @@
 
 #include "console.h"
 #include "guest.h"
+#include "verbs.h"
 #include "test.h"
 
 static void test_states(void) {
@@ -49,31 +50,31 @@ static void test_states(void) {
 static void test_verbs(void) {
         char *msg = NULL;
 
-        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_DEFINED, "x", &msg), 0);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_CRASHED, "x", &msg), 0);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_PAUSE, GUEST_STOPPED, "x", &msg), -EBUSY);
+        CHECK_EQ(verb_allowed(GUEST_VERB_START, GUEST_DEFINED, "x", &msg), 0);
+        CHECK_EQ(verb_allowed(GUEST_VERB_START, GUEST_CRASHED, "x", &msg), 0);
+        CHECK_EQ(verb_allowed(GUEST_VERB_PAUSE, GUEST_STOPPED, "x", &msg), -EBUSY);
         CHECK(msg && strcmp(msg, "Guest 'x' is stopped; start it first.") == 0);
         free(msg);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_REMOVE, GUEST_RUNNING, "web", &msg), -EBUSY);
+        CHECK_EQ(verb_allowed(GUEST_VERB_REMOVE, GUEST_RUNNING, "web", &msg), -EBUSY);
         CHECK(msg && strcmp(msg, "Guest 'web' is running; stop it first.") == 0);
         free(msg);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_RUNNING, "web", &msg), -EBUSY);
+        CHECK_EQ(verb_allowed(GUEST_VERB_START, GUEST_RUNNING, "web", &msg), -EBUSY);
         CHECK(msg && strstr(msg, "running already"));
         free(msg);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_SUSPEND, GUEST_PAUSED, "x", &msg), 0);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_RESUME, GUEST_SUSPENDED, "x", &msg), 0);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_REMOVE, GUEST_SUSPENDED, "x", &msg), 0);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_START, GUEST_SUSPENDED, "vm", &msg), -EBUSY);
+        CHECK_EQ(verb_allowed(GUEST_VERB_SUSPEND, GUEST_PAUSED, "x", &msg), 0);
+        CHECK_EQ(verb_allowed(GUEST_VERB_RESUME, GUEST_SUSPENDED, "x", &msg), 0);
+        CHECK_EQ(verb_allowed(GUEST_VERB_REMOVE, GUEST_SUSPENDED, "x", &msg), 0);
+        CHECK_EQ(verb_allowed(GUEST_VERB_START, GUEST_SUSPENDED, "vm", &msg), -EBUSY);
         CHECK(msg && strstr(msg, "suspended; resume it"));
         free(msg);
-        CHECK_EQ(guest_verb_check(GUEST_VERB_RESUME, GUEST_STOPPED, "vm", &msg), -EBUSY);
+        CHECK_EQ(verb_allowed(GUEST_VERB_RESUME, GUEST_STOPPED, "vm", &msg), -EBUSY);
         CHECK(msg && strstr(msg, "stopped, not suspended"));
         free(msg);
 
         /* Every refusal has a sentence. */
         for (int v = 0; v < _GUEST_VERB_MAX; v++)
                 for (int s = 0; s < _GUEST_STATE_MAX; s++) {
-                        int r = guest_verb_check(v, s, "n", &msg);
+                        int r = verb_allowed(v, s, "n", &msg);
                         CHECK(r == 0 ? msg == NULL : (msg && strstr(msg, "Guest 'n' ") && !strstr(msg, "does not allow")));
                         free(msg);
                 }
@@ -91,13 +92,13 @@ static void test_record(void) {
         CHECK_EQ(guest_config_parse("{\"kernel\": \"/k\", \"memory_mib\": 32, \"vcpus\": 2, \"disks\": [{\"path\": \"/d\"}]}", &c, NULL), 0);
         CHECK_EQ(guest_new("web.1", 1000, &c, &g), 0);
         CHECK(strcmp(g->id, "1000_web.1") == 0);
-        CHECK_EQ(guest_set_state(g, GUEST_STARTING, ""), 0);
-        CHECK_EQ(guest_set_state(g, GUEST_SUSPENDING, ""), -EINVAL); /* not in the table */
+        CHECK_EQ(guest_transition(g, GUEST_STARTING, ""), 0);
+        CHECK_EQ(guest_transition(g, GUEST_SUSPENDING, ""), -EINVAL); /* not in the table */
         g->launcher_pid = 4242;
         g->launcher_uid = 61003;
         g->snapshot_bytes = 123456789012;
         g->resuming = true;
-        CHECK_EQ(guest_set_state(g, GUEST_RUNNING, "booted"), 0);
+        CHECK_EQ(guest_transition(g, GUEST_RUNNING, "booted"), 0);
         CHECK_EQ(guest_save(g, dir_fd), 0);
         CHECK(faccessat(dir_fd, ".1000_web.1.json.tmp", F_OK, 0) < 0); /* no temporary file left */
 
@@ -145,7 +146,7 @@ static void test_record(void) {
                         static const char escaped[] = "x\\n<0>guestd: forged \\xff\\x1b[2Jeee";
                         memcpy(reason, head, sizeof(head) - 1);
                         reason[big] = 0;
-                        CHECK_EQ(guest_set_state(g, GUEST_RUNNING, reason), 0);
+                        CHECK_EQ(guest_transition(g, GUEST_RUNNING, reason), 0);
                         CHECK(strlen(g->state_reason) <= GUEST_STATE_REASON_MAX);
                         CHECK(strncmp(g->state_reason, escaped, sizeof(escaped) - 1) == 0);
                         CHECK(!strchr(g->state_reason, '\n') && !strchr(g->state_reason, 0x1b));
@@ -170,7 +171,7 @@ static void test_record(void) {
                 close(fd);
                 CHECK_EQ(guest_load(dir_fd, "1_big.json", &back), -EFBIG);
                 (void) unlinkat(dir_fd, "1_big.json", 0);
-                CHECK_EQ(guest_set_state(g, GUEST_RUNNING, "booted"), 0);
+                CHECK_EQ(guest_transition(g, GUEST_RUNNING, "booted"), 0);
         }
 
         /* A record under another guest's file name is refused. */
@@ -239,7 +240,43 @@ static void test_ring(void) {
         CHECK_EQ(out[CONSOLE_LOG_SIZE - 1001], 'a' + 98 % 26);
 }
 
-int main(void) {
+/* --table: the two tables as docs/design.md shows them ("A guest's
+ * life"), printed from the code (tests/test-structure.sh compares). */
+static void print_tables(void) {
+        printf("| request | ");
+        for (int s = 0; s < _GUEST_STATE_MAX; s++)
+                printf("%s | ", guest_state_to_string(s));
+        printf("waits | at shutdown | charged | does |\n|---|");
+        for (int s = 0; s < _GUEST_STATE_MAX + 4; s++)
+                printf("---|");
+        printf("\n");
+        for (int v = 0; v < _GUEST_VERB_MAX; v++) {
+                struct verb_info i;
+                if (verb_info(v, &i) < 0)
+                        abort();
+                printf("| %s | ", i.name);
+                for (int s = 0; s < _GUEST_STATE_MAX; s++)
+                        printf("%s | ", i.allowed & (1u << s) ? "yes" : "-");
+                printf("%s | %s | %s | %s |\n", i.waits ? "yes" : "-", i.not_at_shutdown ? "refused" : "-", i.quota, i.does);
+        }
+        printf("\n| from | may become |\n|---|---|\n");
+        for (int f = 0; f < _GUEST_STATE_MAX; f++) {
+                const char *sep = "";
+                printf("| %s | ", guest_state_to_string(f));
+                for (int t = 0; t < _GUEST_STATE_MAX; t++)
+                        if (guest_state_transition_allowed(f, t)) {
+                                printf("%s%s", sep, guest_state_to_string(t));
+                                sep = ", ";
+                        }
+                printf(" |\n");
+        }
+}
+
+int main(int argc, char *argv[]) {
+        if (argc > 1 && strcmp(argv[1], "--table") == 0) {
+                print_tables();
+                return 0;
+        }
         test_states();
         test_verbs();
         test_record();
