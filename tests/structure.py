@@ -5,6 +5,10 @@
    tests/structure.py [--build B] list          every finding, one a line
    tests/structure.py [--build B] graph         the module graph by floors (docs/design.md)
    tests/structure.py [--build B] numbers       the sizes the findings come from
+   tests/structure.py [--build B] doc [--write] FILE
+                                                FILE's generated blocks (the graph, and
+                                                the tables test-guest --table prints)
+                                                match the tree; --write: make them so
 
 A module is a .c file and its .h (daemon/guest.c and daemon/guest.h are
 "daemon/guest"); tests (test-*, fuzz-*) are left out. Module A reaches
@@ -37,7 +41,7 @@ FOLDER_MAY = {
     "kmod": {"common"},
     "policy": {"common", "kmod"},
     "launcher/devices": {"common", "kmod", "launcher"},
-    "launcher": {"common", "kmod", "launcher/devices", "policy"},
+    "launcher": {"common", "kmod", "launcher/devices"},
     "daemon": {"common", "kmod", "policy"},
     "cli": {"common"},
 }
@@ -234,12 +238,75 @@ def floors(modules, edges):
     return comps, comp_of, level
 
 
+def graph_text(modules, edges):
+    """The modules by floor (floor 0 reaches nothing of ours; each floor
+    only those below), each with what it reaches; a module's own folder is
+    left off the names it reaches."""
+    comps, comp_of, level = floors(modules, edges)
+    by_floor = {}
+    for i, c in enumerate(comps):
+        by_floor.setdefault(level[i], []).append(i)
+    out = []
+    for fl in sorted(by_floor):
+        out.append("floor %d" % fl)
+        for i in sorted(by_floor[fl], key=lambda i: comps[i]):
+            name = " ".join(comps[i]) if len(comps[i]) == 1 else "CIRCLE(" + " ".join(comps[i]) + ")"
+            folder = folder_of(comps[i][0]) + "/"
+            deps = sorted({b for m in comps[i] for b in edges.get(m, ()) if comp_of[b] != i})
+            short = [d[len(folder):] if d.startswith(folder) and "/" not in d[len(folder):] else d for d in deps]
+            out.append("  %s -> %s" % (name, " ".join(short) if short else "(nothing)"))
+    return "\n".join(out) + "\n"
+
+
+BLOCKS = {
+    # marker name: how its text is made
+    "module-graph": lambda build, modules, edges: "```\n" + graph_text(modules, edges) + "```\n",
+    "guest-tables": lambda build, modules, edges: subprocess.run(
+        [os.path.join(build, "unit", "test-guest"), "--table"], capture_output=True, text=True, check=True).stdout,
+}
+
+
+def doc(build, modules, edges, args):
+    write = False
+    if args and args[0] == "--write":
+        write, args = True, args[1:]
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    path = args[0]
+    text = open(path, encoding="utf-8").read()
+    bad = 0
+    for name, make in BLOCKS.items():
+        begin = "<!-- generated: %s (tests/structure.py doc --write) -->\n" % name
+        end = "<!-- end: %s -->" % name
+        if begin not in text or end not in text:
+            print("structure: %s has no generated block '%s'" % (path, name))
+            bad += 1
+            continue
+        a = text.index(begin) + len(begin)
+        b = text.index(end)
+        want = make(build, modules, edges)
+        if text[a:b] != want:
+            if write:
+                text = text[:a] + want + text[b:]
+            else:
+                print("structure: %s's block '%s' is not what the tree says: run tests/structure.py --build %s doc --write %s"
+                      % (path, name, build, path))
+                bad += 1
+    if write:
+        open(path, "w", encoding="utf-8").write(text)
+        return 1 if bad else 0
+    if not bad:
+        print("structure: %s's generated blocks match the tree" % path)
+    return 1 if bad else 0
+
+
 def main(argv):
     build = "build/gcc"
     if len(argv) >= 2 and argv[0] == "--build":
         build = argv[1]
         argv = argv[2:]
-    if not argv or argv[0] not in ("check", "list", "graph", "numbers"):
+    if not argv or argv[0] not in ("check", "list", "graph", "numbers", "doc"):
         print(__doc__, file=sys.stderr)
         return 2
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -264,17 +331,10 @@ def main(argv):
         top = max(funcs, key=lambda x: x[2])
         print("functions over %d lines: %d (longest %s:%s, %d)" % (FUNC_MAX, len(long_funcs), top[0], top[1], top[2]))
         return 0
+    if cmd == "doc":
+        return doc(build, modules, edges, argv[1:])
     if cmd == "graph":
-        comps, comp_of, level = floors(modules, edges)
-        by_floor = {}
-        for i, c in enumerate(comps):
-            by_floor.setdefault(level[i], []).append(i)
-        for fl in sorted(by_floor):
-            print("floor %d" % fl)
-            for i in sorted(by_floor[fl], key=lambda i: comps[i]):
-                name = " ".join(comps[i]) if len(comps[i]) == 1 else "CIRCLE(" + " ".join(comps[i]) + ")"
-                deps = sorted({b for m in comps[i] for b in edges.get(m, ()) if comp_of[b] != i})
-                print("  %s -> %s" % (name, " ".join(deps) if deps else "(nothing)"))
+        print(graph_text(modules, edges), end="")
         return 0
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
