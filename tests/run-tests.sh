@@ -20,10 +20,14 @@
 # Debian package on a host where systemd is PID 1 ("guestd-test:
 # systemd-host": they install and purge the package) run only in a boot of
 # the nested test VM with the host's systemd as its PID 1, never on the
-# machine itself, whatever it has. Environment: B
+# machine itself, whatever it has. Where this machine has two CPUs or
+# more, the npt=0 and systemd boots run one after the other beside the
+# main one (each VM has one CPU), their output shown after it
+# (GUESTD_VM_PARALLEL=0: all in turn). Environment: B
 # (required), ONLY="PATTERN..." (integration tests whose path contains
 # one of these words; make check-smoke),
 # V=1, GUESTD_TEST_VM=1, GUESTD_VM_OPTIONS (extra run-in-vm.sh options),
+# GUESTD_VM_PARALLEL=0|1,
 # GUESTD_SKIP_SYSTEMD_HOST=REASON (the systemd-host tests are counted as
 # skipped, with REASON: .ci/run's clang suite, since they install the
 # .deb, which debian/rules builds with gcc whichever suite runs them).
@@ -188,17 +192,32 @@ for t in tests/test-*.sh; do
         run_one "$t" bash "$t"
 done
 
-# run_vm RUN-IN-VM-OPTIONS... -- RUN-TESTS-ARGS...: one boot of the
-# nested test VM. Its runner prints its own PASS/FAIL lines and a tally
-# "vm: N passed, N failed, N skipped", added to ours.
+# run_vm [--log FILE] RUN-IN-VM-OPTIONS... -- RUN-TESTS-ARGS...: one boot
+# of the nested test VM. Its runner prints its own PASS/FAIL lines and a
+# tally "vm: N passed, N failed, N skipped". With --log the boot's output
+# goes to FILE only (a boot running beside another); vm_count FILE adds
+# its tally to ours afterwards.
 run_vm() {
-        local vmlog=$logdir/vm.log vm_rc tally p f s name
+        local vmlog=$logdir/vm.log quiet=0 vm_rc
         local -a vm_opts=()
+        if [ "$1" = --log ]; then vmlog=$2 quiet=1; shift 2; fi
         while [ "$1" != -- ]; do vm_opts+=("$1"); shift; done
         shift
-        # shellcheck disable=SC2086
-        tests/vm/run-in-vm.sh ${GUESTD_VM_OPTIONS:-} "${vm_opts[@]}" -- tests/run-tests.sh "$@" 2>&1 | tee "$vmlog"
-        vm_rc=${PIPESTATUS[0]}
+        if [ $quiet = 1 ]; then
+                # shellcheck disable=SC2086
+                tests/vm/run-in-vm.sh ${GUESTD_VM_OPTIONS:-} "${vm_opts[@]}" -- tests/run-tests.sh "$@" >"$vmlog" 2>&1
+                vm_rc=$?
+        else
+                # shellcheck disable=SC2086
+                tests/vm/run-in-vm.sh ${GUESTD_VM_OPTIONS:-} "${vm_opts[@]}" -- tests/run-tests.sh "$@" 2>&1 | tee "$vmlog"
+                vm_rc=${PIPESTATUS[0]}
+        fi
+        echo "$vm_rc" >"$vmlog.rc"
+        [ $quiet = 1 ] || vm_count "$vmlog"
+}
+vm_count() {
+        local vmlog=$1 vm_rc tally p f s name
+        vm_rc=$(cat "$vmlog.rc" 2>/dev/null || echo "?")
         tally=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$vmlog" | tail -n 1)
         if [ -n "$tally" ]; then
                 read -r p f s <<<"$(sed -E 's/^vm: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$tally")"
@@ -210,8 +229,48 @@ run_vm() {
         fi
 }
 
-# The rest in one boot of the nested test VM; the shadow-paging tests in
-# a second one with npt=0.
+# The boots of the nested test VM: the tests that start guests in one,
+# the shadow-paging tests in a second with npt=0, the systemd-host tests
+# in a third booted with systemd. Each VM has one CPU (run-in-vm.sh says
+# why): where this machine has more, the second and third run one after
+# the other beside the first (GUESTD_VM_PARALLEL=0: all one after the
+# other), and their output is shown once the first has ended.
+vm_parallel=${GUESTD_VM_PARALLEL:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+side_logs=() side_titles=() side_args=()
+# side_vm TITLE RUN_VM-ARGS...: a boot for the side chain, or now.
+side_vm() {
+        local title=$1; shift
+        if [ "$vm_parallel" = 1 ]; then
+                side_logs+=("$logdir/vm-side-${#side_logs[@]}.log") side_titles+=("$title") side_args+=("$*")
+                echo "=== $title (beside the other boots; its output follows theirs)"
+        else
+                echo "=== $title"
+                run_vm "$@"
+        fi
+}
+if [ $kvm_only = 0 ] && [ $vm_shadow_tests -gt 0 ]; then
+        if [ $kvm_where = here ] && host_shadows; then
+                shadow_why="cgroup v2 is not mounted here"
+        else
+                shadow_why=${kvm_why:-KVM here uses NPT or EPT}
+        fi
+        side_vm "$vm_shadow_tests tests that need shadow paging run in the nested test VM with npt=0 ($shadow_why): tests/vm/run-in-vm.sh --npt 0" \
+                --npt 0 -- --shadow-only
+fi
+if [ $kvm_only = 0 ] && [ $vm_systemd_tests -gt 0 ]; then
+        side_vm "$vm_systemd_tests tests of the package on a systemd host run in the nested test VM booted with systemd as PID 1: tests/vm/run-in-vm.sh --systemd" \
+                --systemd -- --systemd-only
+fi
+side_pid=''
+if [ ${#side_logs[@]} -gt 0 ]; then
+        (
+                for i in "${!side_logs[@]}"; do
+                        # shellcheck disable=SC2086
+                        run_vm --log "${side_logs[$i]}" ${side_args[$i]}
+                done
+        ) &
+        side_pid=$!
+fi
 if [ $kvm_only = 0 ] && [ $kvm_where = vm ] && [ $((${#vm_units[@]} + vm_tests)) -gt 0 ]; then
         echo "=== $((${#vm_units[@]} + vm_tests)) tests that start guests run in the nested test VM ($kvm_why): tests/vm/run-in-vm.sh"
         run_vm -- --kvm-only "${vm_units[@]}"
@@ -221,18 +280,13 @@ if [ ${#vm_routed[@]} -gt 0 ]; then
         echo "=== ${#vm_routed[@]} tests that start guests need what this machine lacks ($why): they run in the nested test VM: tests/vm/run-in-vm.sh"
         GUESTD_VM_ONLY="${vm_routed[*]}" run_vm -- --kvm-only
 fi
-if [ $kvm_only = 0 ] && [ $vm_shadow_tests -gt 0 ]; then
-        if [ $kvm_where = here ] && host_shadows; then
-                shadow_why="cgroup v2 is not mounted here"
-        else
-                shadow_why=${kvm_why:-KVM here uses NPT or EPT}
-        fi
-        echo "=== $vm_shadow_tests tests that need shadow paging run in the nested test VM with npt=0 ($shadow_why): tests/vm/run-in-vm.sh --npt 0"
-        run_vm --npt 0 -- --shadow-only
-fi
-if [ $kvm_only = 0 ] && [ $vm_systemd_tests -gt 0 ]; then
-        echo "=== $vm_systemd_tests tests of the package on a systemd host run in the nested test VM booted with systemd as PID 1: tests/vm/run-in-vm.sh --systemd"
-        run_vm --systemd -- --systemd-only
+if [ -n "$side_pid" ]; then
+        wait "$side_pid"
+        for i in "${!side_logs[@]}"; do
+                echo "=== ${side_titles[$i]}"
+                cat "${side_logs[$i]}"
+                vm_count "${side_logs[$i]}"
+        done
 fi
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
