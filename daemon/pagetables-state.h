@@ -27,7 +27,7 @@ const char *pagetables_pressure_to_string(enum pagetables_pressure p);
 
 /* The manager's part (struct manager's pt). */
 struct pagetables_state {
-        struct kvm_mmu_info mmu;  /* kind _KVM_MMU_KIND_MAX: no KVM module */
+        struct kvm_mmu_info mmu;  /* what guestd found at start (kvm-mmu.h); KVM_MMU_NONE: no guest can run here */
         uint64_t host_ram_bytes;  /* 0 until set up */
         uint64_t override_mib;    /* root's SetPageTableBudget, else 0 */
         unsigned override_percent;

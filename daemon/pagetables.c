@@ -510,11 +510,10 @@ int pagetables_setup(struct manager *m) {
                 return log_error_errno(r, "Cannot follow the guests' changes: %m");
         m->on_policy_changed = pagetables_policy_changed;
         pt->host_ram_bytes = pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : 0;
-        r = kvm_mmu_probe("/sys", &pt->mmu);
-        if (r < 0) {
-                pt->mmu = (struct kvm_mmu_info) { .kind = _KVM_MMU_KIND_MAX, .cap_effective = false };
-                snprintf(pt->mmu.why, sizeof(pt->mmu.why), "no KVM module is loaded (%s)", strerror(-r));
-        }
+        /* What the bus and guestctl say of KVM's MMU is what this finds:
+         * "none" without /dev/kvm or a KVM module, "unknown" where a
+         * parameter cannot be read; pt->mmu.why says which, below. */
+        (void) kvm_mmu_probe(NULL, &pt->mmu);
         budget_describe(m, text, sizeof(text));
         log_info("Page-table budget: %s; the caps %s: %s", text, pt->mmu.cap_effective ? "take effect" : "have no effect",
                  pt->mmu.why);
