@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bus-manager.c: see bus-manager.h. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "console.h"
 #include "journal.h"
 #include "log.h"
+#include "open-as-caller.h"
 #include "pagetables.h"
 #include "polkit.h"
 #include "quota.h"
@@ -16,14 +18,185 @@
 #include "snapshots.h"
 #include "verbs.h"
 
-static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        struct manager *m = userdata;
-        _cleanup_(caller_done) struct caller c = {}, owner_account = {};
-        _cleanup_free_ char *config_error = NULL, *quota_message = NULL;
-        struct guest_config config = {};
+/* A CreateGuest while its files are opened as the caller (open-as-caller.h):
+ * the call, and the guest it makes if they open. Made by
+ * create_open_files(), owned from then on by its opener's callback,
+ * on_create_files_opened(), which answers the call and frees it (or, at
+ * guestd's end, by the opener's destroy hook). */
+struct create_job {
+        struct manager *manager;
+        sd_bus_message *call;
+        uid_t owner, files_uid;
+        char *name;
+        struct guest_config config;
+};
+
+static void create_job_free(struct create_job *job) {
+        if (!job)
+                return;
+        sd_bus_message_unref(job->call);
+        free(job->name);
+        guest_config_done(&job->config);
+        free(job);
+}
+
+static void create_job_destroy(void *userdata) {
+        create_job_free(userdata);
+}
+
+static int create_check_name(struct manager *m, uid_t owner, const char *name, sd_bus_error *error) {
+        if (manager_find_guest(m, owner, name))
+                return sd_bus_error_setf(error, GUESTD_ERROR_EXISTS,
+                                         "A guest named '%s' exists already; pick another name or remove that one first.", name);
+        return 0;
+}
+
+/* What the owner's quota can tell now: one guest more (max_guests), and a
+ * guest that alone could never start (max_vcpus, max_memory_mib). What
+ * depends on the moment, the guests that run, stays Start's (quota.h).
+ * Checked when the call comes, and again when its files have opened
+ * (another create may have come in meanwhile). */
+static int create_check_quota(struct manager *m, uid_t owner, const char *name, const struct guest_config *config,
+                              sd_bus_error *error) {
+        _cleanup_(caller_done) struct caller owner_account = {};
+        _cleanup_free_ char *message = NULL, *id = NULL;
         struct policy_limits limits;
         struct quota_usage usage;
+        int r;
+
+        /* Charged to the owner, whoever asks (uid 0 creating for a user). */
+        owner_account.uid = owner;
+        r = caller_load_account(&owner_account, error);
+        if (r < 0)
+                return r;
+        manager_resolve_limits(m, &owner_account, &limits);
+        quota_usage_compute(m->guests, m->n_guests, owner, &usage);
+        r = quota_check_create(&limits, &usage, name, &message);
+        if (r >= 0)
+                r = quota_check_guest_size(&limits, name, config->vcpus, config->memory_mib, &message);
+        if (r >= 0)
+                return 0;
+        id = guest_make_id(owner, name);
+        log_guest(LOG_LEVEL_INFO, JOURNAL_MESSAGE_QUOTA_REFUSED, id ? id : name, owner, "Guest %s: CreateGuest refused: %s", id ? id : name,
+                  message ? message : "quota exceeded");
+        return sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", message ? message : "Quota exceeded.");
+}
+
+/* The guest, once its files opened as who named them: the checks once
+ * more, the record, the signal, the answer. */
+static int create_finish(struct create_job *job, sd_bus_error *error) {
+        struct manager *m = job->manager;
         struct guest *g = NULL;
+        int r;
+
+        r = create_check_name(m, job->owner, job->name, error);
+        if (r >= 0)
+                r = create_check_quota(m, job->owner, job->name, &job->config, error);
+        if (r < 0)
+                return r;
+        r = guest_new(job->name, job->owner, &job->config, &g);
+        /* Its files are opened with the rights of whoever named them, here
+         * and at every Start: an admin creating a guest for root or for
+         * another user names files with their own rights, not the owner's. */
+        if (r >= 0) {
+                g->files_uid = job->files_uid;
+                r = manager_add_guest(m, g);
+        }
+        if (r < 0) {
+                guest_free(g);
+                return r;
+        }
+        r = guest_save(g, m->guests_dir_fd);
+        if (r < 0) {
+                manager_remove_guest(m, g);
+                guest_free(g);
+                return sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot store the guest record: %s.", strerror(-r));
+        }
+        log_info("Guest %s created by uid %u", g->id, (unsigned) job->files_uid);
+        signals_guest_added(m, g);
+        return sd_bus_reply_method_return(job->call, "o", g->object_path);
+}
+
+static void on_create_files_opened(int r, const sd_bus_error *error, int *fds, size_t n, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error create_error = SD_BUS_ERROR_NULL;
+        struct create_job *job = userdata;
+
+        /* That they opened, as the caller, was the check; each Start
+         * opens them again (they may have changed by then). */
+        for (size_t i = 0; i < n; i++)
+                safe_close(fds[i]);
+        if (r < 0 && error && sd_bus_error_is_set(error))
+                (void) sd_bus_reply_method_error(job->call, error);
+        else if (r < 0)
+                (void) sd_bus_reply_method_errorf(job->call, GUESTD_ERROR_FAILED, "Opening the guest's files failed.");
+        else {
+                r = create_finish(job, &create_error);
+                if (r < 0)
+                        (void) sd_bus_reply_method_errno(job->call, r, &create_error);
+        }
+        create_job_free(job);
+}
+
+/* Opens the guest's files as the caller, as Start does (open-as-caller.h):
+ * a file that does not exist, is not the caller's to read (or write, a
+ * disk not read-only), is not a regular file or block device, or a disk
+ * that holds an image format (disk-format.h) fails the create, naming the
+ * file. On success the call is answered from the event loop, and config
+ * is the job's (left empty here). */
+static int create_open_files(struct manager *m, sd_bus_message *msg, struct caller *c, uid_t owner, const char *name,
+                             struct guest_config *config, sd_bus_error *error) {
+        struct file_request req[2 + GUEST_MAX_DISKS];
+        struct create_job *job;
+        struct opener *opener;
+        size_t n_req = 0;
+        unsigned n;
+        int r;
+
+        r = opener_pool_room(m->event, &m->openers, c->uid, "creates", error);
+        if (r < 0)
+                return r;
+        n = opener_waiting(m->openers, c->uid);
+        if (n >= OPENER_WAITING_MAX)
+                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT,
+                                         "%u opens of your files are under way (guests being created or started), the most guestd "
+                                         "makes for one user at once; wait for them.",
+                                         n);
+        r = caller_load_account(c, error);
+        if (r < 0)
+                return r;
+        n_req = opener_guest_requests(config, true, req);
+        job = calloc(1, sizeof(*job));
+        if (!job)
+                return -ENOMEM;
+        job->name = strdup(name);
+        if (!job->name) {
+                create_job_free(job);
+                return -ENOMEM;
+        }
+        r = opener_start(m->openers, c, req, n_req, (uint64_t) m->policy->timeout_open_files_s * 1000000ULL, on_create_files_opened,
+                         job, &opener, error);
+        if (r < 0) {
+                create_job_free(job);
+                return r;
+        }
+        opener_set_destroy(opener, create_job_destroy);
+        job->manager = m;
+        job->call = sd_bus_message_ref(msg);
+        job->owner = owner;
+        job->files_uid = c->uid;
+        job->config = *config;
+        *config = (struct guest_config) {};
+        return 0;
+}
+
+/* CreateGuest: who calls, the name, polkit, then what create can know
+ * (the name free, the owner's quota, the files opened as the caller), and
+ * the answer when the files have opened. */
+static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        struct manager *m = userdata;
+        _cleanup_(caller_done) struct caller c = {};
+        _cleanup_free_ char *config_error = NULL;
+        struct guest_config config = {};
         const char *arg, *json, *name;
         uid_t owner;
         int r;
@@ -42,57 +215,21 @@ static int method_create_guest(sd_bus_message *msg, void *userdata, sd_bus_error
                 r = bus_authorize_owner(m, msg, &c, owner, name, true, error);
         if (r != 0)
                 return r;
-        if (manager_find_guest(m, owner, name))
-                return sd_bus_error_setf(error, GUESTD_ERROR_EXISTS,
-                                         "A guest named '%s' exists already; pick another name or remove that one first.", name);
+        r = create_check_name(m, owner, name, error);
+        if (r < 0)
+                return r;
         r = guest_config_parse(json, &config, &config_error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "Invalid configuration for '%s': %s", name,
                                          config_error ? config_error : "malformed.");
-
-        /* Charged to the owner, whoever asks (uid 0 creating for a user). */
-        owner_account.uid = owner;
-        r = caller_load_account(&owner_account, error);
-        if (r < 0)
-                goto finish;
-        manager_resolve_limits(m, &owner_account, &limits);
-        quota_usage_compute(m->guests, m->n_guests, owner, &usage);
-        r = quota_check_create(&limits, &usage, name, &quota_message);
-        if (r < 0) {
-                _cleanup_free_ char *id = guest_make_id(owner, name);
-                log_guest(LOG_LEVEL_INFO, JOURNAL_MESSAGE_QUOTA_REFUSED, id ? id : name, owner, "Guest %s: CreateGuest refused: %s", id ? id : name,
-                          quota_message ? quota_message : "quota exceeded");
-                r = sd_bus_error_setf(error, GUESTD_ERROR_QUOTA, "%s", quota_message ? quota_message : "Quota exceeded (max_guests).");
-                goto finish;
-        }
-
-        r = guest_new(name, owner, &config, &g);
-        /* Its files are opened with the rights of whoever named them, here
-         * and at every Start: an admin creating a guest for root or for
-         * another user names files with their own rights, not the owner's. */
-        if (r >= 0) {
-                g->files_uid = c.uid;
-                r = manager_add_guest(m, g);
-        }
-        if (r < 0) {
-                guest_free(g);
-                goto finish;
-        }
-        r = guest_save(g, m->guests_dir_fd);
-        if (r < 0) {
-                manager_remove_guest(m, g);
-                guest_free(g);
-                r = sd_bus_error_setf(error, GUESTD_ERROR_FAILED, "Cannot store the guest record: %s.", strerror(-r));
-                goto finish;
-        }
-        log_info("Guest %s created by uid %u", g->id, (unsigned) c.uid);
-        signals_guest_added(m, g);
-        r = sd_bus_reply_method_return(msg, "o", g->object_path);
-finish:
+        r = create_check_quota(m, owner, name, &config, error);
+        if (r >= 0)
+                r = create_open_files(m, msg, &c, owner, name, &config, error);
         guest_config_done(&config);
-        return r;
+        /* 1: answered later, from on_create_files_opened(). */
+        return r < 0 ? r : 1;
 }
 
 static int method_remove_guest(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

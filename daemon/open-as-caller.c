@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "disk-format.h"
 #include "fdpass.h"
 #include "log.h"
 #include "open-as-caller.h"
@@ -33,6 +34,7 @@ struct opener {
         int sock;
         sd_event_source *sock_source, *child_source, *timer_source;
         opener_done_t done; /* NULL once called or cancelled */
+        void (*destroy)(void *userdata); /* instead of done, at the pool's end */
         void *userdata;
         bool killed; /* finished before the child ended: it lingers */
 };
@@ -93,9 +95,22 @@ static int keep_only(int sock) {
         return sock;
 }
 
+/* A disk's first sector, read here, as the caller, within the opener's
+ * timeout: read in guestd's loop, a file whose reads never answer (FUSE)
+ * would stall guestd. 0, or the error to send. */
+static int check_disk_contents(int fd) {
+        enum disk_format f;
+        int r = disk_format_probe(fd, &f);
+
+        if (r < 0)
+                return -r;
+        return f == DISK_FORMAT_RAW ? 0 : EIMAGE_GUESTD + (int) f;
+}
+
 /* Becomes the caller, opens each file, sends the results. O_NONBLOCK so
  * that a FIFO cannot block the open; the type check then refuses anything
- * but a regular file (or a block device for a disk). */
+ * but a regular file (or a block device for a disk), and a disk's
+ * contents must be raw (disk-format.h). */
 _noreturn_ static void open_child(int sock, const struct caller *c, const struct file_request *req, size_t n) {
         sigset_t none;
         int r;
@@ -127,6 +142,8 @@ _noreturn_ static void open_child(int sock, const struct caller *c, const struct
                         error = EFTYPE_GUESTD;
                 else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
                         error = errno;
+                else if (req[i].block_ok)
+                        error = check_disk_contents(fd);
                 if (send_result(sock, error, error ? -EBADF : fd) < 0)
                         _exit(EXIT_FAILURE);
                 safe_close(fd);
@@ -180,6 +197,8 @@ int opener_file_error(sd_bus_error *error, const struct file_request *req, int e
                 return sd_bus_error_setf(error, GUESTD_ERROR_FAILED,
                                          "Cannot open the %s %s safely: this kernel lacks openat2() (Linux 5.6 or later is needed).",
                                          req->what, req->path);
+        if (e > EIMAGE_GUESTD && e < EIMAGE_GUESTD + _DISK_FORMAT_MAX)
+                return disk_format_error(error, req->path, (enum disk_format) (e - EIMAGE_GUESTD));
         if (e == EFTYPE_GUESTD)
                 return sd_bus_error_setf(error, GUESTD_ERROR_INVALID_ARGUMENT, "The %s %s is not a regular file%s.", req->what,
                                          req->path, req->block_ok ? " or block device" : "");
@@ -427,6 +446,19 @@ void opener_cancel(struct opener *o) {
                 opener_finish(o, false);
 }
 
+void opener_set_destroy(struct opener *o, void (*destroy)(void *userdata)) {
+        o->destroy = destroy;
+}
+
+unsigned opener_waiting(struct opener_pool *p, uid_t uid) {
+        unsigned n = 0;
+
+        for (struct opener *o = p->all; o; o = o->next)
+                if (o->done && o->uid == uid)
+                        n++;
+        return n;
+}
+
 unsigned opener_lingering(struct opener_pool *p, uid_t uid) {
         unsigned n = 0;
 
@@ -454,10 +486,48 @@ struct opener_pool *opener_pool_free(struct opener_pool *p) {
                 if (o->child_source)
                         (void) sd_event_source_send_child_signal(o->child_source, SIGKILL, NULL, 0);
                 /* Not waited for: an unkillable child is left to init. */
+                if (o->done && o->destroy)
+                        o->destroy(o->userdata);
                 o->done = NULL;
                 opener_free(o);
         }
         sd_event_unref(p->event);
         free(p);
         return NULL;
+}
+
+int opener_pool_room(sd_event *event, struct opener_pool **pool, uid_t uid, const char *doing, sd_bus_error *error) {
+        unsigned n;
+        int r;
+
+        if (!*pool) {
+                r = opener_pool_new(event, pool);
+                if (r < 0)
+                        return sd_bus_error_set_errno(error, -r);
+        }
+        n = opener_lingering(*pool, uid);
+        if (n >= OPENER_LINGERING_MAX)
+                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT,
+                                         "%u earlier opens of your files have not ended yet (their file systems do not answer); "
+                                         "guestd %s nothing more of yours until they do.",
+                                         n, doing);
+        return 0;
+}
+
+size_t opener_guest_requests(const struct guest_config *c, bool boot_files, struct file_request ret[static 2 + GUEST_MAX_DISKS]) {
+        size_t n = 0;
+
+        if (boot_files) {
+                ret[n++] = (struct file_request) { .what = "kernel", .path = c->kernel, .flags = O_RDONLY };
+                if (c->initrd)
+                        ret[n++] = (struct file_request) { .what = "initrd", .path = c->initrd, .flags = O_RDONLY };
+        }
+        for (size_t i = 0; i < c->n_disks; i++)
+                ret[n++] = (struct file_request) {
+                        .what = "disk",
+                        .path = c->disks[i].path,
+                        .flags = c->disks[i].read_only ? O_RDONLY : O_RDWR,
+                        .block_ok = true,
+                };
+        return n;
 }

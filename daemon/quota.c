@@ -108,3 +108,36 @@ int quota_check_start(const struct policy_limits *limits, const struct quota_usa
         }
         return 0;
 }
+
+/* The per-user maxima one guest alone must fit, in this order. */
+static const struct {
+        enum policy_field field;
+        const char *unit;
+} size_limits[] = {
+        { POLICY_MAX_VCPUS, "vCPU" },
+        { POLICY_MAX_MEMORY_MIB, "MiB of memory" },
+};
+
+int quota_check_guest_size(const struct policy_limits *limits, const char *name, unsigned vcpus, uint64_t memory_mib,
+                           char **ret_message) {
+        const uint64_t asked[] = { vcpus, memory_mib };
+
+        if (ret_message)
+                *ret_message = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(size_limits); i++) {
+                enum policy_field f = size_limits[i].field;
+                uint64_t max = limits->value[f];
+                bool plural = asked[i] != 1 && f != POLICY_MAX_MEMORY_MIB;
+
+                if (asked[i] <= max)
+                        continue;
+                if (ret_message && asprintf(ret_message,
+                                            "'%s' would need %" PRIu64 " %s%s to run, more than your %" PRIu64 " (%s) for all your "
+                                            "running guests together: it could never start. %s",
+                                            name, asked[i], size_limits[i].unit, plural ? "s" : "", max, policy_field_to_string(f),
+                                            max > 0 ? "Give it less, or ask for a larger quota." : "Ask for a larger quota.") < 0)
+                        *ret_message = NULL;
+                return -EDQUOT;
+        }
+        return 0;
+}

@@ -39,6 +39,13 @@ uint64_t quota_snapshot_reserve_mib(const struct guest *g);
 /* 0 if a snapshot of need_mib fits the snapshot storage limit. */
 int quota_check_suspend(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, uint64_t need_mib,
                         char **ret_message);
+/* 0 if a guest of vcpus and memory_mib could start at all, with nothing
+ * else of its owner's running: else -EDQUOT with a sentence naming the
+ * limit and the value (CreateGuest refuses a guest that never could).
+ * What depends on the moment, the guests that run, is
+ * quota_check_start()'s. */
+int quota_check_guest_size(const struct policy_limits *limits, const char *name, unsigned vcpus, uint64_t memory_mib,
+                           char **ret_message);
 /* 0 if a guest with vcpus and memory_mib may start. */
 int quota_check_start(const struct policy_limits *limits, const struct quota_usage *usage, const char *name, unsigned vcpus,
                       uint64_t memory_mib, char **ret_message);

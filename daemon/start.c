@@ -343,21 +343,12 @@ int start_request(struct manager *m, struct guest *g, const struct caller *calle
         const struct guest_config *c = &g->config;
         struct file_request req[2 + GUEST_MAX_DISKS];
         _cleanup_(start_job_freep) struct start_job *job = NULL;
-        size_t n_req = 0;
-        unsigned lingering;
+        size_t n_req;
         int r;
 
-        if (!m->openers) {
-                r = opener_pool_new(m->event, &m->openers);
-                if (r < 0)
-                        return sd_bus_error_set_errno(error, -r);
-        }
-        lingering = opener_lingering(m->openers, caller->uid);
-        if (lingering >= OPENER_LINGERING_MAX)
-                return sd_bus_error_setf(error, GUESTD_ERROR_LIMIT,
-                                         "%u earlier opens of your files have not ended yet (their file systems do not answer); "
-                                         "guestd starts nothing more of yours until they do.",
-                                         lingering);
+        r = opener_pool_room(m->event, &m->openers, caller->uid, "starts", error);
+        if (r < 0)
+                return r;
         r = start_job_new(g, &job);
         if (r < 0)
                 return sd_bus_error_set_errno(error, -r);
@@ -374,13 +365,8 @@ int start_request(struct manager *m, struct guest *g, const struct caller *calle
                         return sd_bus_error_setf(error, GUESTD_ERROR_BAD_SNAPSHOT,
                                                  "Guest '%s' cannot be resumed: %s. It stays suspended and its snapshot is kept.", g->name,
                                                  why ? why : strerror(-r));
-        } else {
-                req[n_req++] = (struct file_request) { "kernel", c->kernel, O_RDONLY, false };
-                if (c->initrd)
-                        req[n_req++] = (struct file_request) { "initrd", c->initrd, O_RDONLY, false };
         }
-        for (size_t i = 0; i < c->n_disks; i++)
-                req[n_req++] = (struct file_request) { "disk", c->disks[i].path, c->disks[i].read_only ? O_RDONLY : O_RDWR, true };
+        n_req = opener_guest_requests(c, !resume, req);
         r = opener_start(m->openers, caller, req, n_req, (uint64_t) m->policy->timeout_open_files_s * 1000000ULL, on_files_opened, g,
                          &job->opener, error);
         if (r < 0)

@@ -38,6 +38,13 @@ grep -m1 "/dev/kvm: " "$DTMP/guestd.log" | sed 's/^/    /'
 
 HANG=$DTMP/hang
 mkdir -m 755 "$HANG"
+# A user's file name, newline and all. CreateGuest opens it as A (it must
+# be there then); the mount that never answers then covers it, so that
+# A's Start waits on it.
+KERNEL=$HANG/$'kernel\n<0>guestd: forged by A'
+KERNEL_SHOWN="$HANG/kernel\\n<0>guestd: forged by A" # as a log line shows it
+install -m 0644 "$G/hello.elf" "$KERNEL"
+expect_exit 0 "A creates stuck (its kernel where the mount that never answers will be)" "${CTL_A[@]}" create stuck --kernel "$KERNEL" --memory 16
 "$FUSE_HANG" "$HANG" >"$TMP/fuse.out" 2>&1 &
 FUSE_PID=$!
 fuse_cleanup() {
@@ -58,10 +65,6 @@ fds() { ls "/proc/$GUESTD_PID/fd" | wc -l; }
 CHILDREN0=$(children)
 FDS0=$(fds)
 
-# A user's file name, newline and all.
-KERNEL=$HANG/$'kernel\n<0>guestd: forged by A'
-KERNEL_SHOWN="$HANG/kernel\\n<0>guestd: forged by A" # as a log line shows it
-expect_exit 0 "A creates stuck (its kernel on the mount that never answers)" "${CTL_A[@]}" create stuck --kernel "$KERNEL" --memory 16
 expect_exit 0 "B creates b1" "${CTL_B[@]}" create b1 --kernel "$G/count.elf" --memory 16 --cmdline "count.delay=100000"
 
 # --- A's Start waits on the mount; everyone else is answered meanwhile.

@@ -136,22 +136,17 @@ $big
 EOT
 named $INVAL "an empty config" "${M[@]}" CreateGuest ss empty ""
 
-# --- files that are not regular files: accepted by CreateGuest (paths are
-# opened at Start, as the caller), refused by Start with a named error.
+# --- files that are not regular files: refused by CreateGuest with a named
+# error (it opens them as the caller, as Start does), nothing created.
 mkfifo -m 0666 "$G/fifo"
 "$PY" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$G/sock"
 chmod 0666 "$G/sock"
 for f in "$G:a directory" "$G/fifo:a FIFO" "$G/sock:a socket" "/dev/null:a device" "/proc/self/mem:a proc file"; do
         path=${f%%:*} what=${f#*:}
-        n=file$((calls))
-        expect_exit 0 "kernel is $what: created" "${CTL_A[@]}" create "$n" --kernel "$path" --memory 16
-        named "$INVAL|org.guestd1.Error.AccessDenied" "kernel is $what: Start" "$("${CTL_A[@]}" status "$n" --json | json 'd["object"]')" org.guestd1.Guest Start
-        check "kernel is $what: the guest does not run" [ "$(guest_state a "$n")" != running ]
-        expect_exit 0 "kernel is $what: removed" "${CTL_A[@]}" remove "$n"
-        n=disk$((calls))
-        expect_exit 0 "disk is $what: created" "${CTL_A[@]}" create "$n" --kernel "$K" --memory 16 --disk "$path"
-        named "$INVAL|org.guestd1.Error.AccessDenied" "disk is $what: Start" "$("${CTL_A[@]}" status "$n" --json | json 'd["object"]')" org.guestd1.Guest Start
-        expect_exit 0 "disk is $what: removed" "${CTL_A[@]}" remove "$n"
+        named "$INVAL|org.guestd1.Error.AccessDenied" "kernel is $what: CreateGuest" "${M[@]}" CreateGuest ss "file$calls" \
+                "$(printf '{"kernel": "%s", "memory_mib": 16, "vcpus": 1}' "$path")"
+        named "$INVAL|org.guestd1.Error.AccessDenied" "disk is $what: CreateGuest" "${M[@]}" CreateGuest ss "disk$calls" \
+                "$(cfg 16 1 ', "disks": [{"path": "'"$path"'"}]')"
 done
 
 # --- nothing changed

@@ -97,14 +97,22 @@ check "A's guest is gone" [ "$(json 'len(d)' <"$TMP/out")" = 0 ]
 
 # --- what manage does not give (issue 20, item 3): a guest's files are
 # opened with the rights of whoever named them, whoever owns or starts
-# it. B, an admin through polkit, creates a guest for root naming files
-# only root may read: the Start opens them as B, and is refused, whoever
-# starts it (root too).
+# it. B, an admin through polkit, creating a guest for root naming files
+# only root may read is refused at the create (they are opened as B); and
+# files B could read when it created the guest, root's alone since, are
+# refused at the Start, whoever starts it (root too).
 install -m 0600 "$G/hello.elf" "$DTMP/root-kernel"
 truncate -s 1M "$DTMP/root-disk"
 chmod 0600 "$DTMP/root-disk"
-expect_exit 0 "polkit yes: B creates a guest for root naming root's files" \
+expect_exit 4 "polkit yes: B's create for root naming root's files is refused: opened as B" \
         "${CTL_B[@]}" create 0/grab --kernel "$DTMP/root-kernel" --disk "$DTMP/root-disk" --memory 16
+expect_grep "$TMP/err" "You may not read the kernel $DTMP/root-kernel" "the refusal names root's kernel"
+expect_exit 3 "0/grab was not created" "${CTL_ROOT[@]}" status 0/grab
+chmod 0644 "$DTMP/root-kernel"
+chmod 0666 "$DTMP/root-disk"
+expect_exit 0 "polkit yes: B creates a guest for root naming files B may use" \
+        "${CTL_B[@]}" create 0/grab --kernel "$DTMP/root-kernel" --disk "$DTMP/root-disk" --memory 16
+chmod 0600 "$DTMP/root-kernel" "$DTMP/root-disk"
 expect_exit 4 "B's Start of 0/grab: its files are opened as B, not as root" "${CTL_B[@]}" start 0/grab
 expect_grep "$TMP/err" "You may not read the kernel $DTMP/root-kernel" "the refusal names root's kernel"
 expect_exit 4 "root's Start of 0/grab: still B's rights on the files B named" "${CTL_ROOT[@]}" start 0/grab

@@ -56,13 +56,14 @@ expect_exit 0 "stop g1" "${CTL_A[@]}" stop g1 --force
 check "g1 stopped" wait_state a g1 stopped 10
 expect_exit 0 "remove g2..g4" bash -c 'for g in g2 g3 g4; do "$@" remove $g || exit 1; done' - "${CTL_A[@]}"
 
-# --- max_vcpus and max_memory_mib are checked at start (what runs counts)
-expect_exit 0 "create wide (3 vCPUs)" "${CTL_A[@]}" create wide "${COUNT[@]}" --memory 16 --vcpus 3
-expect_exit 5 "starting 3 vCPUs against a limit of 2 is QuotaExceeded" "${CTL_A[@]}" start wide
-quota_error "Starting 'wide' needs 3 vCPUs; you use 0 of your 2 (max_vcpus). Stop a guest or ask for a larger quota."
-expect_exit 0 "create big (128 MiB)" "${CTL_A[@]}" create big "${COUNT[@]}" --memory 128
-expect_exit 5 "starting 128 MiB against a limit of 64 is QuotaExceeded" "${CTL_A[@]}" start big
-quota_error "Starting 'big' needs 128 MiB of memory; you use 0 of your 64 (max_memory_mib). Stop a guest or ask for a larger quota."
+# --- a guest that alone exceeds max_vcpus or max_memory_mib could never
+# start: refused at create (issue 22), naming the limit and the value
+expect_exit 5 "create wide (3 vCPUs) against max_vcpus 2 is QuotaExceeded" "${CTL_A[@]}" create wide "${COUNT[@]}" --memory 16 --vcpus 3
+quota_error "'wide' would need 3 vCPUs to run, more than your 2 (max_vcpus) for all your running guests together: it could never start. Give it less, or ask for a larger quota."
+expect_exit 5 "create big (128 MiB) against max_memory_mib 64 is QuotaExceeded" "${CTL_A[@]}" create big "${COUNT[@]}" --memory 128
+quota_error "'big' would need 128 MiB of memory to run, more than your 64 (max_memory_mib) for all your running guests together: it could never start. Give it less, or ask for a larger quota."
+expect_exit 3 "wide was not created" "${CTL_A[@]}" status wide
+expect_exit 3 "big was not created" "${CTL_A[@]}" status big
 check "nothing runs" [ -z "$(launcher_pids)" ]
 
 # --- per-user override: B may run nothing
@@ -78,7 +79,8 @@ write_policy "{
 check "guestd reloaded its policy" daemon_reload
 expect_exit 0 "after SIGHUP, a group override lets B start" "${CTL_B[@]}" start b1
 check "b1 runs" wait_state b b1 running 20
-expect_exit 0 "after SIGHUP, wide (3 vCPUs) fits max_vcpus 4" "${CTL_A[@]}" start wide
+expect_exit 0 "after SIGHUP, wide (3 vCPUs) fits max_vcpus 4: created" "${CTL_A[@]}" create wide "${COUNT[@]}" --memory 16 --vcpus 3
+expect_exit 0 "and started" "${CTL_A[@]}" start wide
 check "wide runs" wait_state a wide running 20
 expect_exit 0 "stop wide" "${CTL_A[@]}" stop wide --force
 check "wide stopped" wait_state a wide stopped 10
@@ -101,6 +103,17 @@ write_policy '{"defaults": {"max_guests": 4, "max_running": 2, "max_vcpus": 4, "
 expect_exit 0 "ReloadPolicy as root" busctl --address="$BUS" call org.guestd1 /org/guestd1 org.guestd1.Manager ReloadPolicy
 expect_exit 0 "after ReloadPolicy B may run two" "${CTL_B[@]}" start b2
 check "b2 runs" wait_state b b2 running 20
+# --- max_vcpus and max_memory_mib at start: what runs counts
+expect_exit 0 "A creates two (2 vCPUs)" "${CTL_A[@]}" create two "${COUNT[@]}" --memory 16 --vcpus 2
+expect_exit 0 "A creates m56 (56 MiB)" "${CTL_A[@]}" create m56 "${COUNT[@]}" --memory 56
+expect_exit 0 "A starts wide (3 of 4 vCPUs, 16 of 64 MiB)" "${CTL_A[@]}" start wide
+check "wide runs" wait_state a wide running 20
+expect_exit 5 "starting two (2 more vCPUs) is QuotaExceeded" "${CTL_A[@]}" start two
+quota_error "Starting 'two' needs 2 vCPUs; you use 3 of your 4 (max_vcpus). Stop a guest or ask for a larger quota."
+expect_exit 5 "starting m56 (56 more MiB) is QuotaExceeded" "${CTL_A[@]}" start m56
+quota_error "Starting 'm56' needs 56 MiB of memory; you use 16 of your 64 (max_memory_mib). Stop a guest or ask for a larger quota."
+expect_exit 0 "stop wide" "${CTL_A[@]}" stop wide --force
+check "wide stopped" wait_state a wide stopped 10
 expect_exit 0 "stop b1" "${CTL_B[@]}" stop b1 --force
 expect_exit 0 "stop b2" "${CTL_B[@]}" stop b2 --force
 finish
