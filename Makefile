@@ -43,18 +43,20 @@ WARNFLAGS := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Wer
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -fno-strict-aliasing -Icommon -Ikmod -Ilauncher -Ilauncher/devices -Idaemon
 ALL_CFLAGS = $(BASEFLAGS) $(PKG_CFLAGS) $(WARNFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
 # Libraries from Debian's -dev packages, found with pkg-config.
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd json-c libcap-ng libseccomp zlib 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags libsystemd json-c libcap-ng libseccomp zlib smartcols 2>/dev/null)
 LIBS_JSON = $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 LIBS_SYSTEMD = $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 LIBS_CAPNG = $(shell $(PKG_CONFIG) --libs libcap-ng 2>/dev/null)
 LIBS_SECCOMP = $(shell $(PKG_CONFIG) --libs libseccomp 2>/dev/null)
 # zlib: CRC-32 for snapshot files (common/snapshot.c).
 LIBS_ZLIB = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+# libsmartcols: guestctl's tables (cli/output.c).
+LIBS_SMARTCOLS = $(shell $(PKG_CONFIG) --libs smartcols 2>/dev/null)
 # The launcher is linked statically: it is executed in an empty root,
 # where no dynamic loader or shared library can be found.
 LDLIBS_LAUNCHER = -static -pthread $(shell $(PKG_CONFIG) --static --libs json-c libseccomp zlib 2>/dev/null)
 LDLIBS_DAEMON = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
-LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON)
+LDLIBS_CLI = $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_SMARTCOLS)
 LDLIBS_ALL = -pthread $(LIBS_SYSTEMD) $(LIBS_JSON) $(LIBS_CAPNG) $(LIBS_SECCOMP) $(LIBS_ZLIB)
 
 .PHONY: all check check-smoke check-vm check-unit check-integration check-linux demo bench bench-suspend bench-pagetables report install uninstall deb clean deps help fuzz guests
@@ -70,12 +72,14 @@ all: deps-check programs guests
 # dpkg-dev, debhelper, lintian: make deb. groff-base: tests/test-manpages.sh.
 # zsh, fish: tests/test-completion.sh runs their completions.
 # universal-ctags: tests/test-structure.sh (function lengths).
+# libsmartcols-dev (util-linux): guestctl's tables (cli/output.c).
 # systemd-container (machined, machinectl), polkitd: tests/test-systemd-host.sh,
 # in the nested VM that boots this machine's own systemd.
 DEB_PACKAGES := gcc clang make pkg-config libsystemd-dev libjson-c-dev libcap-ng-dev \
 	libseccomp-dev zlib1g-dev dbus qemu-system-x86 cpio lz4 bc flex bison libelf-dev libssl-dev \
 	linux-source-6.1 xz-utils libclang-rt-14-dev iproute2 util-linux python3 systemd acpica-tools \
-	dpkg-dev debhelper lintian groff-base zsh fish systemd-container polkitd universal-ctags
+	dpkg-dev debhelper lintian groff-base zsh fish systemd-container polkitd universal-ctags \
+	libsmartcols-dev
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -43,7 +43,7 @@ int bus_parse_guest_name(const struct caller *c, const char *arg, uid_t *ret_own
 int bus_no_such_guest(sd_bus_error *error, const struct caller *c, uid_t owner, const char *name) {
         if (owner != c->uid)
                 return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "User %u has no guest named '%s'.", (unsigned) owner, name);
-        return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "You have no guest named '%s'; ListGuests shows yours.", name);
+        return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "You have no guest named '%s'; listing your guests shows their names.", name);
 }
 
 /* May c act on owner's guests? Its own, and root on all; anyone else

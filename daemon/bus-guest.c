@@ -164,7 +164,7 @@ int bus_guest_object_find(sd_bus *bus, const char *path, const char *interface, 
                 return r;
         if (r == 0)
                 /* The same answer for "does not exist" and "not yours". */
-                return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "No such guest object %s; ListGuests shows yours.", path);
+                return sd_bus_error_setf(error, GUESTD_ERROR_NO_SUCH_GUEST, "No such guest object %s; listing your guests shows their objects.", path);
         *ret_found = g;
         return 1;
 }

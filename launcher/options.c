@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "guest-limits.h"
+#include "guest-options.h"
 #include "kvm.h"
 #include "log.h"
 #include "options.h"
@@ -23,9 +25,10 @@ static void help(void) {
                "  --kernel FILE        PVH ELF kernel (vmlinux, test payloads) or Linux bzImage\n"
                "  --initrd FILE        initial ramdisk (PVH module / boot_params ramdisk)\n"
                "  --cmdline STRING     kernel command line\n"
-               "  --memory MIB         guest RAM in MiB, a multiple of 2 (default %d)\n"
+               "  --memory SIZE        guest RAM: 512M, 2G, 1.5GiB, or a plain number of MiB; a whole,\n"
+               "                       even number of MiB (default %d)\n"
                "  --vcpus N            number of vCPUs (default %d)\n"
-               "  --disk FILE[,ro][,id=ID]  virtio-blk disk; repeat for more (at most %d)\n"
+               "  --disk FILE[,ro|,rw][,id=ID]  virtio-blk disk; repeat for more (at most %d)\n"
                "  --console stdio|FD   where the serial console goes (default stdio)\n"
                "  --stats              at exit, print memory use and timings to stderr (for benchmarks)\n"
                "  --mmu-pages N        a fixed cap on KVM's shadow page tables for this VM, in pages\n"
@@ -53,48 +56,11 @@ static void help(void) {
 
 /* ---------------------------------------------------------------- values */
 
-int options_parse_memory_mib(const char *arg, uint64_t *ret) {
-        uint64_t v;
-
-        if (safe_atou64(arg, &v) < 0 || v < GUEST_MEMORY_MIB_MIN || v % 2 != 0 || v > GUEST_MEMORY_MIB_MAX)
-                return log_error_errno(-EINVAL, "--memory takes a size in MiB, an even number from %d to %" PRIu64 ", not '%s'",
-                                       GUEST_MEMORY_MIB_MIN, GUEST_MEMORY_MIB_MAX, arg);
-        *ret = v;
-        return 0;
-}
-
-int options_parse_vcpus(const char *arg, uint64_t *ret) {
-        uint64_t v;
-
-        if (safe_atou64(arg, &v) < 0 || v < 1 || v > GUEST_VCPUS_MAX)
-                return log_error_errno(-EINVAL, "--vcpus takes a number from 1 to %d, not '%s'", GUEST_VCPUS_MAX, arg);
-        *ret = v;
-        return 0;
-}
-
-int options_parse_disk(const char *arg, struct options_disk *ret) {
-        _cleanup_free_ char *copy = strdup(arg);
-        char *path, *opt, *save = NULL;
-
-        if (!copy)
+/* A value common/guest-options.c refused (r < 0), said once: -EINVAL. */
+static int value_refused(int r, const char *error) {
+        if (r == -ENOMEM || !error)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        path = strtok_r(copy, ",", &save);
-        if (!path || !*path)
-                return log_error_errno(-EINVAL, "--disk needs a file name");
-        *ret = (struct options_disk) {};
-        while ((opt = strtok_r(NULL, ",", &save))) {
-                if (strcmp(opt, "ro") == 0)
-                        ret->read_only = true;
-                else if (strncmp(opt, "id=", 3) == 0 && strlen(opt + 3) <= GUEST_DISK_ID_MAX)
-                        strcpy(ret->id, opt + 3);
-                else
-                        return log_error_errno(-EINVAL, "Unknown --disk option '%s' (known: ro, id=ID of at most %d characters)", opt,
-                                               GUEST_DISK_ID_MAX);
-        }
-        ret->path = strdup(path);
-        if (!ret->path)
-                return log_error_errno(-ENOMEM, "Out of memory");
-        return 0;
+        return log_error_errno(-EINVAL, "%s", error);
 }
 
 /* ---------------------------------------------------------------- the options */
@@ -129,29 +95,34 @@ static int on_cmdline(struct options *o, const char *arg) {
 }
 
 static int on_memory(struct options *o, const char *arg) {
+        _cleanup_free_ char *error = NULL;
         uint64_t mib;
-        int r = options_parse_memory_mib(arg, &mib);
+        int r = guest_options_parse_memory_mib(arg, &mib, &error);
         if (r < 0)
-                return r;
+                return value_refused(r, error);
         o->config.memory_bytes = mib * MiB;
         return 0;
 }
 
 static int on_vcpus(struct options *o, const char *arg) {
-        return options_parse_vcpus(arg, &o->vcpus);
+        _cleanup_free_ char *error = NULL;
+        int r = guest_options_parse_vcpus(arg, &o->vcpus, &error);
+        return r < 0 ? value_refused(r, error) : 0;
 }
 
 static int on_disk(struct options *o, const char *arg) {
-        struct options_disk d;
+        _cleanup_(guest_disk_option_done) struct guest_disk_option d = {};
+        _cleanup_free_ char *error = NULL;
         struct vm_disk *disk;
+        const char *path;
         int r;
 
         if (o->config.n_disks >= VM_MAX_DISKS)
                 return log_error_errno(-EINVAL, "At most %d disks are supported", VM_MAX_DISKS);
-        r = options_parse_disk(arg, &d);
+        r = guest_options_parse_disk(arg, &d, &error);
         if (r < 0)
-                return r;
-        _cleanup_free_ char *path = d.path;
+                return value_refused(r, error);
+        path = d.path;
         disk = &o->config.disks[o->config.n_disks];
         *disk = (struct vm_disk) { .read_only = d.read_only };
         /* The ID a disk has when none is given: its file's name, cut to fit. */

@@ -5,17 +5,15 @@
  * them here, as it opens nothing under guestd; --control-fd runs it under
  * guestd, where everything comes in "setup" instead (main.c).
  *
- * The values' syntax (--memory MIB, --vcpus N, --disk FILE[,ro][,id=ID])
- * is in functions of their own, within guest-limits.h, so that guestctl,
- * which takes the same options for a guest's configuration, can use them
- * later.
+ * The values' syntax (--memory SIZE, --vcpus N, --disk
+ * FILE[,ro|,rw][,id=ID]) is common/guest-options.h's, which guestctl reads
+ * a guest's configuration with too.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "guest-limits.h"
 #include "vm.h"
 
 struct options {
@@ -27,19 +25,6 @@ struct options {
         bool stats;
         int control_fd; /* --control-fd: -EBADF if not under guestd */
 };
-
-/* --disk FILE[,ro][,id=ID]: the value, not yet opened. */
-struct options_disk {
-        char *path; /* malloc'd */
-        bool read_only;
-        char id[GUEST_DISK_ID_MAX + 1]; /* "" when not given */
-};
-
-/* Each returns 0, or -EINVAL (-ENOMEM) with a line logged that says what
- * the option takes. */
-int options_parse_memory_mib(const char *arg, uint64_t *ret);
-int options_parse_vcpus(const char *arg, uint64_t *ret);
-int options_parse_disk(const char *arg, struct options_disk *ret);
 
 /* Parses argv into ret, opening the files it names. Returns 1 to go on,
  * 0 when done (--help, --version printed), -EINVAL for a usage error

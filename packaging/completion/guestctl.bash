@@ -2,8 +2,8 @@
 # bash completion for guestctl(1); installed as
 # /usr/share/bash-completion/completions/guestctl.
 #
-# The verbs and options are those of cli/guestctl.c (its verbs table and
-# parse_argv()); tests/test-completion.sh checks them against
+# The verbs and options are those of cli/guestctl.c (its verbs table) and
+# cli/args.c (its options table); tests/test-completion.sh checks them against
 # `guestctl --help` and `guestctl VERB --help`. Guest names come from
 # `guestctl list --json`, run as the completing user: guestd lists only the
 # caller's own guests (uid 0: everyone's, the others' as UID/NAME, which is
@@ -14,13 +14,13 @@
 # The options VERB accepts ("" for none yet: the options before a verb).
 _guestctl_verb_options() {
         case $1 in
-        "") _gc_list="-h --help --version --bus --json --raw" ;;
-        create) _gc_list="--help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi --cmdline-devices --no-cmdline-devices" ;;
-        status | log) _gc_list="--help --version --bus --json --raw" ;;
-        list | suspend | resume | quota | budget) _gc_list="--help --version --bus --json" ;;
-        stop) _gc_list="--help --version --bus --force" ;;
+        "") _gc_list="-h --help --version --bus --json --no-legend --raw" ;;
+        create) _gc_list="--help --version --bus --json --no-legend --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi --cmdline-devices --no-cmdline-devices" ;;
+        status | log) _gc_list="--help --version --bus --json --no-legend --raw" ;;
+        list | suspend | resume | quota | budget | remove | start | pause | unpause) _gc_list="--help --version --bus --json --no-legend" ;;
+        stop) _gc_list="--help --version --bus --json --no-legend --force" ;;
         console) _gc_list="--help --version --bus --read-only --force --idle" ;;
-        remove | start | pause | unpause | help) _gc_list="--help --version --bus" ;;
+        help) _gc_list="--help --version --bus" ;;
         *) return 1 ;;
         esac
 }
@@ -30,7 +30,7 @@ _guestctl_verb_options() {
 _guestctl_long_option() {
         local o match=
         _gc_opt=
-        for o in --help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
+        for o in --help --version --bus --json --no-legend --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
                 --cmdline-devices --no-cmdline-devices --force --idle --read-only --raw; do
                 [[ $o == "$1" ]] && { _gc_opt=$o; return; }
                 if [[ $o == "$1"* ]]; then
@@ -41,7 +41,7 @@ _guestctl_long_option() {
         _gc_opt=$match
 }
 
-# Whether option $1 takes a value (required_argument in parse_argv()).
+# Whether option $1 takes a value (required_argument in cli/args.c).
 _guestctl_takes_value() {
         case $1 in --bus | --kernel | --initrd | --cmdline | --memory | --vcpus | --disk | --idle) return 0 ;; esac
         return 1
@@ -165,7 +165,7 @@ _guestctl() {
         # What readline replaces: nothing of a word of only break characters.
         [[ $raw == *[!=:]* ]] || raw=
 
-        # The words before the current one, read as parse_argv() reads them.
+        # The words before the current one, read as args_parse() (cli/args.c) reads them.
         local verb= npos=0 bus= ddash=0 value_of= seen=" "
         for ((i = 1; i < cword; i++)); do
                 w=${words[i]}
@@ -236,7 +236,7 @@ _guestctl() {
                         _guestctl_files "$value"
                         ;;
                 --disk)
-                        # FILE[,ro][,id=ID]
+                        # FILE[,ro|,rw][,id=ID]
                         if [[ $value == *,* ]]; then
                                 local o
                                 for o in ro rw id=; do
@@ -248,7 +248,7 @@ _guestctl() {
                         fi
                         ;;
                 esac
-                # --bus, --cmdline, --memory, --vcpus, --idle: free text.
+                # --bus, --cmdline, --memory (a size), --vcpus, --idle: free text.
                 if [[ -n $prefix ]]; then
                         for i in "${!COMPREPLY[@]}"; do
                                 COMPREPLY[i]=${COMPREPLY[i]#"$prefix"}

@@ -2,8 +2,8 @@
 # fish completion for guestctl(1); installed as
 # /usr/share/fish/vendor_completions.d/guestctl.fish.
 #
-# The verbs and options are those of cli/guestctl.c (its verbs table and
-# parse_argv()); tests/test-completion.sh checks them against
+# The verbs and options are those of cli/guestctl.c (its verbs table) and
+# cli/args.c (its options table); tests/test-completion.sh checks them against
 # `guestctl --help` and `guestctl VERB --help`. Guest names come from
 # `guestctl list --json`, run as the completing user: guestd lists only the
 # caller's own guests (uid 0: everyone's, the others' as UID/NAME, which is
@@ -13,7 +13,7 @@
 # The long option a word (no "=VALUE") means, as getopt_long reads it: the
 # option itself or its unique abbreviation; nothing if none.
 function __guestctl_long_option --argument-names word
-    set -l options --help --version --bus --json --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
+    set -l options --help --version --bus --json --no-legend --kernel --initrd --cmdline --memory --vcpus --disk --acpi --no-acpi \
         --cmdline-devices --no-cmdline-devices --force --idle --read-only --raw
     if contains -- $word $options
         echo $word
@@ -23,7 +23,7 @@ function __guestctl_long_option --argument-names word
     test (count $match) = 1; and echo $match
 end
 
-# Reads the words before the cursor as parse_argv() does; sets the globals
+# Reads the words before the cursor as args_parse() (cli/args.c) does; sets the globals
 # __guestctl_verb, __guestctl_npos (positional arguments after the verb),
 # __guestctl_bus, __guestctl_seen (options given), __guestctl_ddash (after
 # "--") and __guestctl_value_of (the option the current word is the value of).
@@ -86,7 +86,7 @@ function __guestctl_wants_argument
 end
 
 # Whether the option (a long name, no dashes) may come here: the verb takes
-# it (see OPT_* in cli/guestctl.c), it is not given already (--disk is
+# it (see ARGS_* in cli/args.h and the verbs table of cli/guestctl.c), it is not given already (--disk is
 # repeatable), and no option given excludes it; or its value is due.
 function __guestctl_takes --argument-names option
     __guestctl_parse
@@ -97,8 +97,8 @@ function __guestctl_takes --argument-names option
     switch $option
         case help version bus
             set verbs '' create remove list status start stop pause unpause suspend resume console log quota budget help
-        case json
-            set verbs '' create list status suspend resume log quota budget
+        case json no-legend
+            set verbs '' create remove list status start stop pause unpause suspend resume log quota budget
         case kernel initrd cmdline memory vcpus disk acpi no-acpi cmdline-devices no-cmdline-devices
             set verbs create
         case force
@@ -191,12 +191,13 @@ complete -c guestctl -n '__guestctl_takes help' -s h -l help -d 'Show the help'
 complete -c guestctl -n '__guestctl_takes version' -l version -d 'Print the version and exit'
 complete -c guestctl -n '__guestctl_takes bus' -l bus -x -d 'D-Bus address of the bus guestd is on'
 complete -c guestctl -n '__guestctl_takes json' -l json -d 'Machine-readable output'
+complete -c guestctl -n '__guestctl_takes no-legend' -l no-legend -d 'Tables without their header line'
 complete -c guestctl -n '__guestctl_takes kernel' -l kernel -r -F -d 'Kernel image'
 complete -c guestctl -n '__guestctl_takes initrd' -l initrd -r -F -d 'Initial ramdisk'
 complete -c guestctl -n '__guestctl_takes cmdline' -l cmdline -x -d 'Kernel command line'
-complete -c guestctl -n '__guestctl_takes memory' -l memory -x -d 'Memory in MiB (default 64)'
+complete -c guestctl -n '__guestctl_takes memory' -l memory -x -d 'Memory: 512M, 2G, 1.5GiB or MiB (default 64)'
 complete -c guestctl -n '__guestctl_takes vcpus' -l vcpus -x -d 'Number of vCPUs (default 1)'
-complete -c guestctl -n '__guestctl_takes disk' -l disk -x -a '(__guestctl_disk)' -d 'A disk: FILE[,ro][,id=ID]'
+complete -c guestctl -n '__guestctl_takes disk' -l disk -x -a '(__guestctl_disk)' -d 'A disk: FILE[,ro|,rw][,id=ID]'
 complete -c guestctl -n '__guestctl_takes acpi' -l acpi -d 'ACPI tables (the default)'
 complete -c guestctl -n '__guestctl_takes no-acpi' -l no-acpi -d 'No ACPI tables'
 complete -c guestctl -n '__guestctl_takes cmdline-devices' -l cmdline-devices -d 'The disks on the kernel command line too'
