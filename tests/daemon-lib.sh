@@ -31,14 +31,20 @@ USER_B=guestd-test-b
 LAUNCHER_UID_MIN=${LAUNCHER_UID_MIN:-3740000}
 LAUNCHER_UID_MAX=$((LAUNCHER_UID_MIN + 99))
 
-need_daemon() {
+# need_daemon_without_kvm: what a daemon test needs when it runs no guest
+# (guestd, guestctl, root, the bus, setpriv, python3); need_daemon adds
+# /dev/kvm.
+need_daemon_without_kvm() {
         [ -x "$GUESTD" ] || skip "guestd is not built ($GUESTD)"
         [ -x "$GUESTCTL" ] || skip "guestctl is not built ($GUESTCTL)"
         [ "$(id -u)" = 0 ] || skip "daemon tests run guestd as root and switch to test users: run them as root"
-        [ -c /dev/kvm ] || skip "/dev/kvm is missing: KVM tests cannot run on this machine"
         command -v dbus-daemon >/dev/null || skip "dbus-daemon is missing (make deps)"
         command -v setpriv >/dev/null || skip "setpriv is missing (util-linux)"
         [ -n "$PY" ] || skip "python3 is missing"
+}
+need_daemon() {
+        need_daemon_without_kvm
+        [ -c /dev/kvm ] || skip "/dev/kvm is missing: KVM tests cannot run on this machine"
 }
 
 ensure_user() {

@@ -12,10 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 need_launcher
-[ -x "$GUESTD" ] && [ -x "$GUESTCTL" ] || skip "guestd or guestctl is not built ($B)"
-[ "$(id -u)" = 0 ] || skip "runs guestd as root and switches to test users: run it as root"
-command -v dbus-daemon >/dev/null && command -v setpriv >/dev/null && [ -n "$PY" ] ||
-        skip "dbus-daemon, setpriv or python3 is missing (make deps)"
+need_daemon_without_kvm
 daemon_setup
 write_policy '{"defaults": {"max_guests": 8, "max_running": 2, "max_vcpus": 4, "max_memory_mib": 4096}}'
 daemon_start

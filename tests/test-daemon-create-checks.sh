@@ -18,11 +18,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 need_launcher
-# need_daemon without /dev/kvm: nothing here runs a guest.
-[ -x "$GUESTD" ] && [ -x "$GUESTCTL" ] || skip "guestd or guestctl is not built ($B)"
-[ "$(id -u)" = 0 ] || skip "runs guestd as root and switches to test users: run it as root"
-command -v dbus-daemon >/dev/null && command -v setpriv >/dev/null && [ -n "$PY" ] ||
-        skip "dbus-daemon, setpriv or python3 is missing (make deps)"
+need_daemon_without_kvm
 daemon_setup
 OPEN_TIMEOUT=3
 write_policy '{"defaults": {"max_guests": 8, "max_running": 2, "max_vcpus": 2, "max_memory_mib": 256}, "timeouts": {"open_files": '$OPEN_TIMEOUT'}}'
